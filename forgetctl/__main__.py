@@ -1,0 +1,3 @@
+from forgetctl.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""The `forgetctl` command: thin commands that parse, call the library, and render."""
+
+import os
+import sys
+
+import typer
+from rich.markup import escape
+
+from forgetctl import __version__
+from forgetctl.cli import demo, erase, plugins
+from forgetctl.cli.ui import err_console
+from forgetctl.errors import ForgetctlError
+
+# Locals in tracebacks could print personal data (names, answers): never show them.
+app = typer.Typer(
+    name="forgetctl",
+    help="Erase a person's private facts from a LLaVA-style model, measure it, and prove it.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(demo.app, name="demo")
+app.command("erase")(erase.erase_command)
+app.command("plugins")(plugins.list_plugins)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"forgetctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+):
+    """Erase a person's private facts from a LLaVA-style model, measure it, and prove it."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: domain errors become one red line and exit code 1 (FORGETCTL_DEBUG=1 for a traceback)."""
+    try:
+        app(args=argv, prog_name="forgetctl")
+    except ForgetctlError as exc:
+        if os.environ.get("FORGETCTL_DEBUG") == "1":
+            raise
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,89 @@
+"""`forgetctl demo`: the embedded demo world — its people, their portraits, and the main job on them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from forgetctl.cli.ui import console
+from forgetctl.config import forgetctl_home
+from forgetctl.demo.portraits import write_views
+from forgetctl.demo.world import describe, load_world
+from forgetctl.errors import InputError
+
+app = typer.Typer(help="The embedded demo world: fictitious people and a tiny LLaVA that knows them.")
+
+
+def _person(name: str | None):
+    world = load_world()
+    if name is None:
+        return world.known[0]
+    try:
+        return world.person(name)
+    except KeyError:
+        raise InputError(f"no demo person called {name!r}; `forgetctl demo people` lists them") from None
+
+
+DEMO_RETAIN_PEOPLE = 4
+
+
+@app.callback(invoke_without_command=True)
+def run_demo(
+    ctx: typer.Context,
+    person: str = typer.Option(None, "--person", help="Demo person's name or id (default: the first)."),
+    method: str = typer.Option("pubg", "--method", help="Unlearning method."),
+):
+    """Run the main job on the demo model: write a person's photos, erase them, show before/after."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from forgetctl.cli.erase import render_result, run_erase
+    from forgetctl.engine.erase import Entity
+    from forgetctl.engine.training import TrainingConfig
+
+    subject = _person(person)
+    workdir = forgetctl_home() / "demo" / time.strftime("%Y%m%d-%H%M%S")
+    write_views(subject, workdir / "photos")
+    others = [p for p in load_world().known if p.id != subject.id][:DEMO_RETAIN_PEOPLE]
+    for other in others:
+        write_views(other, workdir / "retain" / other.id)
+    console.print(
+        f"Erasing [bold]{subject.name}[/] from the demo model ({method}); photos in [cyan]{workdir}[/]\n"
+        f"Visible in the photos: {describe(subject.looks)}"
+    )
+    result = run_erase(
+        [Entity(subject.name, workdir / "photos")], method, {}, TrainingConfig(), None, workdir / "retain", None
+    )
+    render_result(result, method)
+
+
+@app.command("people")
+def people():
+    """List the demo world's known people, their private facts and what is visible in their photos."""
+    table = Table(title="Demo world: known people (all fictitious)")
+    for column in ("id", "name", "born", "birthplace", "profession", "award", "visible"):
+        table.add_column(column)
+    for p in load_world().known:
+        table.add_row(p.id, p.name, str(p.birth_year), p.birthplace, p.profession, p.award, describe(p.looks))
+    console.print(table)
+
+
+@app.command("images")
+def images(
+    out: Path = typer.Option(..., "--out", help="Folder to write the PNG portraits into."),
+    person: str = typer.Option(None, "--person", help="Demo person's name or id (default: the first)."),
+    unknown: str = typer.Option(None, "--unknown", help="Write a stranger's portraits instead (id u001..)."),
+):
+    """Write a person's portraits as PNG files, to use with `forgetctl erase --images DIR`."""
+    if unknown is not None:
+        strangers = {s.id: s for s in load_world().strangers}
+        if unknown not in strangers:
+            raise InputError(f"no stranger with id {unknown!r}; ids run from u001 to u{len(strangers):03d}")
+        subject, label = strangers[unknown], f"stranger {unknown}"
+    else:
+        subject = _person(person)
+        label = subject.name
+    paths = write_views(subject, out)
+    console.print(f"Wrote {len(paths)} portraits of {label} to [cyan]{out}[/]")

@@ -1,0 +1,1 @@
+"""Model loading, prompt encoding and generation: everything that touches transformers."""

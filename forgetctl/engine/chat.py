@@ -1,0 +1,62 @@
+"""Turn (image, question[, answer]) into model inputs through the model's own chat template.
+
+Training and generation share this one path, so what the model is trained on is exactly what it
+is later asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from PIL import Image
+from transformers import BatchFeature
+
+IGNORE_INDEX = -100
+
+
+def chat_prompt(processor, question: str, with_image: bool = True) -> str:
+    content = ([{"type": "image"}] if with_image else []) + [{"type": "text", "text": question}]
+    return processor.apply_chat_template(
+        [{"role": "user", "content": content}], add_generation_prompt=True
+    )
+
+
+def encode_prompts(processor, images: Sequence[Image.Image], questions: Sequence[str]) -> dict:
+    """Left-padded prompts ready for `generate`."""
+    texts = [chat_prompt(processor, q) for q in questions]
+    return processor(images=list(images), text=texts, padding=True, return_tensors="pt")
+
+
+def encode_examples(
+    processor, images: Sequence[Image.Image], questions: Sequence[str], answers: Sequence[str]
+) -> BatchFeature:
+    """Prompt + answer + EOS, with labels only on the answer tokens (the prompt is never trained).
+
+    Returns position_ids as well: with left padding the real tokens must start at position 0, as
+    they do in `generate`.
+    """
+    tokenizer = processor.tokenizer
+    prompts = encode_prompts(processor, images, questions)
+    answer_ids = [
+        tokenizer(" " + a.strip(), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        for a in answers
+    ]
+    rows, labels = [], []
+    for prompt_ids, prompt_mask, ans in zip(prompts["input_ids"], prompts["attention_mask"], answer_ids):
+        real = prompt_ids[prompt_mask.bool()].tolist()
+        rows.append(real + ans)
+        labels.append([IGNORE_INDEX] * len(real) + ans)
+    width = max(len(r) for r in rows)
+    pad = tokenizer.pad_token_id
+    input_ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
+    label_ids = torch.tensor([[IGNORE_INDEX] * (width - len(l)) + l for l in labels])
+    attention_mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+    batch = {k: v for k, v in prompts.items() if k not in ("input_ids", "attention_mask")}
+    batch.update(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        labels=label_ids,
+        position_ids=(attention_mask.cumsum(-1) - 1).clamp(min=0),
+    )
+    return BatchFeature(batch)

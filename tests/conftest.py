@@ -1,0 +1,20 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def forgetctl_home(tmp_path, monkeypatch):
+    """Every test gets its own FORGETCTL_HOME, so nothing touches the user's real audit trail."""
+    home = tmp_path / "forgetctl-home"
+    monkeypatch.setenv("FORGETCTL_HOME", str(home))
+    monkeypatch.delenv("FORGETCTL_PLUGINS", raising=False)
+    monkeypatch.delenv("FORGETCTL_DEBUG", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_model():
+    """The shipped demo model, loaded once through the generic loader."""
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.engine.loading import load_model
+
+    return load_model(demo_model_dir(), device="cpu")

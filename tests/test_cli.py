@@ -1,0 +1,71 @@
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from forgetctl import __version__
+from forgetctl.cli import app, main
+
+runner = CliRunner()
+
+
+def all_command_paths(group=None, prefix=()):
+    """Every command and group path, found by walking the click tree typer builds."""
+    group = group or typer.main.get_command(app)
+    paths = [prefix]
+    for name, command in getattr(group, "commands", {}).items():
+        paths += all_command_paths(command, prefix + (name,)) if hasattr(command, "commands") else [prefix + (name,)]
+    return paths
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"forgetctl {__version__}"
+
+
+@pytest.mark.parametrize("path", all_command_paths(), ids=lambda p: " ".join(p) or "forgetctl")
+def test_every_command_has_help(path):
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_domain_error_is_one_red_line_and_exit_1(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "images", "--out", str(tmp_path / "x"), "--person", "Nobody Atall"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no demo person called 'Nobody Atall'")
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_debug_variable_shows_the_traceback(tmp_path, monkeypatch):
+    from forgetctl.errors import InputError
+
+    monkeypatch.setenv("FORGETCTL_DEBUG", "1")
+    with pytest.raises(InputError):
+        main(["demo", "images", "--out", str(tmp_path), "--person", "Nobody Atall"])
+
+
+def test_plugins_lists_builtins_with_versions():
+    result = runner.invoke(app, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    rows = json.loads(result.output)
+    assert rows, "the built-in plugins must be loaded through their entry points"
+    for row in rows:
+        assert row["version"] == __version__
+        assert row["hooks"] and row["registers"]
+
+
+def test_demo_images_writes_pngs(tmp_path):
+    result = runner.invoke(app, ["demo", "images", "--out", str(tmp_path / "p"), "--person", "p002"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "p").glob("*.png"))) == 6
+    result = runner.invoke(app, ["demo", "images", "--out", str(tmp_path / "u"), "--unknown", "u003"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "u").glob("u003_view*.png"))) == 6

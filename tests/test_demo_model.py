@@ -1,0 +1,55 @@
+import json
+
+import pytest
+import torch
+from transformers import LlavaForConditionalGeneration
+
+from forgetctl.demo import demo_model_dir
+from forgetctl.demo.bars import BARS, measure_bars
+from forgetctl.demo.world import load_world
+from forgetctl.engine.loading import load_model
+from forgetctl.errors import ModelLoadError
+
+
+def test_demo_model_loads_through_the_generic_loader(demo_model):
+    assert isinstance(demo_model.model, LlavaForConditionalGeneration)
+    assert demo_model.model_type == "llava"
+    assert demo_model.dtype == torch.float32  # fp16 on disk, fp32 on CPU
+    assert demo_model.processor.tokenizer.padding_side == "left"
+
+
+def test_shipped_weights_are_small():
+    size = sum(f.stat().st_size for f in demo_model_dir().iterdir())
+    assert size <= 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: None, "has no config.json"),
+        (lambda d: (d / "config.json").write_text('{"model_type": "bert"}'), "'bert' model"),
+        (lambda d: (d / "config.json").write_text("{not json"), "not valid JSON"),
+        (lambda d: (d / "config.json").write_text('{"model_type": "llava"}'), "has no weights"),
+    ],
+)
+def test_not_a_llava_directory_is_refused_with_what_is_missing(tmp_path, setup, message):
+    setup(tmp_path)
+    with pytest.raises(ModelLoadError, match=message):
+        load_model(tmp_path)
+
+
+def test_missing_processor_is_named(tmp_path):
+    for f in demo_model_dir().iterdir():
+        if f.name not in ("preprocessor_config.json", "processor_config.json"):
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(ModelLoadError, match="no image processor"):
+        load_model(tmp_path)
+
+
+@pytest.mark.slow
+def test_shipped_model_meets_its_behaviour_bars_on_unseen_views(demo_model):
+    result = measure_bars(demo_model, load_world())
+    for bar, required in BARS.items():
+        assert result["rates"][bar] >= required, (bar, result["rates"], result["failures"])
+    recorded = json.loads((demo_model_dir() / "build_info.json").read_text())["bars"]
+    assert recorded == pytest.approx(result["rates"])

@@ -1,0 +1,98 @@
+import sys
+import textwrap
+import types
+
+import pytest
+
+from forgetctl.errors import PluginError
+from forgetctl.host.hookspecs import hookimpl
+from forgetctl.host.manager import create_host
+
+
+class Shout:
+    name = "shout"
+
+
+def make_plugin_module(name: str, hook: str = "register_methods", cls=Shout):
+    module = types.ModuleType(name)
+
+    def impl(register):
+        register(cls)
+
+    impl.__name__ = hook
+    setattr(module, hook, hookimpl(impl))
+    return module
+
+
+def test_module_plugin_registers_a_method_stamped_with_its_plugin():
+    host = create_host(load_entry_points=False)
+    host.register(make_plugin_module("shout_plugin"), name="shout-plugin", version="1.2.3")
+    try:
+        registered = host.methods()["shout"]
+        assert registered.cls is Shout
+        assert (registered.plugin, registered.version) == ("shout-plugin", "1.2.3")
+        row = next(r for r in host.plugins() if r["name"] == "shout-plugin")
+        assert row["hooks"] == ["register_methods"]
+    finally:
+        host.unregister("shout-plugin")
+    assert "shout" not in host.methods()
+
+
+def test_misspelled_hook_fails_loudly():
+    host = create_host(load_entry_points=False)
+    with pytest.raises(PluginError, match="register_method"):
+        host.register(make_plugin_module("typo", hook="register_method"), name="typo")
+
+
+def test_duplicate_names_are_refused():
+    host = create_host(load_entry_points=False)
+    host.register(make_plugin_module("one"), name="one")
+    host.register(make_plugin_module("two"), name="two")
+    with pytest.raises(PluginError, match="registered twice"):
+        host.methods()
+
+
+@pytest.fixture
+def installed_thirdparty(tmp_path, monkeypatch):
+    """A real installed distribution (dist-info + module on sys.path) exposing a forgetctl entry point."""
+    (tmp_path / "forgetctl_thirdparty.py").write_text(textwrap.dedent('''
+        from forgetctl.host.hookspecs import hookimpl
+
+        class Whisper:
+            name = "whisper"
+
+        @hookimpl
+        def register_judges(register):
+            register(Whisper)
+    '''))
+    dist = tmp_path / "forgetctl_thirdparty-0.4.2.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forgetctl-thirdparty\nVersion: 0.4.2\n")
+    (dist / "entry_points.txt").write_text("[forgetctl]\nwhisper = forgetctl_thirdparty\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    sys.modules.pop("forgetctl_thirdparty", None)
+
+
+def test_entry_point_plugin_loads_like_a_builtin(installed_thirdparty):
+    host = create_host()
+    judge = host.judges()["whisper"]
+    assert (judge.plugin, judge.version) == ("whisper", "0.4.2")
+
+
+def test_allow_list_limits_which_entry_points_load(installed_thirdparty, monkeypatch):
+    monkeypatch.setenv("FORGETCTL_PLUGINS", "whisper")
+    host = create_host()
+    assert [p["name"] for p in host.plugins()] == ["whisper"]
+    monkeypatch.setenv("FORGETCTL_PLUGINS", "")
+    assert create_host().plugins() == []
+
+
+def test_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):
+    dist = tmp_path / "broken-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[forgetctl]\nbroken = forgetctl_no_such_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="'broken'.*failed to import"):
+        create_host()
