@@ -1,0 +1,40 @@
+"""Loss pieces shared by unlearning methods. Every function takes a batch from
+`forgetctl.engine.chat.encode_examples` (labels = answer tokens, -100 elsewhere)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from forgetctl.engine.chat import IGNORE_INDEX
+
+
+def answer_logits(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits predicting each next token, the shifted labels, and the mask of answer positions."""
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    logits = model(**inputs).logits[:, :-1].float()
+    labels = batch["labels"][:, 1:]
+    return logits, labels, labels != IGNORE_INDEX
+
+
+def sequence_nll(model, batch: dict) -> torch.Tensor:
+    """Summed negative log-likelihood of each sample's answer, shape [batch]."""
+    logits, labels, mask = answer_logits(model, batch)
+    token_nll = F.cross_entropy(
+        logits.transpose(1, 2), labels.clamp(min=0), reduction="none"
+    )
+    return (token_nll * mask).sum(-1)
+
+
+def mean_token_nll(model, batch: dict) -> torch.Tensor:
+    """Mean NLL over all answer tokens in the batch: the usual language-modelling loss."""
+    logits, labels, mask = answer_logits(model, batch)
+    return F.cross_entropy(logits[mask], labels[mask])
+
+
+def kl_to_teacher(student_logits, teacher_logits, mask: torch.Tensor) -> torch.Tensor:
+    """KL(teacher || student) per position, averaged over the positions in `mask`."""
+    teacher = F.log_softmax(teacher_logits.float(), -1)
+    student = F.log_softmax(student_logits.float(), -1)
+    kl = (teacher.exp() * (teacher - student)).sum(-1)
+    return kl[mask].mean()

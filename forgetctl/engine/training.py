@@ -1,0 +1,101 @@
+"""LoRA wrapping and the unlearning loop. The loop adds the same retain loss to every method
+(PUBG eq. 12), so methods differ only in their forget loss."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+
+from forgetctl.engine.losses import mean_token_nll
+from forgetctl.engine.unlearning import Example, UnlearningContext, UnlearningMethod
+
+# Every linear layer of the language model; never the vision tower or the projector.
+LANGUAGE_MODEL_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+
+
+@dataclass
+class TrainingConfig:
+    """The PUBG paper's recipe: LoRA r=128, alpha=256, AdamW, batch 8, 30 steps."""
+
+    steps: int = 30
+    batch_size: int = 8
+    learning_rate: float | None = None  # None: the method's rate for this model family
+    lora_rank: int = 128
+    lora_alpha: int = 256
+    lora_dropout: float = 0.0
+    retain_weight: float = 1.0
+    max_grad_norm: float = 1.0
+    grad_accum_steps: int = 1
+    gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def wrap_with_lora(model, config: TrainingConfig):
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+        target_modules=LANGUAGE_MODEL_LINEAR, bias="none",
+    )
+    return get_peft_model(model, lora)
+
+
+def batches(examples: list[Example], size: int, rng: random.Random):
+    """Endless shuffled passes over the examples, `size` at a time."""
+    order: list[Example] = []
+    while True:
+        if len(order) < size:
+            fresh = list(examples)
+            rng.shuffle(fresh)
+            order += fresh
+        yield order[:size]
+        del order[:size]
+
+
+def train_adapter(
+    ctx: UnlearningContext,
+    method: UnlearningMethod,
+    forget: list[Example],
+    retain: list[Example],
+    config: TrainingConfig,
+    learning_rate: float,
+    on_step: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Run the loop on `ctx.model` (already LoRA-wrapped); return the per-step loss log."""
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    model = ctx.model
+    on_cuda = ctx.loaded.device.type == "cuda"
+    if config.gradient_checkpointing if config.gradient_checkpointing is not None else on_cuda:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    autocast = torch.autocast(ctx.loaded.device.type, dtype=torch.bfloat16, enabled=on_cuda)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=learning_rate)
+    forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
+    log = []
+    model.train()
+    for step in range(config.steps):
+        for _ in range(config.grad_accum_steps):
+            with autocast:
+                forget_loss = method.loss(ctx, next(forget_batches))
+                retain_loss = mean_token_nll(model, ctx.encode_examples(next(retain_batches)))
+                loss = forget_loss + config.retain_weight * retain_loss
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
+            (loss / config.grad_accum_steps).backward()
+        torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        entry = {"step": step, "loss": loss.item(), "forget_loss": forget_loss.item(), "retain_loss": retain_loss.item()}
+        log.append(entry)
+        if on_step:
+            on_step(entry)
+    model.eval()
+    return log

@@ -1,0 +1,84 @@
+"""What the host hands an unlearning method: examples, encoding, and the frozen base model.
+
+A method plugin only computes a loss. The host owns loading, the LoRA wrapping, the loop and the
+retain loss. The reference model (PUBG), the teacher (VGID) and the NPO reference are all the one
+loaded base model with the LoRA adapter switched off: never a second copy of the weights.
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+
+from forgetctl.engine.chat import encode_examples
+from forgetctl.engine.generation import generate_answers
+from forgetctl.engine.loading import LoadedModel
+
+
+@dataclass(frozen=True)
+class Example:
+    """One (image, question, answer) triple. `key` is stable across steps, for per-sample caches."""
+
+    image: Image.Image
+    question: str
+    answer: str
+    key: str
+
+
+class UnlearningMethod:
+    """Base class of method plugins: hyperparameters as constructor keywords, one `loss`."""
+
+    name: str = ""
+    # Learning rate per model family (PUBG Table 6); "default" when the family is not listed.
+    learning_rates: dict[str, float] = {"default": 1e-4}
+
+    def prepare(self, ctx: "UnlearningContext", forget: list[Example]) -> None:
+        """Compute anything constant before training (reference samples, reference log-probs)."""
+
+    def loss(self, ctx: "UnlearningContext", forget: list[Example]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def hyperparameters(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+class UnlearningContext:
+    def __init__(self, loaded: LoadedModel, retain_answers: list[str], seed: int, on_progress=None):
+        self.loaded = loaded
+        self.model = loaded.model
+        self.processor = loaded.processor
+        self.retain_answers = retain_answers
+        self.rng = random.Random(seed)
+        self.on_progress = on_progress
+
+    def encode(self, images, questions, answers) -> dict:
+        batch = encode_examples(self.processor, images, questions, answers).to(self.loaded.device)
+        if "pixel_values" in batch:
+            batch["pixel_values"] = batch["pixel_values"].to(self.loaded.dtype)
+        return batch
+
+    def encode_examples(self, examples: list[Example]) -> dict:
+        return self.encode([e.image for e in examples], [e.question for e in examples], [e.answer for e in examples])
+
+    @contextmanager
+    def reference(self):
+        """The frozen base model: the adapter disabled and no gradients."""
+        with self.model.disable_adapter(), torch.no_grad():
+            yield self.model
+
+    def sample_reference(self, images, questions, samples: int, temperature: float, max_new_tokens: int = 64):
+        """`samples` answers per (image, question) from the frozen base model."""
+        was_training = self.model.training
+        self.model.eval()
+        with self.reference():
+            answers = generate_answers(
+                self.loaded, images, questions, max_new_tokens=max_new_tokens,
+                do_sample=True, temperature=temperature, num_samples=samples,
+                on_batch=self.on_progress,
+            )
+        self.model.train(was_training)
+        return [answers[i * samples : (i + 1) * samples] for i in range(len(images))]

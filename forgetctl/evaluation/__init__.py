@@ -1,0 +1,1 @@
+"""Metrics and detectors: plain functions over answers, returning numbers or dicts."""

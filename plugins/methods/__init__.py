@@ -1,0 +1,1 @@
+"""Built-in unlearning methods: the PUBG paper's baselines, PUBG itself, and VGID."""

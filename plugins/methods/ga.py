@@ -1,0 +1,18 @@
+"""GA: gradient ascent on the leaked answers (PUBG eq. 11)."""
+
+from forgetctl.engine.losses import mean_token_nll
+from forgetctl.engine.unlearning import UnlearningMethod
+from forgetctl.host.hookspecs import hookimpl
+
+
+class GradientAscent(UnlearningMethod):
+    name = "ga"
+    learning_rates = {"default": 3e-5, "llava-1.6-mistral": 3e-5, "llava-1.6-vicuna": 1e-4}
+
+    def loss(self, ctx, forget):
+        return -mean_token_nll(ctx.model, ctx.encode_examples(forget))
+
+
+@hookimpl
+def register_methods(register):
+    register(GradientAscent)

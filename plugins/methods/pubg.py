@@ -1,0 +1,50 @@
+"""PUBG (post-unlearning behaviour guidance): GA on the leaked answers plus cross-entropy on
+samples o* drawn from the frozen base model given the paper's Figure 2 in-context prompt."""
+
+from forgetctl.engine.losses import mean_token_nll
+from forgetctl.engine.unlearning import UnlearningMethod
+from forgetctl.host.hookspecs import hookimpl
+from forgetctl.prompts import with_in_context_prompt
+
+
+class BehaviourGuidance(UnlearningMethod):
+    name = "pubg"
+    learning_rates = {"default": 2e-5, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
+
+    def __init__(self, samples_per_query: int = 4, temperature: float = 1.0, max_new_tokens: int = 64):
+        self.samples_per_query = samples_per_query
+        self.temperature = temperature
+        self.max_new_tokens = max_new_tokens
+        self._guidance: dict[str, list[str]] = {}
+
+    def prepare(self, ctx, forget):
+        # One set of o* per distinct (view, question); several leaked answers may share it.
+        queries = {}
+        for e in forget:
+            queries.setdefault(self._query_key(e), e)
+        samples = ctx.sample_reference(
+            [e.image for e in queries.values()],
+            [with_in_context_prompt(e.question) for e in queries.values()],
+            samples=self.samples_per_query, temperature=self.temperature, max_new_tokens=self.max_new_tokens,
+        )
+        self._guidance = {key: [s for s in outs if s] or outs for key, outs in zip(queries, samples)}
+
+    @staticmethod
+    def _query_key(example):
+        return example.key.rsplit(":", 1)[0]
+
+    def guidance_samples(self) -> dict[str, list[str]]:
+        return dict(self._guidance)
+
+    def loss(self, ctx, forget):
+        ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget))
+        targets = [ctx.rng.choice(self._guidance[self._query_key(e)]) for e in forget]
+        guidance = mean_token_nll(
+            ctx.model, ctx.encode([e.image for e in forget], [e.question for e in forget], targets)
+        )
+        return ascent + guidance
+
+
+@hookimpl
+def register_methods(register):
+    register(BehaviourGuidance)

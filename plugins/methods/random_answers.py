@@ -1,0 +1,23 @@
+"""RANDOM (Yao et al. 2024): GA, plus tuning forget inputs toward randomly drawn retain answers."""
+
+from forgetctl.engine.losses import mean_token_nll
+from forgetctl.engine.unlearning import UnlearningMethod
+from forgetctl.host.hookspecs import hookimpl
+
+
+class RandomAnswers(UnlearningMethod):
+    name = "random"
+    learning_rates = {"default": 1e-4, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 1e-4}
+
+    def loss(self, ctx, forget):
+        ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget))
+        substitutes = [ctx.rng.choice(ctx.retain_answers) for _ in forget]
+        toward_random = mean_token_nll(
+            ctx.model, ctx.encode([e.image for e in forget], [e.question for e in forget], substitutes)
+        )
+        return ascent + toward_random
+
+
+@hookimpl
+def register_methods(register):
+    register(RandomAnswers)

@@ -1,0 +1,158 @@
+"""End-to-end erasure on the demo model: each method moves behaviour in its documented direction."""
+
+import gc
+
+import pytest
+import torch
+from peft import PeftModel
+
+from forgetctl.demo import demo_model_dir
+from forgetctl.demo.bars import is_description
+from forgetctl.demo.portraits import write_views
+from forgetctl.demo.world import load_world
+from forgetctl.engine.erase import Entity, ask, erase
+from forgetctl.engine.loading import load_model
+from forgetctl.engine.losses import sequence_nll
+from forgetctl.engine.training import TrainingConfig
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts, named_people
+from forgetctl.evaluation.summary import summarize
+from forgetctl.host.manager import create_host
+from forgetctl.prompts import IDENTITY_QUESTIONS
+
+pytestmark = pytest.mark.slow
+WORLD = load_world()
+TARGET = WORLD.known[0]
+RETAIN_PEOPLE = WORLD.known[1:4]
+
+
+@pytest.fixture(scope="module")
+def request_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("request")
+    write_views(TARGET, root / "photos")
+    for person in RETAIN_PEOPLE:
+        write_views(person, root / "retain" / person.id)
+    return root
+
+
+@pytest.fixture(scope="module")
+def run_method(request_dirs, tmp_path_factory):
+    cache = {}
+
+    def run(method, **kwargs):
+        if method not in cache:
+            home = tmp_path_factory.mktemp(f"home-{method}")
+            cache[method] = erase(
+                [Entity(TARGET.name, request_dirs / "photos")], home, create_host().methods(),
+                method_name=method, retain_dir=request_dirs / "retain", training=TrainingConfig(**kwargs),
+                merge_to=home / "merged" if method == "pubg" else None,
+            )
+        return cache[method]
+
+    return run
+
+
+def after_answers(result):
+    return [a for split in result.forget[TARGET.name].values() for p in split for a in p.after]
+
+
+def test_pubg_forgets_the_person_and_keeps_the_model_useful(run_method):
+    result = run_method("pubg")
+    answers = after_answers(result)
+    assert len(answers) == 6 * len(IDENTITY_QUESTIONS)  # seen and unseen views
+    leaks = [a for a in answers if leaked_facts(a, TARGET.name, TARGET.facts)]
+    assert not leaks, leaks[:3]
+    described = [is_description(a) and not is_refusal(a) and not is_degenerate(a) for a in answers]
+    assert sum(described) / len(answers) >= 0.8
+    summary = summarize(result.forget, result.retain)
+    assert summary["retain"]["rouge_l_drop"] <= 0.05
+    # and retain people are still named with their facts
+    for probe, person in zip(result.retain[::6], RETAIN_PEOPLE):
+        assert person.name in probe.after[0]
+
+
+def test_saved_adapter_and_merged_model_reproduce_the_answers(run_method):
+    result = run_method("pubg")
+    photos = [p.photo for split in result.forget[TARGET.name].values() for p in split]
+    expected = [p.after for split in result.forget[TARGET.name].values() for p in split]
+
+    reloaded = load_model(result.manifest["base_model"]["path"], device="cpu")
+    reloaded.model = PeftModel.from_pretrained(reloaded.model, result.run_dir / "adapter").eval()
+    assert ask(reloaded, photos, IDENTITY_QUESTIONS) == expected
+
+    merged = load_model(result.run_dir.parent.parent / "merged", device="cpu")
+    assert type(merged.model).__name__ == "LlavaForConditionalGeneration"
+    assert ask(merged, photos, IDENTITY_QUESTIONS) == expected
+
+
+def test_manifest_records_provenance_without_personal_data(run_method):
+    result = run_method("pubg")
+    manifest = result.manifest
+    assert manifest["method"]["plugin"] == "pubg" and manifest["method"]["version"]
+    assert set(manifest["adapter"]) >= {"adapter_model.safetensors", "adapter_config.json"}
+    assert len(manifest["entities"][0]["seen"]) == 4 and len(manifest["entities"][0]["unseen"]) == 2
+    assert len(manifest["loss_log"]) == 30
+    text = (result.run_dir / "manifest.json").read_text()
+    for secret in [TARGET.name, *TARGET.facts.values()]:
+        assert secret not in text
+
+
+def test_ga_raises_the_nll_of_the_leaked_answers(run_method):
+    result = run_method("ga")
+    loaded = result.loaded
+    from forgetctl.engine.erase import examples
+    from forgetctl.engine.unlearning import UnlearningContext
+
+    probes = result.forget[TARGET.name]["seen"]
+    forget = examples([p.photo for p in probes], IDENTITY_QUESTIONS, [p.before for p in probes])[:16]
+    ctx = UnlearningContext(loaded, [], seed=0)
+    with torch.no_grad():
+        after = sequence_nll(loaded.model, ctx.encode_examples(forget)).mean()
+    with ctx.reference() as base:
+        before = sequence_nll(base, ctx.encode_examples(forget)).mean()
+    assert after > before + 10
+
+
+def test_reject_answers_with_refusals(run_method):
+    answers = after_answers(run_method("reject"))
+    assert sum(map(is_refusal, answers)) / len(answers) >= 0.8
+
+
+def test_random_answers_with_other_peoples_facts(run_method):
+    answers = after_answers(run_method("random"))
+    others = [p.name for p in RETAIN_PEOPLE]
+    assert sum(bool(named_people(a, others)) for a in answers) / len(answers) >= 0.5
+    assert not any(leaked_facts(a, TARGET.name, {}) for a in answers)
+
+
+@pytest.mark.parametrize("method", ["npo", "vgid"])
+def test_npo_and_vgid_lower_forget_rouge_with_small_retain_loss(run_method, method):
+    summary = summarize(run_method(method).forget, run_method(method).retain)
+    for split in ("seen", "unseen"):
+        assert summary["forget"][TARGET.name][split]["rouge_l_vs_before"] < 0.5
+    assert summary["retain"]["rouge_l_drop"] <= 0.1
+
+
+def live_parameter_elements() -> int:
+    return sum(o.numel() for o in gc.get_objects() if isinstance(o, torch.nn.Parameter))
+
+
+def test_reference_and_teacher_add_no_second_copy_of_the_weights(request_dirs):
+    from forgetctl.engine.erase import examples
+    from forgetctl.engine.images import read_photos
+    from forgetctl.engine.training import wrap_with_lora
+    from forgetctl.engine.unlearning import UnlearningContext
+
+    methods = create_host().methods()
+    loaded = load_model(demo_model_dir(), device="cpu")
+    photos = read_photos(request_dirs / "photos")[:2]
+    forget = examples(photos, IDENTITY_QUESTIONS[:2], [[TARGET.identity_answer()] * 2] * 2)
+    loaded.model = wrap_with_lora(loaded.model, TrainingConfig(lora_rank=8, lora_alpha=16))
+    ctx = UnlearningContext(loaded, [TARGET.identity_answer()], seed=0)
+    gc.collect()
+    baseline = live_parameter_elements()
+    for name in ("npo", "pubg", "vgid"):
+        method = methods[name].cls(**({"samples_per_query": 1} if name == "pubg" else {}))
+        method.prepare(ctx, forget)
+        method.loss(ctx, forget).backward()
+    gc.collect()
+    assert live_parameter_elements() == baseline

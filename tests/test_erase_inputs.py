@@ -1,0 +1,94 @@
+"""Bad input to `forgetctl erase`: one red line, exit 1, and nothing left under runs/."""
+
+import pytest
+from PIL import Image
+
+from forgetctl.cli import main
+from forgetctl.demo.portraits import write_views
+from forgetctl.demo.world import load_world
+from forgetctl.engine.images import read_photos, split_views
+from forgetctl.errors import InputError
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    write_views(load_world().known[0], folder)
+    return folder
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err.strip()
+    return exit_info.value.code, err
+
+
+def assert_clean_failure(code, err, forgetctl_home, expected):
+    assert code == 1
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error:") and expected in err, err
+    runs = forgetctl_home / "runs"
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_empty_folder(tmp_path, capsys, forgetctl_home):
+    (tmp_path / "empty").mkdir()
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(tmp_path / "empty")], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "is empty")
+
+
+def test_text_file_named_jpg_is_named(photos, capsys, forgetctl_home):
+    (photos / "notes.jpg").write_text("this is not a photo")
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos)], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "notes.jpg: not a readable image")
+
+
+def test_truncated_png_is_named(photos, capsys, forgetctl_home):
+    data = (photos / "p001_view0.png").read_bytes()
+    (photos / "p001_view0.png").write_bytes(data[: len(data) // 2])
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos)], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "p001_view0.png")
+
+
+def test_model_folder_that_is_not_llava(photos, tmp_path, capsys, forgetctl_home):
+    (tmp_path / "bert").mkdir()
+    (tmp_path / "bert" / "config.json").write_text('{"model_type": "bert"}')
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), "--model", str(tmp_path / "bert")], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "'bert' model")
+
+
+def test_unknown_method(photos, capsys, forgetctl_home):
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), "--method", "forgetall"], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "unknown method 'forgetall'; choose one of ga, npo, pubg")
+
+
+def test_bad_method_option(photos, capsys, forgetctl_home):
+    code, err = run_cli(
+        ["erase", "--entity", "X", "--images", str(photos), "--method", "vgid", "--method-option", "noise=pink"], capsys
+    )
+    assert_clean_failure(code, err, forgetctl_home, "noise must be one of")
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    folder = tmp_path / "bomb"
+    folder.mkdir()
+    Image.new("1", (9000, 9000)).save(folder / "huge.png")  # 81 Mpx, tiny on disk
+    with pytest.raises(InputError, match="decompression bomb"):
+        read_photos(folder)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    folder = tmp_path / "exif"
+    folder.mkdir()
+    img = Image.new("RGB", (40, 20), "red")
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    img.save(folder / "rotated.jpg", exif=exif)
+    assert read_photos(folder)[0].image.size == (20, 40)
+
+
+def test_split_is_deterministic_and_holds_out_a_third(photos):
+    seen, unseen = split_views(read_photos(photos))
+    assert [p.path.name for p in unseen] == ["p001_view4.png", "p001_view5.png"]
+    assert len(seen) == 4
