@@ -16,3 +16,7 @@ class PluginError(ForgetctlError):
 
 class InputError(ForgetctlError):
     """User input (images, names, files, options) is unusable."""
+
+
+class AuditError(ForgetctlError):
+    """The audit store or its keys are missing, locked or unusable."""
