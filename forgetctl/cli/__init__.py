@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from forgetctl import __version__
-from forgetctl.cli import demo, erase, plugins
+from forgetctl.cli import audit, demo, erase, keys, plugins, verify
 from forgetctl.cli.ui import err_console
 from forgetctl.errors import ForgetctlError
 
@@ -18,8 +18,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(demo.app, name="demo")
 app.command("erase")(erase.erase_command)
+app.command("verify")(verify.verify_command)
+app.add_typer(audit.app, name="audit")
+app.add_typer(keys.app, name="keys")
+app.add_typer(demo.app, name="demo")
 app.command("plugins")(plugins.list_plugins)
 
 

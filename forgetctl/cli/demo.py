@@ -53,10 +53,10 @@ def run_demo(
         f"Erasing [bold]{subject.name}[/] from the demo model ({method}); photos in [cyan]{workdir}[/]\n"
         f"Visible in the photos: {describe(subject.looks)}"
     )
-    result = run_erase(
+    result, request_ids = run_erase(
         [Entity(subject.name, workdir / "photos")], method, {}, TrainingConfig(), None, workdir / "retain", None
     )
-    render_result(result, method)
+    render_result(result, method, request_ids)
 
 
 @app.command("people")

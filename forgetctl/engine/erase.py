@@ -21,7 +21,7 @@ from pathlib import Path
 
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.images import Photo, read_photos, split_views
-from forgetctl.engine.loading import LoadedModel, load_model, model_family
+from forgetctl.engine.loading import LoadedModel, inspect_model_dir, load_model, model_family
 from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import Example, UnlearningContext
 from forgetctl.errors import InputError
@@ -129,7 +129,10 @@ def erase(
     merge_to: Path | None = None,
     phase: Phase = no_progress,
     on_step: Callable[[dict], None] | None = None,
+    on_validated: Callable[[], None] | None = None,
 ) -> EraseResult:
+    """Run the main job. `on_validated` is called once every input has been checked, before any
+    expensive work: the caller records the run as started there, so bad input leaves no trace."""
     from forgetctl.demo import demo_model_dir
 
     training = training or TrainingConfig()
@@ -148,6 +151,10 @@ def erase(
     retain_photos = read_retain(retain_dir)
     if merge_to is not None and merge_to.exists():
         raise InputError(f"{merge_to} already exists; choose another --merge directory")
+    model_dir = Path(model_dir or demo_model_dir())
+    inspect_model_dir(model_dir)
+    if on_validated:
+        on_validated()
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -157,7 +164,6 @@ def erase(
         timings[name] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    model_dir = Path(model_dir or demo_model_dir())
     loaded = load_model(model_dir)
     family = model_family(loaded)
     lap("load")

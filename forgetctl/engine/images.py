@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,16 @@ class Photo:
 
 
 def read_photo(path: Path) -> Photo:
-    data = path.read_bytes()
+    return photo_from_bytes(path.read_bytes(), path)
+
+
+def photo_from_bytes(data: bytes, path: Path) -> Photo:
+    """Decode and check an image; `path` names it in errors (it need not exist)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            with Image.open(path) as img:
+            with Image.open(io.BytesIO(data)) as img:
                 if img.format not in SUPPORTED_FORMATS:
                     raise InputError(f"{path.name}: {img.format} is not a supported image format")
                 img.load()

@@ -1,0 +1,109 @@
+"""What an erasure request leaves in the audit log, from request to outcome.
+
+A run is recorded as started before any work, and as an erasure only after it finished and its
+adapter was written. A run that fails or is interrupted is recorded as such; a killed process
+leaves a started run with no outcome, which `audit show` reports as incomplete. Never as erased.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from pathlib import Path
+
+from forgetctl.errors import InputError
+from forgetctl_audit.keys import Keyring
+from forgetctl_audit.store import AuditLog
+
+# GDPR Art. 17(1) grounds, (a) to (f).
+GROUNDS = {
+    "a": "no longer necessary for the purposes collected",
+    "b": "consent withdrawn",
+    "c": "objection under Art. 21",
+    "d": "unlawfully processed",
+    "e": "legal obligation to erase",
+    "f": "collected from a child (Art. 8(1))",
+}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def open_log(home: Path, announce=None) -> AuditLog:
+    """The audit log under `home`, creating its keys on first use (announced, never silent)."""
+    keyring = Keyring(home / "keys")
+    if not keyring.initialised:
+        kid = keyring.init()
+        if announce:
+            announce(f"Created audit keys in {keyring.root} (signing key {kid}); back them up, see SECURITY.md")
+    return AuditLog(home)
+
+
+def record_request(
+    log: AuditLog, subject: str, grounds: str, received: dt.date | None = None,
+    requester_ref: str | None = None, request_id: str | None = None,
+) -> str:
+    """Record a new request, or check that `request_id` exists and is for the same person."""
+    if grounds not in GROUNDS:
+        raise InputError(f"--grounds must be one of {', '.join(GROUNDS)} (GDPR Art. 17(1)(a)-(f))")
+    subject_hash = log.subject_hash(subject)
+    if request_id:
+        existing = [r for r in log.records(request_id) if r["kind"] == "request"]
+        if existing:
+            if existing[0]["body"]["subject"] != subject_hash:
+                raise InputError(f"request {request_id} was made for a different person")
+            return request_id
+    request_id = request_id or f"req-{uuid.uuid4().hex[:12]}"
+    received = received or dt.date.today()
+    log.append("request", request_id, {
+        "subject": subject_hash,
+        "received": received.isoformat(),
+        # Art. 12(3): one month to act, extendable by two with reasons given within the first.
+        "deadline": add_months(received, 1).isoformat(),
+        "latest_extended_deadline": add_months(received, 3).isoformat(),
+        "grounds": f"Art. 17(1)({grounds}): {GROUNDS[grounds]}",
+        "requester_ref": requester_ref,
+    })
+    return request_id
+
+
+def record_started(log: AuditLog, request_ids: list[str], plan: dict) -> str:
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    for request_id in request_ids:
+        log.append("run-started", request_id, {"run": run_id, **plan})
+    return run_id
+
+
+def record_outcome(log: AuditLog, request_ids: list[str], run_id: str, body: dict, evidence: dict[str, dict] | None = None):
+    """`evidence` maps request id -> personal-data evidence, encrypted under that request's key."""
+    for request_id in request_ids:
+        log.append(body["outcome"], request_id, {"run": run_id, **body}, evidence=(evidence or {}).get(request_id))
+
+
+def request_states(log: AuditLog) -> dict[str, dict]:
+    """Per request: its request record and the outcome of its runs, in order."""
+    states: dict[str, dict] = {}
+    for record in log.records():
+        request_id = record["request_id"]
+        if request_id is None:
+            continue
+        state = states.setdefault(request_id, {"request": None, "runs": {}, "shredded": False})
+        if record["kind"] == "request":
+            state["request"] = record
+        elif record["kind"] == "shred":
+            state["shredded"] = True
+        elif "run" in record["body"]:
+            state["runs"].setdefault(record["body"]["run"], []).append(record)
+    return states
+
+
+def run_status(records: list[dict]) -> str:
+    kinds = [r["kind"] for r in records]
+    for outcome in ("erasure", "run-failed", "run-interrupted"):
+        if outcome in kinds:
+            return outcome
+    return "incomplete (no outcome recorded: killed?)"
