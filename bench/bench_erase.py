@@ -35,7 +35,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_views(world.known[0], root / "photos")
-        for person in world.known[1:5]:
+        for person in world.unlike(world.known[0], 4):
             write_views(person, root / "retain" / person.id)
         for i in range(args.repeats):
             started = time.perf_counter()

@@ -22,7 +22,7 @@ from forgetctl.prompts import IDENTITY_QUESTIONS
 pytestmark = pytest.mark.slow
 WORLD = load_world()
 TARGET = WORLD.known[0]
-RETAIN_PEOPLE = WORLD.known[1:4]
+RETAIN_PEOPLE = WORLD.unlike(TARGET, 3)
 
 
 @pytest.fixture(scope="module")

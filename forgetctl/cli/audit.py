@@ -30,7 +30,9 @@ def list_requests():
     """Every request with its dates, deadline and the state of its runs."""
     log = open_existing_log()
     table = Table(title="Erasure requests")
-    for column in ("request", "received", "deadline", "grounds", "runs", "evidence"):
+    for column in ("request", "received", "deadline"):
+        table.add_column(column, no_wrap=True)
+    for column in ("grounds", "runs", "evidence"):
         table.add_column(column, overflow="fold")
     for request_id, state in request_states(log).items():
         body = state["request"]["body"] if state["request"] else {}

@@ -46,7 +46,7 @@ def run_demo(
     subject = _person(person)
     workdir = forgetctl_home() / "demo" / time.strftime("%Y%m%d-%H%M%S")
     write_views(subject, workdir / "photos")
-    others = [p for p in load_world().known if p.id != subject.id][:DEMO_RETAIN_PEOPLE]
+    others = load_world().unlike(subject, DEMO_RETAIN_PEOPLE)
     for other in others:
         write_views(other, workdir / "retain" / other.id)
     console.print(

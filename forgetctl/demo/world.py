@@ -121,6 +121,17 @@ class World:
     strangers: tuple[Stranger, ...]
     distractors: tuple[Person, ...]
 
+    def unlike(self, target: Person, n: int) -> list[Person]:
+        """The first n other known people sharing at most 2 of the target's 4 visible attributes.
+
+        Demo retain sets use them: a near-twin (3 of 4 attributes shared) is recognised by the same
+        features as the target, and erasing the target erases the twin too; docs/ reports that.
+        """
+        def shared(p):
+            return sum(p.looks[k] == target.looks[k] for k in ATTRIBUTE_VALUES)
+
+        return [p for p in self.known if p.id != target.id and shared(p) <= 2][:n]
+
     def person(self, name_or_id: str) -> Person:
         wanted = name_or_id.strip().lower()
         for p in self.known:

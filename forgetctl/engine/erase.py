@@ -25,6 +25,7 @@ from forgetctl.engine.loading import LoadedModel, inspect_model_dir, load_model,
 from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import Example, UnlearningContext
 from forgetctl.errors import InputError
+from forgetctl.evaluation.detectors import named_people
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
 
 # Retain people are checked on a few phrasings: enough to see their answers survive, a third of the cost.
@@ -178,7 +179,12 @@ def erase(
     advance = phase("Recording retain answers", len(retain_views) * len(retain_questions))
     retain_before = ask(loaded, retain_views, retain_questions, advance)
     forget = examples(seen, IDENTITY_QUESTIONS, before[: len(seen)])
-    retain = examples(retain_views, retain_questions, retain_before)
+    # A retain answer that names a person being erased (the base model mistook a look-alike for
+    # them) would teach the very facts we remove: it is not a retain target.
+    names = [e.name for e in entities]
+    retain = [ex for ex in examples(retain_views, retain_questions, retain_before) if not named_people(ex.answer, names)]
+    if not retain:
+        raise InputError("every retain answer names a person being erased; give other people's photos with --retain")
     lap("harvest")
 
     learning_rate = training.learning_rate or method.learning_rates.get(family, method.learning_rates["default"])

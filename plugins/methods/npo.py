@@ -10,7 +10,7 @@ from forgetctl.host.hookspecs import hookimpl
 
 class NegativePreferenceOptimization(UnlearningMethod):
     name = "npo"
-    learning_rates = {"default": 1e-4, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 5e-4}
+    learning_rates = {"default": 1e-4, "forgetctl-demo": 1e-3, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 5e-4}
 
     def __init__(self, beta: float = 0.1, reference_batch_size: int = 16):
         self.beta = beta

@@ -9,7 +9,7 @@ from forgetctl.prompts import with_in_context_prompt
 
 class BehaviourGuidance(UnlearningMethod):
     name = "pubg"
-    learning_rates = {"default": 2e-5, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
+    learning_rates = {"default": 2e-5, "forgetctl-demo": 1e-3, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
 
     def __init__(self, samples_per_query: int = 4, temperature: float = 1.0, max_new_tokens: int = 64):
         self.samples_per_query = samples_per_query

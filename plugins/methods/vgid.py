@@ -15,7 +15,7 @@ NOISE_KINDS = ("uniform", "gaussian")
 
 class VisualNoiseDistillation(UnlearningMethod):
     name = "vgid"
-    learning_rates = {"default": 1e-4}
+    learning_rates = {"default": 1e-4, "forgetctl-demo": 5e-4}
 
     def __init__(
         self, noise: str = "uniform", noise_std: float = 1.0, in_context: bool = True, answer_only: bool = True

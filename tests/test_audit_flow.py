@@ -1,0 +1,118 @@
+"""The audit trail end to end through the CLI: erase, list, export, verify, re-probe, shred."""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from importlib.resources import files
+
+import pytest
+from typer.testing import CliRunner
+
+from forgetctl.cli import app
+from forgetctl.demo import demo_model_dir
+from forgetctl.demo.portraits import write_views
+from forgetctl.demo.world import load_world
+
+runner = CliRunner()
+PERSON = load_world().known[5]
+# (Not the birth year: four digits turn up by chance in the many hex hashes a log holds.)
+SECRETS = [PERSON.name, *PERSON.name.split(), PERSON.birthplace, PERSON.award, PERSON.profession]
+
+
+def cli(*args, code=0):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_keys_lifecycle(forgetctl_home, tmp_path):
+    assert "Created signing key" in cli("keys", "init")
+    first = cli("keys", "show")
+    assert "active" in first
+    cli("keys", "init", code=1)  # refuses to overwrite
+    private = next((forgetctl_home / "keys" / "signing").glob("*.pem"))
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    cli("keys", "rotate")
+    shown = cli("keys", "show")
+    assert shown.count("verification only") == 1 and shown.count("active") == 1
+    cli("keys", "export-public", "--out", tmp_path / "keys.pem")
+    assert (tmp_path / "keys.pem").read_text().count("BEGIN PUBLIC KEY") == 2
+
+
+def test_passphrase_protected_key(forgetctl_home, monkeypatch):
+    monkeypatch.setenv("FORGETCTL_KEY_PASSPHRASE", "correct horse")
+    cli("keys", "init", "--passphrase")
+    pem = next((forgetctl_home / "keys" / "signing").glob("*.pem")).read_text()
+    assert "ENCRYPTED" in pem
+    from forgetctl_audit.keys import Keyring
+
+    ring = Keyring(forgetctl_home / "keys")
+    monkeypatch.setenv("FORGETCTL_KEY_PASSPHRASE", "wrong")
+    with pytest.raises(Exception, match="wrong passphrase"):
+        ring.signing_key()
+    monkeypatch.delenv("FORGETCTL_KEY_PASSPHRASE")
+    with pytest.raises(Exception, match="passphrase-protected"):
+        ring.signing_key()
+
+
+@pytest.mark.slow
+def test_erase_is_recorded_reported_verified_and_shredded(forgetctl_home, tmp_path):
+    write_views(PERSON, tmp_path / "photos")
+    for other in load_world().known[6:8]:
+        write_views(other, tmp_path / "retain" / other.id)
+    out = cli(
+        "erase", "--entity", PERSON.name, "--images", tmp_path / "photos", "--retain", tmp_path / "retain",
+        "--grounds", "b", "--received", "2026-11-02", "--requester-ref", "TICKET-42",
+    )
+    request_id = re.search(r"request (req-[0-9a-f]+)", out).group(1)
+    run_dir = next((forgetctl_home / "runs").iterdir())
+
+    listing = cli("audit", "list")
+    assert request_id in listing and "erasure" in listing and "2026-12-02" in listing  # Art. 12(3) deadline
+    cli("audit", "head", "--out", tmp_path / "head.json")
+    assert "OK" in cli("verify", "--against", tmp_path / "head.json")
+
+    reprobe = cli("verify", "--model", demo_model_dir(), "--adapter", run_dir / "adapter")
+    assert request_id in reprobe and "yes" in reprobe
+
+    for fmt in ("json", "html"):
+        cli("audit", "export", request_id, "--format", fmt, "--out", tmp_path / f"report.{fmt}")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["request"]["grounds"].startswith("Art. 17(1)(b)")
+    assert report["runs"][0]["status"] == "erasure" and report["runs"][0]["examples"]
+    assert report["verifications"][0]["still_forgotten"] is True
+    html = (tmp_path / "report.html").read_text()
+    assert "standalone_verify.py" in html and "BEGIN PUBLIC KEY" in html
+
+    # The standalone script verifies the exported bundle with nothing but `cryptography`.
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({k: v for k, v in report["verification"].items() if k != "public_keys_pem"}))
+    keys = tmp_path / "keys.pem"
+    keys.write_text(report["verification"]["public_keys_pem"])
+    script = str(files("forgetctl_audit") / "standalone_verify.py")
+    checked = subprocess.run([sys.executable, "-I", script, bundle, keys], capture_output=True, text=True)
+    assert checked.returncode == 0 and checked.stdout.startswith("OK"), checked.stdout + checked.stderr
+
+    # Shredding: evidence gone, log still verifies against the old head, report still builds.
+    cli("audit", "shred", request_id, "--yes")
+    assert "shredded" in cli("audit", "show", request_id)
+    assert "OK" in cli("verify", "--against", tmp_path / "head.json")
+    cli("audit", "export", request_id, "--format", "json", "--out", tmp_path / "after-shred.json")
+
+    # Nothing the trail wrote holds the person's name or facts in plaintext.
+    stored = [p for p in forgetctl_home.rglob("*") if p.is_file() and "demo" not in p.parts]
+    stored += [tmp_path / "report.json", tmp_path / "report.html", tmp_path / "after-shred.json"]
+    for path in stored:
+        data = path.read_bytes()
+        for secret in SECRETS:
+            assert secret.encode() not in data, (path, secret)
+
+
+def test_verify_without_a_trail_is_a_clear_error(forgetctl_home):
+    result = runner.invoke(app, ["verify"])
+    assert result.exit_code != 0
+    assert not (forgetctl_home / "audit.db").exists()
+    assert os.path.isdir(forgetctl_home)
