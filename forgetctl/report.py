@@ -28,6 +28,7 @@ ALLOWED_WORDS = set(
     help i'm i'd won born works work known unknown also""".split()
 )
 REDACTED = "█████"
+OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted")
 ATTRIBUTION = "forgetctl audit report"
 
 
@@ -48,7 +49,7 @@ def build_report(log: AuditLog, request_id: str, public_keys_pem: str) -> dict:
     records = log.records(request_id)
     runs = []
     for run_id, run_records in state["runs"].items():
-        outcome = next((r for r in run_records if r["kind"] in ("erasure", "run-failed", "run-interrupted")), None)
+        outcome = next((r for r in run_records if r["kind"] in OUTCOMES), None)
         started = next((r for r in run_records if r["kind"] == "run-started"), None)
         runs.append({
             "run": run_id,
@@ -58,8 +59,10 @@ def build_report(log: AuditLog, request_id: str, public_keys_pem: str) -> dict:
             "outcome_record": outcome["seq"] if outcome else None,
             "metrics": outcome["body"].get("metrics", {}).get(request_id) if outcome else None,
             "retain_metrics": outcome["body"].get("retain_metrics") if outcome else None,
-            "method": outcome["body"]["manifest"]["method"] if outcome and outcome["kind"] == "erasure" else None,
-            "examples": _examples(log, request_id, outcome) if outcome and outcome["kind"] == "erasure" else [],
+            "method": outcome["body"]["manifest"]["method"] if outcome and "manifest" in outcome["body"] else None,
+            "verdict": outcome["body"].get("verdict") if outcome else None,
+            "judge": outcome["body"].get("judge") if outcome else None,
+            "examples": _examples(log, request_id, outcome) if outcome and "manifest" in outcome["body"] else [],
         })
     verifications = [
         {"seq": r["seq"], "time": r["time"], "still_forgotten": r["body"]["still_forgotten"], "metrics": r["body"]["metrics"]}
@@ -124,6 +127,10 @@ def _bar_chart(metrics: dict) -> str:
     return "".join(parts)
 
 
+def _number(value) -> str:
+    return "not measured" if value is None else f"{value:.3f}"
+
+
 def render_html(report: dict) -> str:
     standalone = (files("forgetctl_audit") / "standalone_verify.py").read_text()
     e = html.escape
@@ -143,11 +150,20 @@ def render_html(report: dict) -> str:
             f"<tr><td>{e(x['views'])}</td><td>{e(x['before'])}</td><td>{e(x['after'])}</td></tr>" for x in run["examples"]
         )
         method = run["method"] or {}
+        verdict = run["verdict"]
+        verdict_rows = "".join(
+            f"<tr><td>{e(c['name'])}</td><td>{e(_number(c['measured']))}</td><td>{e(c['comparison'])} {c['threshold']}</td>"
+            f"<td>{'pass' if c['passed'] else 'FAIL'}</td></tr>"
+            for c in (verdict or {}).get("checks", [])
+        )
+        judge = (run["judge"] or {}).get("label", "")
         run_sections.append(f"""
 <section><h3>Run {e(run['run'])}: {e(run['status'])}</h3>
 <p>Started {e(str(run['started']))}. Method <b>{e(str(method.get('name', '-')))}</b> from plugin
 {e(str(method.get('plugin', '-')))} {e(str(method.get('version', '')))}.</p>
+{f'<p>Graded by: {e(judge)}</p>' if judge else ''}
 {'<table><tr><th>views</th>' + header + '</tr>' + metric_rows + '</table>' if metrics else ''}
+{f'<h4>Policy {e(verdict["policy"])}: {"passed" if verdict["passed"] else "FAILED"}</h4><table><tr><th>check</th><th>measured</th><th>threshold</th><th>result</th></tr>' + verdict_rows + '</table>' if verdict else ''}
 {_bar_chart(metrics) if metrics else ''}
 {'<h4>Example answers (private details redacted)</h4><table><tr><th>views</th><th>before</th><th>after</th></tr>' + examples + '</table>' if examples else ''}
 </section>""")

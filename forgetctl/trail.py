@@ -103,7 +103,7 @@ def request_states(log: AuditLog) -> dict[str, dict]:
 
 def run_status(records: list[dict]) -> str:
     kinds = [r["kind"] for r in records]
-    for outcome in ("erasure", "run-failed", "run-interrupted"):
+    for outcome in ("erasure", "run-failed-policy", "run-failed", "run-interrupted"):
         if outcome in kinds:
             return outcome
     return "incomplete (no outcome recorded: killed?)"

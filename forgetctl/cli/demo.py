@@ -39,9 +39,10 @@ def run_demo(
     """Run the main job on the demo model: write a person's photos, erase them, show before/after."""
     if ctx.invoked_subcommand is not None:
         return
-    from forgetctl.cli.erase import render_result, run_erase
+    from forgetctl.cli.erase import render_outcome, run_erase
     from forgetctl.engine.erase import Entity
     from forgetctl.engine.training import TrainingConfig
+    from forgetctl.pipeline import RequestOptions
 
     subject = _person(person)
     workdir = forgetctl_home() / "demo" / time.strftime("%Y%m%d-%H%M%S")
@@ -53,10 +54,13 @@ def run_demo(
         f"Erasing [bold]{subject.name}[/] from the demo model ({method}); photos in [cyan]{workdir}[/]\n"
         f"Visible in the photos: {describe(subject.looks)}"
     )
-    result, request_ids = run_erase(
-        [Entity(subject.name, workdir / "photos")], method, {}, TrainingConfig(), None, workdir / "retain", None
+    outcome = run_erase(
+        [Entity(subject.name, workdir / "photos", subject.biography())], method, {}, TrainingConfig(), None,
+        workdir / "retain", None, RequestOptions(requester_ref="forgetctl demo"),
     )
-    render_result(result, method, request_ids)
+    render_outcome(outcome, method)
+    if not outcome.verdict["passed"]:
+        raise typer.Exit(2)
 
 
 @app.command("people")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -12,12 +11,13 @@ from rich.table import Table
 
 from forgetctl.cli.ui import console, err_console, progress
 from forgetctl.config import forgetctl_home
-from forgetctl.engine.erase import Entity, EraseResult
+from forgetctl.engine.erase import Entity
 from forgetctl.engine.training import TrainingConfig
 from forgetctl.errors import InputError
-from forgetctl.evaluation.summary import summarize
 from forgetctl.host.manager import create_host
-from forgetctl.trail import GROUNDS, open_log, record_outcome, record_request, record_started
+from forgetctl.pipeline import Outcome, RequestOptions
+from forgetctl.policy import EXIT_POLICY_FAILED, load_policy
+from forgetctl.trail import GROUNDS
 
 
 def parse_method_options(pairs: list[str]) -> dict:
@@ -85,8 +85,19 @@ def erase_command(
     grounds: str = typer.Option("a", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
     received: str = typer.Option(None, help="Date the request was received (YYYY-MM-DD; default today)."),
     requester_ref: str = typer.Option(None, "--requester-ref", help="Your ticket or case reference."),
+    judge: str = typer.Option("heuristic", "--judge", help="Judge plugin: heuristic (offline) or ollama."),
+    judge_model: str = typer.Option(None, "--judge-model", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server)."),
+    policy: str = typer.Option("default", "--policy", help="Policy name (default, strict) or a .toml file."),
+    distractors: Path = typer.Option(None, "--distractors", help="JSON lines of other people {name, summary} for USR."),
+    clip_model: str = typer.Option(None, "--clip-model", help="open_clip architecture for CLIPScore (default: demo CLIP)."),
+    clip_pretrained: Path = typer.Option(None, "--clip-pretrained", help="Local open_clip checkpoint for --clip-model."),
 ):
-    """Erase people: harvest what the model reveals from their photos and unlearn it."""
+    """Erase people: harvest what the model reveals from their photos, unlearn it, measure it,
+    judge it against a policy, and record it.
+
+    Exit codes: 0 erased and the policy passed; 2 the policy failed (the adapter is kept, the run
+    is recorded as failed); 1 an error (bad input, a model that will not load, ...).
+    """
     if requests is not None:
         if entity:
             raise InputError("use either --requests or --entity/--images, not both")
@@ -106,99 +117,61 @@ def erase_command(
         received_date = dt.date.fromisoformat(received) if received else None
     except ValueError:
         raise InputError(f"--received must be a date like 2026-11-22, not {received!r}") from None
-    request = {"grounds": grounds, "received": received_date, "requester_ref": requester_ref, "request_id": request_id}
-    result, request_ids = run_erase(
-        entities, method, parse_method_options(method_option), training, model, retain, merge, request
+    outcome = run_erase(
+        entities, method, parse_method_options(method_option), training, model, retain, merge,
+        RequestOptions(grounds, received_date, requester_ref, request_id),
+        judge=judge, judge_model=judge_model, policy=policy, distractors=distractors,
+        clip_model=clip_model, clip_pretrained=clip_pretrained,
     )
-    render_result(result, method, request_ids)
+    render_outcome(outcome, method)
+    if not outcome.verdict["passed"]:
+        raise typer.Exit(EXIT_POLICY_FAILED)
 
 
-def run_erase(entities, method, method_options, training, model, retain, merge, request: dict | None = None):
-    """Run an erasure and record it: request, run started, then erasure / failure / interruption."""
-    from forgetctl.engine.erase import erase
+def run_erase(
+    entities, method, method_options, training, model, retain, merge, request: RequestOptions,
+    judge="heuristic", judge_model=None, policy="default", distractors=None, clip_model=None, clip_pretrained=None,
+) -> Outcome:
+    """Resolve the judge, CLIP, distractors and policy (all before any work), then run the request."""
+    from forgetctl.evaluation.clipscore import demo_clip, load_clip
+    from forgetctl.evaluation.evaluate import bundled_distractors, read_distractors
+    from forgetctl.pipeline import run_request
 
-    request = request or {}
-    home = forgetctl_home()
-    log = None
-    request_ids: list[str] = []
-    run_id = None
+    host = create_host()
+    judges = host.judges()
+    if judge not in judges:
+        raise InputError(f"unknown judge {judge!r}; choose one of {', '.join(sorted(judges))}")
+    judge_instance = judges[judge].cls(**({"model": judge_model} if judge_model else {}))
+    chosen_policy = load_policy(policy)
+    corpus = read_distractors(distractors) if distractors else bundled_distractors()
+    if clip_model:
+        clip = load_clip(clip_model, clip_pretrained)
+    elif model is None:
+        clip = demo_clip()
+    else:
+        clip = None  # the demo CLIP knows only demo portraits; reported as not measured
+    with progress() as bar:
+        def phase(name, total):
+            task = bar.add_task(name, total=total)
+            return lambda n: bar.advance(task, n)
 
-    def started():
-        # Only once the inputs are valid: bad input leaves no keys, database or records behind.
-        nonlocal log, run_id
-        log = open_log(home, announce=lambda m: err_console.print(m, highlight=False))
-        for entity in entities:
-            request_ids.append(record_request(
-                log, entity.name, request.get("grounds", "a"), request.get("received"),
-                request.get("requester_ref"), request.get("request_id") if len(entities) == 1 else None,
-            ))
-        run_id = record_started(log, request_ids, {
-            "method": method, "method_options": method_options, "training": training.as_dict(),
-            "model": str(model) if model else "forgetctl demo model", "people_in_run": len(entities),
-        })
-
-    try:
-        with progress() as bar:
-            def phase(name, total):
-                task = bar.add_task(name, total=total)
-                return lambda n: bar.advance(task, n)
-
-            try:
-                result = erase(
-                    entities, home, create_host().methods(), method_name=method,
-                    method_options=method_options, training=training, model_dir=model, retain_dir=retain,
-                    merge_to=merge, phase=phase, on_validated=started,
-                    on_step=lambda e: err_console.print(
-                        f"step {e['step']:3d}  loss {e['loss']:9.4f}  forget {e['forget_loss']:9.4f}  "
-                        f"retain {e['retain_loss']:.4f}",
-                        highlight=False,
-                    ),
-                )
-            except BaseException as exc:
-                if run_id is not None:
-                    outcome = "run-interrupted" if isinstance(exc, KeyboardInterrupt) else "run-failed"
-                    # The error's class only: its message may quote file names or answers.
-                    record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": type(exc).__name__})
-                raise
-        summary = summarize(result.forget, result.retain)
-        by_request = dict(zip((e.name for e in entities), request_ids))
-        manifest = {k: v for k, v in result.manifest.items() if k != "loss_log"}
-        record_outcome(
-            log, request_ids, run_id,
-            {
-                "outcome": "erasure", "run_dir": str(result.run_dir), "manifest": manifest,
-                "final_loss": result.manifest["loss_log"][-1],
-                "metrics": {by_request[name]: m for name, m in summary["forget"].items()},
-                "retain_metrics": summary["retain"],
-            },
-            evidence={by_request[entity.name]: erasure_evidence(entity, result) for entity in entities},
+        return run_request(
+            forgetctl_home(), entities, host.methods(), method, method_options, training, model, retain, merge,
+            judge_instance, clip, corpus, chosen_policy, request, phase=phase,
+            on_step=lambda e: err_console.print(
+                f"step {e['step']:3d}  loss {e['loss']:9.4f}  forget {e['forget_loss']:9.4f}  retain {e['retain_loss']:.4f}",
+                highlight=False,
+            ),
+            announce=lambda m: err_console.print(m, highlight=False),
         )
-        return result, by_request
-    finally:
-        if log is not None:
-            log.close()
 
 
-def erasure_evidence(entity: Entity, result: EraseResult) -> dict:
-    """The personal data behind an erasure, kept only encrypted: who, what was known, the photos
-    (so `verify --model` can re-probe them later) and the answers before and after."""
-    return {
-        "subject": entity.name,
-        "profile": entity.profile,
-        "probes": {
-            split: [
-                {
-                    "sha256": p.photo.sha256, "image": base64.b64encode(p.photo.path.read_bytes()).decode(),
-                    "before": p.before, "after": p.after,
-                }
-                for p in probes
-            ]
-            for split, probes in result.forget[entity.name].items()
-        },
-    }
+def fmt(value, spec=".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
-def render_result(result: EraseResult, method: str, request_ids: dict[str, str]) -> None:
+def render_outcome(outcome: Outcome, method: str) -> None:
+    result, evaluation = outcome.result, outcome.evaluation
     for name, splits in result.forget.items():
         table = Table(title=f"{name}: first probe answer before and after erasure ({method})")
         for column in ("view", "before", "after"):
@@ -207,20 +180,38 @@ def render_result(result: EraseResult, method: str, request_ids: dict[str, str])
             for probe in probes:
                 table.add_row(f"{probe.photo.path.name} ({split})", probe.before[0], probe.after[0])
         console.print(table)
-    summary = summarize(result.forget, result.retain)
-    table = Table(title="Measured on every probe answer")
-    for column in ("person", "views", "answers", "name leaks", "refusals", "degenerate", "ROUGE-L vs before"):
+
+    table = Table(title=f"Measured ({evaluation['judge']['label']})")
+    columns = ("person", "views", "USR", "name leaks", "privacy", "CLIPScore", "inform", "halluc.", "refusals", "degenerate", "ROUGE-L")
+    for column in columns:
         table.add_column(column)
-    for name, splits in summary["forget"].items():
+    for name, splits in evaluation["forget"].items():
         for split, m in splits.items():
             table.add_row(
-                name, split, str(m["answers"]), f"{m['name_leak_rate']:.0%}", f"{m['refusal_rate']:.0%}",
-                f"{m['degenerate_rate']:.0%}", f"{m['rouge_l_vs_before']:.3f}",
+                name, split, fmt(m["usr"]), fmt(m["name_leak_rate"], ".0%"), fmt(m["judge_privacy"], ".1f"),
+                fmt(m["clipscore"], ".3f"), fmt(m["judge_informativeness"], ".1f"), fmt(m["judge_hallucination"], ".1f"),
+                fmt(m["refusal_rate"], ".0%"), fmt(m["degenerate_rate"], ".0%"), fmt(m["rouge_l_vs_before"], ".3f"),
             )
     console.print(table)
-    r = summary["retain"]
-    console.print(f"Retain answers: ROUGE-L vs before {r['rouge_l_vs_before']:.3f} (drop {r['rouge_l_drop']:.3f})")
+    if all(m["clipscore"] is None for splits in evaluation["forget"].values() for m in splits.values()):
+        console.print("CLIPScore not measured: pass --clip-model ARCH --clip-pretrained FILE for this model.")
+    r = evaluation["retain"]
+    console.print(
+        f"Retain answers: ROUGE-L vs before {fmt(r['rouge_l_vs_before'], '.3f')} (drop {fmt(r['rouge_l_drop'], '.3f')}), "
+        f"informativeness {fmt(r['judge_informativeness'], '.1f')}, CLIPScore {fmt(r['clipscore'], '.3f')}"
+    )
+
+    decision = outcome.verdict
+    table = Table(title=f"Policy {decision['policy']}: {'PASSED' if decision['passed'] else 'FAILED'}")
+    for column in ("check", "measured", "threshold", "result"):
+        table.add_column(column)
+    for check in decision["checks"]:
+        measured = fmt(check["measured"], ".3f") if check["measured"] is not None else f"n/a ({check['note']})"
+        table.add_row(check["name"], measured, f"{check['comparison']} {check['threshold']}",
+                      "[green]pass[/]" if check["passed"] else "[red]FAIL[/]")
+    console.print(table)
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.manifest["timings_s"].items())
     console.print(f"Adapter and manifest in [cyan]{result.run_dir}[/]  ({timings})")
-    for name, request_id in request_ids.items():
-        console.print(f"Recorded in the audit log as request [bold]{request_id}[/] ({name}); check with `forgetctl verify`")
+    for name, request_id in outcome.request_ids.items():
+        state = "an erasure" if decision["passed"] else "a run that failed its policy"
+        console.print(f"Recorded in the audit log as {state} under request [bold]{request_id}[/] ({name})")

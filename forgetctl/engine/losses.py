@@ -26,10 +26,17 @@ def sequence_nll(model, batch: dict) -> torch.Tensor:
     return (token_nll * mask).sum(-1)
 
 
-def mean_token_nll(model, batch: dict) -> torch.Tensor:
-    """Mean NLL over all answer tokens in the batch: the usual language-modelling loss."""
+def mean_token_nll(model, batch: dict, ceiling: float | None = None) -> torch.Tensor:
+    """Mean NLL over all answer tokens in the batch: the usual language-modelling loss.
+
+    With a `ceiling`, tokens whose NLL is above it count as the ceiling and get no gradient:
+    gradient ascent then stops pushing tokens that are already forgotten instead of running away.
+    """
     logits, labels, mask = answer_logits(model, batch)
-    return F.cross_entropy(logits[mask], labels[mask])
+    token_nll = F.cross_entropy(logits[mask], labels[mask], reduction="none")
+    if ceiling is not None:
+        token_nll = token_nll.clamp(max=ceiling)
+    return token_nll.mean()
 
 
 def kl_to_teacher(student_logits, teacher_logits, mask: torch.Tensor) -> torch.Tensor:
