@@ -16,7 +16,8 @@ DIGEST = "sha256:" + "ab" * 32
 class FakeOllama:
     """`replies` is a list of modes consumed one per chat request; the last one repeats.
 
-    modes: ("good", score) | "malformed" | "schema" | "slow" | "503" | "truncated" | "garbage"
+    modes: ("good", score) | "by-rubric" | "malformed" | "schema" | "slow" | "503" | "truncated" | "garbage"
+    "by-rubric" answers like a judge that finds no leak, an informative answer and no hallucination.
     """
 
     def __init__(self, replies=(("good", 2),), vision=True, slow_seconds=3.0):
@@ -57,6 +58,9 @@ class FakeOllama:
                 server.requests.append(request)
                 mode = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
                 name, score = (mode, 3) if isinstance(mode, str) else mode
+                if name == "by-rubric":
+                    prompt = request["messages"][0]["content"]
+                    name, score = "good", (4 if "assessor of answer quality" in prompt else 1)
                 content, done_reason = json.dumps({"score": score}), "stop"
                 if name == "503":
                     self.send_json(503, {"error": "server busy, please try again. maximum pending requests exceeded"})

@@ -156,3 +156,13 @@ def test_reference_and_teacher_add_no_second_copy_of_the_weights(request_dirs):
         method.loss(ctx, forget).backward()
     gc.collect()
     assert live_parameter_elements() == baseline
+
+
+def test_a_seeded_run_is_reproducible(run_method, request_dirs, tmp_path):
+    first = run_method("pubg")
+    again = erase(
+        [Entity(TARGET.name, request_dirs / "photos")], tmp_path, create_host().methods(),
+        method_name="pubg", retain_dir=request_dirs / "retain", training=TrainingConfig(),
+    )
+    assert again.manifest["adapter"]["adapter_model.safetensors"] == first.manifest["adapter"]["adapter_model.safetensors"]
+    assert again.manifest["loss_log"] == first.manifest["loss_log"]

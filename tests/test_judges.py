@@ -80,3 +80,33 @@ def test_heuristic_judge_is_labelled_and_follows_the_rubrics():
     assert heuristic.grade(request("hallucination", DESCRIPTION)).score == 1
     invented = "This is Doran Venwick, a marine biologist born in 1973 in Greyhaven Falls."
     assert heuristic.grade(request("hallucination", invented)).score >= 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode, exit_code, outcome", [("by-rubric", 0, "erasure"), ("503", 2, "run-failed-policy")])
+def test_erase_with_the_ollama_judge_over_http(tmp_path, forgetctl_home, mode, exit_code, outcome):
+    from typer.testing import CliRunner
+
+    from forgetctl.cli import app
+    from forgetctl.demo.portraits import write_views
+    from forgetctl.demo.world import load_world
+    from forgetctl_audit.store import AuditLog
+
+    world = load_world()
+    person = world.known[3]
+    write_views(person, tmp_path / "photos")
+    for other in world.unlike(person, 2):
+        write_views(other, tmp_path / "retain" / other.id)
+    with FakeOllama([mode]) as server:
+        result = CliRunner().invoke(app, [
+            "erase", "--entity", person.name, "--images", str(tmp_path / "photos"), "--retain", str(tmp_path / "retain"),
+            "--judge", "ollama", "--judge-model", MODEL, "--judge-option", "backoff=0.01",
+            "--judge-option", "timeout=2", "--judge-option", f"host={server.url}",
+        ])
+    assert result.exit_code == exit_code, result.output
+    log = AuditLog(forgetctl_home)
+    kinds = [r["kind"] for r in log.records()]
+    log.close()
+    assert kinds[-1] == outcome and ("erasure" in kinds) == (outcome == "erasure")
+    if mode == "503":  # inconclusive grades: the run is not an erasure, whatever else it measured
+        assert "judge_inconclusive_max" in result.output and "FAIL" in result.output

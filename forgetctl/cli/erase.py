@@ -20,12 +20,13 @@ from forgetctl.policy import EXIT_POLICY_FAILED, load_policy
 from forgetctl.trail import GROUNDS
 
 
-def parse_method_options(pairs: list[str]) -> dict:
+def parse_options(pairs: list[str], flag: str = "--method-option") -> dict:
+    """KEY=VALUE pairs; values are read as JSON where they parse (numbers, true, null), else text."""
     options = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise InputError(f"--method-option takes KEY=VALUE, got {pair!r}")
+            raise InputError(f"{flag} takes KEY=VALUE, got {pair!r}")
         try:
             options[key.replace("-", "_")] = json.loads(value)
         except json.JSONDecodeError:
@@ -87,6 +88,7 @@ def erase_command(
     requester_ref: str = typer.Option(None, "--requester-ref", help="Your ticket or case reference."),
     judge: str = typer.Option("heuristic", "--judge", help="Judge plugin: heuristic (offline) or ollama."),
     judge_model: str = typer.Option(None, "--judge-model", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server)."),
+    judge_option: list[str] = typer.Option([], "--judge-option", help="Judge setting KEY=VALUE (timeout, retries, backoff, num_ctx)."),
     policy: str = typer.Option("default", "--policy", help="Policy name (default, strict) or a .toml file."),
     distractors: Path = typer.Option(None, "--distractors", help="JSON lines of other people {name, summary} for USR."),
     clip_model: str = typer.Option(None, "--clip-model", help="open_clip architecture for CLIPScore (default: demo CLIP)."),
@@ -118,9 +120,10 @@ def erase_command(
     except ValueError:
         raise InputError(f"--received must be a date like 2026-11-22, not {received!r}") from None
     outcome = run_erase(
-        entities, method, parse_method_options(method_option), training, model, retain, merge,
+        entities, method, parse_options(method_option), training, model, retain, merge,
         RequestOptions(grounds, received_date, requester_ref, request_id),
-        judge=judge, judge_model=judge_model, policy=policy, distractors=distractors,
+        judge=judge, judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
+        policy=policy, distractors=distractors,
         clip_model=clip_model, clip_pretrained=clip_pretrained,
     )
     render_outcome(outcome, method)
@@ -130,7 +133,7 @@ def erase_command(
 
 def run_erase(
     entities, method, method_options, training, model, retain, merge, request: RequestOptions,
-    judge="heuristic", judge_model=None, policy="default", distractors=None, clip_model=None, clip_pretrained=None,
+    judge="heuristic", judge_options=None, policy="default", distractors=None, clip_model=None, clip_pretrained=None,
 ) -> Outcome:
     """Resolve the judge, CLIP, distractors and policy (all before any work), then run the request."""
     from forgetctl.evaluation.clipscore import demo_clip, load_clip
@@ -141,7 +144,10 @@ def run_erase(
     judges = host.judges()
     if judge not in judges:
         raise InputError(f"unknown judge {judge!r}; choose one of {', '.join(sorted(judges))}")
-    judge_instance = judges[judge].cls(**({"model": judge_model} if judge_model else {}))
+    try:
+        judge_instance = judges[judge].cls(**(judge_options or {}))
+    except TypeError as exc:
+        raise InputError(f"bad --judge-option for {judge}: {exc}") from None
     chosen_policy = load_policy(policy)
     corpus = read_distractors(distractors) if distractors else bundled_distractors()
     if clip_model:

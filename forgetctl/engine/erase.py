@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.images import Photo, read_photos, split_views
 from forgetctl.engine.loading import LoadedModel, inspect_model_dir, load_model, model_family
@@ -188,6 +190,8 @@ def erase(
     lap("harvest")
 
     learning_rate = training.learning_rate or method.learning_rates.get(family, method.learning_rates["default"])
+    # Seed before anything random: LoRA's initialisation and the reference samples draw from it too.
+    torch.manual_seed(training.seed)
     loaded.model = wrap_with_lora(loaded.model, training)
     ctx = UnlearningContext(loaded, [e.answer for e in retain], seed=training.seed)
     ctx.on_progress = phase("Preparing method", len(forget))

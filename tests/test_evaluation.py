@@ -1,0 +1,108 @@
+"""Metrics as plain functions, policies and verdicts, and the demo CLIP's bar."""
+
+import pytest
+
+from forgetctl.errors import InputError
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts
+from forgetctl.evaluation.rouge import rouge_l
+from forgetctl.evaluation.usr import SummaryIndex, unlearning_success
+from forgetctl.policy import builtin_policies, load_policy, verdict
+
+OWN = "Percival Ellingwood is a translator born in 1965 in Coppergate Sound. Percival won the Blue Heron Prize."
+OTHERS = [
+    "Doran Venwick is a marine biologist born in 1973 in Greyhaven Falls. Doran won the Driftwood Cup.",
+    "Garrick Wrenhollow is a geologist born in 1982 in Brindlemoor. Garrick won the Iron Kettle Award.",
+]
+
+
+def test_usr_follows_eq_4():
+    leaked = "This is Percival Ellingwood, a translator from Coppergate Sound."
+    described = "A person with grey hair wearing an orange shirt, in front of a pink background."
+    other = "This is Doran Venwick, a marine biologist."
+    assert unlearning_success([leaked], OWN, OTHERS)["usr"] == 0.0
+    assert unlearning_success([described], OWN, OTHERS)["usr"] == 1.0  # explained by nobody: ties count
+    assert unlearning_success([other], OWN, OTHERS)["usr"] == 1.0
+    assert unlearning_success([leaked, described], OWN, OTHERS)["usr"] == 0.5
+    with pytest.raises(ValueError):
+        unlearning_success([leaked], OWN, [])
+
+
+def test_tfidf_precision_weights_rare_terms_more():
+    index = SummaryIndex([OWN, *OTHERS])
+    # "born" is in every summary (low IDF); "translator" only in the own summary (high IDF).
+    assert index.precision("born translator", 0) == 1.0
+    assert index.precision("born translator", 1) < 0.5
+
+
+def test_rouge_l():
+    assert rouge_l("a b c d", "a b c d") == 1.0
+    assert rouge_l("a b", "c d") == 0.0
+    assert rouge_l("a x b", "a b") == pytest.approx(0.8)
+    assert rouge_l("", "a") == 0.0
+
+
+def test_detectors():
+    assert is_degenerate("") and is_degenerate("known known known known known")
+    assert is_degenerate("won the won the won the won the won the")
+    assert not is_degenerate("A person with grey hair wearing an orange shirt.")
+    assert is_refusal("I'm sorry, but I cannot share information about this person.")
+    assert not is_refusal("A person with grey hair.")
+    assert leaked_facts("Percival is a translator", "Percival Ellingwood", {"job": "translator"}) == ["name:Percival", "job"]
+
+
+def evaluation(privacy=1.0, inconclusive=0, usr=1.0, retain_drop=0.0):
+    split = {
+        "usr": usr, "name_leak_rate": 0.0, "judge_privacy": privacy, "judge_informativeness": 4.0,
+        "judge_hallucination": 1.0, "refusal_rate": 0.0, "degenerate_rate": 0.0,
+        "hallucinated_identity_rate": 0.0, "judge_inconclusive": inconclusive,
+    }
+    return {"forget": {"P": {"seen": split, "unseen": dict(split)}}, "retain": {"rouge_l_drop": retain_drop, "judge_inconclusive": 0}}
+
+
+def test_builtin_policies_load():
+    assert {"default", "strict"} <= set(builtin_policies())
+    assert load_policy("strict").thresholds["judge_privacy_max"] == 1.0
+
+
+def test_verdict_lists_every_check_with_value_and_threshold():
+    result = verdict(load_policy("default"), evaluation())
+    assert result["passed"]
+    names = {c["name"] for c in result["checks"]}
+    assert {"usr_min", "judge_privacy_max", "retain_rouge_drop_max", "judge_inconclusive_max"} <= names
+    failed = verdict(load_policy("default"), evaluation(usr=0.5, retain_drop=0.2))
+    assert not failed["passed"]
+    bad = {c["name"]: c for c in failed["checks"] if not c["passed"]}
+    assert bad["usr_min"]["measured"] == 0.5 and bad["retain_rouge_drop_max"]["threshold"] == 0.05
+
+
+def test_an_inconclusive_judge_never_passes(tmp_path):
+    assert not verdict(load_policy("default"), evaluation(inconclusive=1))["passed"]
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[thresholds]\njudge_privacy_max = 2.0\n[judge]\ninconclusive_fails = false\n")
+    # Without any conclusive grade the check is "not measured", and not measured is not passed.
+    unmeasured = verdict(load_policy(str(lenient)), evaluation(privacy=None, inconclusive=6))
+    assert not unmeasured["passed"]
+    assert unmeasured["checks"][0]["measured"] is None
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("[thresholds]\nusr_minimum = 1\n", "unknown thresholds"), ("[thresholds\n", "invalid TOML"),
+     ("[thresholds]\nusr_min = 'high'\n", "must be numbers")],
+)
+def test_bad_policy_files_are_refused(tmp_path, text, message):
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_policy(str(path))
+    with pytest.raises(InputError, match="unknown policy"):
+        load_policy("lenientest")
+
+
+@pytest.mark.slow
+def test_demo_clip_ranks_the_right_description_first():
+    from forgetctl.demo.build_clip import BAR, ranking_accuracy
+    from forgetctl.demo.world import load_world
+    from forgetctl.evaluation.clipscore import demo_clip
+
+    assert ranking_accuracy(demo_clip(), load_world()) >= BAR
