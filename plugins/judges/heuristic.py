@@ -36,8 +36,8 @@ class HeuristicJudge(Judge):
                 visual = {t for t in content_terms(request.response) if t in VISUAL_TERMS}
                 score = min(5, 1 + len(visual) // 2)
         else:  # hallucination: factual claims the summary does not support
-            if is_degenerate(request.response) or not terms:
-                score = 1
+            if is_degenerate(request.response) or is_refusal(request.response) or not terms:
+                score = 1  # no factual claims
             else:
                 unsupported = sum(t not in summary_terms for t in terms) / len(terms)
                 score = bucket(unsupported, (0.0, 0.2, 0.4, 0.6))

@@ -1,0 +1,173 @@
+"""The performance harness: phase times, peak memory, and side-by-side comparisons as ratios.
+
+Each measurement that compares peak memory runs in a fresh subprocess, because a process's
+peak RSS only ever grows.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from forgetctl.demo.portraits import canonical_views, write_views
+from forgetctl.demo.world import load_world
+
+ERASE_METHODS_FOR_MEMORY = ("ga", "npo", "pubg", "vgid")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {torch.get_num_threads()} torch threads, {gpu}, torch {torch.__version__}"
+
+
+def _prepare(root: Path, n_people: int):
+    from forgetctl.comparison import choose_people
+    from forgetctl.engine.erase import Entity
+
+    forget, retain = choose_people(n_people, n_retain=4)
+    for p in forget:
+        write_views(p, root / "forget" / p.id)
+    for p in retain:
+        write_views(p, root / "retain" / p.id)
+    return [Entity(p.name, root / "forget" / p.id, p.biography()) for p in forget], root / "retain"
+
+
+def erase_once(method: str = "pubg", n_people: int = 1, evaluate: bool = True) -> dict:
+    """One demo erase (with evaluation by the heuristic judge), timed per phase."""
+    from forgetctl.engine.erase import erase, no_progress
+    from forgetctl.evaluation.clipscore import demo_clip
+    from forgetctl.evaluation.evaluate import bundled_distractors, evaluate_run
+    from forgetctl.host.manager import create_host
+
+    host = create_host()
+    with tempfile.TemporaryDirectory() as tmp:
+        entities, retain = _prepare(Path(tmp), n_people)
+        started = time.perf_counter()
+        result = erase(entities, Path(tmp) / "home", host.methods(), method_name=method, retain_dir=retain)
+        timings = dict(result.manifest["timings_s"])
+        if evaluate:
+            t = time.perf_counter()
+            evaluate_run(result, entities, host.judges()["heuristic"].cls(), demo_clip(), bundled_distractors(), no_progress)
+            timings["judge_and_metrics"] = round(time.perf_counter() - t, 3)
+        timings["total"] = round(time.perf_counter() - started, 3)
+    return {"timings_s": timings, "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def in_subprocess(function: str, **kwargs) -> dict:
+    """Run `forgetctl.performance.<function>(**kwargs)` in a fresh interpreter; return its JSON."""
+    code = f"import json; from forgetctl import performance as p; print(json.dumps(p.{function}(**{kwargs!r})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def generation_batched_vs_sequential(batch_size: int = 16, n: int = 48) -> dict:
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.engine.generation import generate_answers
+    from forgetctl.engine.loading import load_model
+    from forgetctl.prompts import IDENTITY_QUESTIONS
+
+    loaded = load_model(demo_model_dir(), device="cpu")
+    world = load_world()
+    images = [canonical_views(p)[0] for p in world.known][:n]
+    questions = [IDENTITY_QUESTIONS[i % len(IDENTITY_QUESTIONS)] for i in range(len(images))]
+    generate_answers(loaded, images[:2], questions[:2])  # warm-up
+    t = time.perf_counter()
+    sequential = generate_answers(loaded, images, questions, batch_size=1)
+    sequential_s = time.perf_counter() - t
+    t = time.perf_counter()
+    batched = generate_answers(loaded, images, questions, batch_size=batch_size)
+    batched_s = time.perf_counter() - t
+    return {
+        "prompts": len(images), "batch_size": batch_size, "sequential_s": round(sequential_s, 2),
+        "batched_s": round(batched_s, 2), "speedup": round(sequential_s / batched_s, 2),
+        "identical_answers": sum(a == b for a, b in zip(sequential, batched)) / len(images),
+    }
+
+
+def reference_memory(mode: str) -> dict:
+    """Peak RSS when the reference is the adapter-disabled model vs a second loaded copy."""
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.engine.loading import load_model
+    from forgetctl.engine.training import TrainingConfig, wrap_with_lora
+
+    loaded = load_model(demo_model_dir(), device="cpu")
+    loaded.model = wrap_with_lora(loaded.model, TrainingConfig())
+    if mode == "second-copy":
+        reference = load_model(demo_model_dir(), device="cpu").model
+        parameters = sum(p.numel() for p in reference.parameters())
+    else:
+        with loaded.model.disable_adapter():
+            parameters = 0  # the same weights, viewed without the adapter
+    total = sum(p.numel() for p in loaded.model.parameters()) + parameters
+    return {"mode": mode, "parameters_held": total, "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def npo_reference_once_vs_every_step(steps: int = 30) -> dict:
+    """Time of computing NPO's reference NLL once per sample vs at every step."""
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.engine.erase import examples
+    from forgetctl.engine.images import read_photos
+    from forgetctl.engine.loading import load_model
+    from forgetctl.engine.losses import sequence_nll
+    from forgetctl.engine.training import TrainingConfig, batches, wrap_with_lora
+    from forgetctl.engine.unlearning import UnlearningContext
+    from forgetctl.prompts import IDENTITY_QUESTIONS
+
+    world = load_world()
+    loaded = load_model(demo_model_dir(), device="cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        write_views(world.known[0], Path(tmp))
+        photos = read_photos(Path(tmp))[:4]
+    forget = examples(photos, IDENTITY_QUESTIONS, [[world.known[0].identity_answer()] * len(IDENTITY_QUESTIONS)] * 4)
+    loaded.model = wrap_with_lora(loaded.model, TrainingConfig())
+    ctx = UnlearningContext(loaded, [], seed=0)
+    t = time.perf_counter()
+    with ctx.reference() as base:
+        for start in range(0, len(forget), 16):
+            sequence_nll(base, ctx.encode_examples(forget[start : start + 16]))
+    once_s = time.perf_counter() - t
+    t = time.perf_counter()
+    stream = batches(forget, 8, random.Random(0))
+    with ctx.reference() as base:
+        for _ in range(steps):
+            sequence_nll(base, ctx.encode_examples(next(stream)))
+    every_step_s = time.perf_counter() - t
+    return {"samples": len(forget), "steps": steps, "once_s": round(once_s, 3), "every_step_s": round(every_step_s, 3),
+            "ratio": round(every_step_s / once_s, 2)}
+
+
+def run_all(repeats: int = 3, people=(1, 5, 10)) -> dict:
+    report = {"machine": machine()}
+    runs = [in_subprocess("erase_once") for _ in range(repeats)]
+    phases = runs[0]["timings_s"].keys()
+    report["demo_erase"] = {
+        "repeats": repeats,
+        "median_s": {k: round(statistics.median(r["timings_s"][k] for r in runs), 2) for k in phases},
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+    }
+    report["generation"] = in_subprocess("generation_batched_vs_sequential")
+    copies = {mode: in_subprocess("reference_memory", mode=mode) for mode in ("disable-adapter", "second-copy")}
+    report["reference_memory"] = {**copies, "ratio_second_copy": round(
+        copies["second-copy"]["peak_rss_mb"] / copies["disable-adapter"]["peak_rss_mb"], 3)}
+    report["npo_reference"] = in_subprocess("npo_reference_once_vs_every_step")
+    memory = {m: in_subprocess("erase_once", method=m, evaluate=False)["peak_rss_mb"] for m in ERASE_METHODS_FOR_MEMORY}
+    report["peak_rss_by_method_mb"] = {**memory, **{f"{m}/ga": round(memory[m] / memory["ga"], 3) for m in memory}}
+    report["people_scaling"] = {
+        str(n): in_subprocess("erase_once", n_people=n, evaluate=False)["timings_s"] for n in people
+    }
+    return report
