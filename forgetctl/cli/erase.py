@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from forgetctl.cli.ui import console, err_console, progress
 from forgetctl.config import forgetctl_home
-from forgetctl.engine.erase import Entity
-from forgetctl.engine.training import TrainingConfig
 from forgetctl.errors import InputError
 from forgetctl.host.manager import create_host
-from forgetctl.pipeline import Outcome, RequestOptions
 from forgetctl.policy import EXIT_POLICY_FAILED, load_policy
 from forgetctl.trail import GROUNDS
+
+if TYPE_CHECKING:  # the engine imports torch: loaded only when a command needs it
+    from forgetctl.engine.erase import Entity
+    from forgetctl.pipeline import Outcome, RequestOptions
 
 
 def parse_options(pairs: list[str], flag: str = "--method-option") -> dict:
@@ -45,6 +47,8 @@ def read_profile(path: Path | None) -> str | None:
 
 def read_requests(path: Path) -> list[Entity]:
     """JSON lines: {"entity": NAME, "images": DIR, "profile": FILE?}; relative paths from the file."""
+    from forgetctl.engine.erase import Entity
+
     try:
         lines = path.read_text().splitlines()
     except OSError as exc:
@@ -100,6 +104,10 @@ def erase_command(
     Exit codes: 0 erased and the policy passed; 2 the policy failed (the adapter is kept, the run
     is recorded as failed); 1 an error (bad input, a model that will not load, ...).
     """
+    from forgetctl.engine.erase import Entity
+    from forgetctl.engine.training import TrainingConfig
+    from forgetctl.pipeline import RequestOptions
+
     if requests is not None:
         if entity:
             raise InputError("use either --requests or --entity/--images, not both")
