@@ -116,3 +116,51 @@ def test_verify_without_a_trail_is_a_clear_error(forgetctl_home):
     assert result.exit_code != 0
     assert not (forgetctl_home / "audit.db").exists()
     assert os.path.isdir(forgetctl_home)
+
+
+class Boom:
+    """A method plugin whose loss fails: the run must be recorded as failed, never as an erasure."""
+
+    name = "boom"
+    learning_rates = {"default": 1e-4}
+
+    def __init__(self, error="RuntimeError"):
+        self.error = {"RuntimeError": RuntimeError, "KeyboardInterrupt": KeyboardInterrupt}[error]
+
+    def prepare(self, ctx, forget):
+        pass
+
+    def hyperparameters(self):
+        return {}
+
+    def loss(self, ctx, forget):
+        raise self.error("boom")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("error, outcome", [(RuntimeError, "run-failed"), (KeyboardInterrupt, "run-interrupted")])
+def test_a_failed_or_interrupted_run_is_recorded_as_such(forgetctl_home, tmp_path, error, outcome):
+    from forgetctl.engine.erase import Entity
+    from forgetctl.engine.training import TrainingConfig
+    from forgetctl.evaluation.evaluate import bundled_distractors
+    from forgetctl.host.manager import Registered, create_host
+    from forgetctl.pipeline import RequestOptions, run_request
+    from forgetctl.policy import load_policy
+    from forgetctl_audit.store import AuditLog
+
+    person = load_world().known[2]
+    write_views(person, tmp_path / "photos")
+    methods = {"boom": Registered("boom", Boom, "test", "0")}
+    with pytest.raises(error):
+        run_request(
+            forgetctl_home, [Entity(person.name, tmp_path / "photos")], methods, "boom", {"error": error.__name__},
+            TrainingConfig(steps=2), None, None, None, create_host().judges()["heuristic"].cls(), None,
+            bundled_distractors(), load_policy("default"), RequestOptions(),
+        )
+    log = AuditLog(forgetctl_home)
+    kinds = [r["kind"] for r in log.records()]
+    assert kinds == ["request", "run-started", outcome]
+    assert log.records()[-1]["body"]["error"] == error.__name__
+    assert log.verify().ok
+    log.close()
+    assert not (forgetctl_home / "runs").exists()  # no adapter, no half-written run
