@@ -33,10 +33,13 @@ ATTRIBUTION = "forgetctl audit report"
 
 
 def redact(text: str) -> str:
-    """Black out every word not in the allow-list: what remains cannot identify anyone."""
+    """Black out every word not in the allow-list, and every capitalised allowed word that does
+    not start a sentence ("the Blue Heron Prize"): what remains cannot identify anyone."""
     def keep(match):
-        word = match.group(0)
-        return word if word.lower() in ALLOWED_WORDS else REDACTED
+        word, start = match.group(0), match.start()
+        sentence_start = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?"
+        allowed = word.lower() in ALLOWED_WORDS and (word.islower() or sentence_start or word == "I")
+        return word if allowed else REDACTED
 
     return re.sub(r"[A-Za-z0-9][A-Za-z0-9'’-]*", keep, text)
 
@@ -162,7 +165,7 @@ def render_html(report: dict) -> str:
 <p>Started {e(str(run['started']))}. Method <b>{e(str(method.get('name', '-')))}</b> from plugin
 {e(str(method.get('plugin', '-')))} {e(str(method.get('version', '')))}.</p>
 {f'<p>Graded by: {e(judge)}</p>' if judge else ''}
-{'<table><tr><th>views</th>' + header + '</tr>' + metric_rows + '</table>' if metrics else ''}
+{'<div class="wide"><table><tr><th>views</th>' + header + '</tr>' + metric_rows + '</table></div>' if metrics else ''}
 {f'<h4>Policy {e(verdict["policy"])}: {"passed" if verdict["passed"] else "FAILED"}</h4><table><tr><th>check</th><th>measured</th><th>threshold</th><th>result</th></tr>' + verdict_rows + '</table>' if verdict else ''}
 {_bar_chart(metrics) if metrics else ''}
 {'<h4>Example answers (private details redacted)</h4><table><tr><th>views</th><th>before</th><th>after</th></tr>' + examples + '</table>' if examples else ''}
@@ -179,7 +182,7 @@ def render_html(report: dict) -> str:
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
 table {{ border-collapse: collapse; margin: .5rem 0 1rem; }} td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
 pre {{ background: #f4f4f4; padding: .8rem; overflow-x: auto; font-size: .8rem; }}
-h1 {{ font-size: 1.5rem; }} .muted {{ color: #666; }}
+h1 {{ font-size: 1.5rem; }} .muted {{ color: #666; }} .wide {{ overflow-x: auto; }}
 </style></head><body>
 <h1>Right-to-erasure report: {e(request['id'])}</h1>
 <p class="muted">{e(report['report'])}. The person is identified only by a keyed hash; evidence is {e(report['evidence'])}.</p>

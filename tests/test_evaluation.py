@@ -106,3 +106,14 @@ def test_demo_clip_ranks_the_right_description_first():
     from forgetctl.evaluation.clipscore import demo_clip
 
     assert ranking_accuracy(demo_clip(), load_world()) >= BAR
+
+
+def test_report_redaction_keeps_descriptions_and_hides_every_private_word():
+    from forgetctl.report import REDACTED, redact
+
+    leaked = redact("This is Percival Ellingwood, a translator born in 1965 in Coppergate Sound. Percival won the Blue Heron Prize.")
+    for secret in ("Percival", "Ellingwood", "translator", "1965", "Coppergate", "Blue", "Heron"):
+        assert secret not in leaked
+    assert leaked.startswith("This is " + REDACTED)
+    description = "A person with grey hair wearing an orange shirt, in front of a pink background."
+    assert redact(description) == description
