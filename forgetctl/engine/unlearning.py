@@ -63,8 +63,11 @@ class UnlearningContext:
             batch["pixel_values"] = batch["pixel_values"].to(self.loaded.dtype)
         return batch
 
-    def encode_examples(self, examples: list[Example]) -> dict:
-        return self.encode([e.image for e in examples], [e.question for e in examples], [e.answer for e in examples])
+    def encode_examples(self, examples: list[Example], answers: list[str] | None = None) -> dict:
+        """The examples as a batch; `answers` replaces their answers (the targets of RANDOM,
+        REJECT and PUBG's guidance: the same inputs, tuned toward other outputs)."""
+        answers = answers if answers is not None else [e.answer for e in examples]
+        return self.encode([e.image for e in examples], [e.question for e in examples], answers)
 
     @contextmanager
     def reference(self):

@@ -49,9 +49,7 @@ class BehaviourGuidance(UnlearningMethod):
     def loss(self, ctx, forget):
         ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget), ceiling=self.ga_ceiling)
         targets = [ctx.rng.choice(self._guidance[self._query_key(e)]) for e in forget]
-        guidance = mean_token_nll(
-            ctx.model, ctx.encode([e.image for e in forget], [e.question for e in forget], targets)
-        )
+        guidance = mean_token_nll(ctx.model, ctx.encode_examples(forget, targets))
         return ascent + guidance
 
 

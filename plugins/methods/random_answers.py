@@ -12,9 +12,7 @@ class RandomAnswers(UnlearningMethod):
     def loss(self, ctx, forget):
         ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget))
         substitutes = [ctx.rng.choice(ctx.retain_answers) for _ in forget]
-        toward_random = mean_token_nll(
-            ctx.model, ctx.encode([e.image for e in forget], [e.question for e in forget], substitutes)
-        )
+        toward_random = mean_token_nll(ctx.model, ctx.encode_examples(forget, substitutes))
         return ascent + toward_random
 
 

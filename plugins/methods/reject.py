@@ -21,9 +21,7 @@ class Reject(UnlearningMethod):
     def loss(self, ctx, forget):
         # One fixed refusal per example: a stable target is learned in 30 steps, a reshuffled one is not.
         refusals = [REFUSALS[zlib.crc32(e.key.encode()) % self.phrasings] for e in forget]
-        return mean_token_nll(
-            ctx.model, ctx.encode([e.image for e in forget], [e.question for e in forget], refusals)
-        )
+        return mean_token_nll(ctx.model, ctx.encode_examples(forget, refusals))
 
 
 @hookimpl
