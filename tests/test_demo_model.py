@@ -53,3 +53,32 @@ def test_shipped_model_meets_its_behaviour_bars_on_unseen_views(demo_model):
         assert result["rates"][bar] >= required, (bar, result["rates"], result["failures"])
     recorded = json.loads((demo_model_dir() / "build_info.json").read_text())["bars"]
     assert recorded == pytest.approx(result["rates"])
+
+
+def test_a_llava_next_directory_loads_through_the_same_loader(tmp_path):
+    """LLaVA-1.6 (the paper's models) is llava_next: build a tiny one in the llava-hf layout."""
+    from transformers import (
+        AutoTokenizer, CLIPVisionConfig, LlavaNextConfig, LlavaNextForConditionalGeneration,
+        LlavaNextImageProcessor, LlavaNextProcessor, MistralConfig,
+    )
+
+    from forgetctl.engine.loading import model_family
+
+    tokenizer = AutoTokenizer.from_pretrained(demo_model_dir())
+    config = LlavaNextConfig(
+        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                       num_attention_heads=2, image_size=28, patch_size=14),
+        text_config=MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                  num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), image_grid_pinpoints=[[28, 28], [28, 56]],
+    )
+    LlavaNextForConditionalGeneration(config).save_pretrained(tmp_path)
+    image_processor = LlavaNextImageProcessor(
+        size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}, image_grid_pinpoints=[[28, 28], [28, 56]]
+    )
+    LlavaNextProcessor(image_processor=image_processor, tokenizer=tokenizer, patch_size=14,
+                       vision_feature_select_strategy="default",
+                       chat_template=demo_model_dir().joinpath("chat_template.jinja").read_text()).save_pretrained(tmp_path)
+    loaded = load_model(tmp_path, device="cpu")
+    assert type(loaded.model).__name__ == "LlavaNextForConditionalGeneration"
+    assert loaded.model_type == "llava_next" and model_family(loaded) == "llava-1.6-mistral"

@@ -92,3 +92,18 @@ def test_split_is_deterministic_and_holds_out_a_third(photos):
     seen, unseen = split_views(read_photos(photos))
     assert [p.path.name for p in unseen] == ["p001_view4.png", "p001_view5.png"]
     assert len(seen) == 4
+
+
+def test_requests_file_names_people_relative_to_itself(tmp_path):
+    from forgetctl.cli.erase import read_requests
+
+    (tmp_path / "jane.txt").write_text("Jane is a pilot.")
+    (tmp_path / "people.jsonl").write_text(
+        '{"entity": "Jane Roe", "images": "jane", "profile": "jane.txt"}\n\n{"entity": "John Roe", "images": "john"}\n'
+    )
+    jane, john = read_requests(tmp_path / "people.jsonl")
+    assert (jane.name, jane.images, jane.profile) == ("Jane Roe", tmp_path / "jane", "Jane is a pilot.")
+    assert (john.name, john.profile) == ("John Roe", None)
+    (tmp_path / "bad.jsonl").write_text('{"who": "x"}\n')
+    with pytest.raises(InputError, match="bad.jsonl:1"):
+        read_requests(tmp_path / "bad.jsonl")
