@@ -13,8 +13,8 @@ from forgetctl.engine.erase import ask, directory_hashes
 from forgetctl.engine.images import photo_from_bytes
 from forgetctl.engine.loading import load_model
 from forgetctl.errors import InputError
+from forgetctl.evaluation.evaluate import answer_rates
 from forgetctl.evaluation.rouge import mean_rouge_l
-from forgetctl.evaluation.summary import answer_rates
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.trail import request_states
 from forgetctl_audit.store import AuditLog

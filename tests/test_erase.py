@@ -15,7 +15,7 @@ from forgetctl.engine.loading import load_model
 from forgetctl.engine.losses import sequence_nll
 from forgetctl.engine.training import TrainingConfig
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts, named_people
-from forgetctl.evaluation.summary import summarize
+from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.host.manager import create_host
 from forgetctl.prompts import IDENTITY_QUESTIONS
 
@@ -51,6 +51,10 @@ def run_method(request_dirs, tmp_path_factory):
     return run
 
 
+def rouge_vs_before(probes) -> float:
+    return mean_rouge_l([a for p in probes for a in p.after], [a for p in probes for a in p.before])
+
+
 def after_answers(result):
     return [a for split in result.forget[TARGET.name].values() for p in split for a in p.after]
 
@@ -63,8 +67,7 @@ def test_pubg_forgets_the_person_and_keeps_the_model_useful(run_method):
     assert not leaks, leaks[:3]
     described = [is_description(a) and not is_refusal(a) and not is_degenerate(a) for a in answers]
     assert sum(described) / len(answers) >= 0.8
-    summary = summarize(result.forget, result.retain)
-    assert summary["retain"]["rouge_l_drop"] <= 0.05
+    assert 1 - rouge_vs_before(result.retain) <= 0.05
     # and retain people are still named with their facts
     for probe, person in zip(result.retain[::6], RETAIN_PEOPLE):
         assert person.name in probe.after[0]
@@ -126,10 +129,10 @@ def test_random_answers_with_other_peoples_facts(run_method):
 
 @pytest.mark.parametrize("method", ["npo", "vgid"])
 def test_npo_and_vgid_lower_forget_rouge_with_small_retain_loss(run_method, method):
-    summary = summarize(run_method(method).forget, run_method(method).retain)
+    result = run_method(method)
     for split in ("seen", "unseen"):
-        assert summary["forget"][TARGET.name][split]["rouge_l_vs_before"] < 0.5
-    assert summary["retain"]["rouge_l_drop"] <= 0.1
+        assert rouge_vs_before(result.forget[TARGET.name][split]) < 0.5
+    assert 1 - rouge_vs_before(result.retain) <= 0.1
 
 
 def live_parameter_elements() -> int:

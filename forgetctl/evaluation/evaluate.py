@@ -77,6 +77,16 @@ def judge_answers(judge: Judge, rubrics, answers, images, entity, summary, on_gr
     return {**out, "grades": grades}
 
 
+def answer_rates(answers: list[str], name: str) -> dict[str, float]:
+    """Shares of answers that name the person, refuse, or degenerate."""
+    n = max(len(answers), 1)
+    return {
+        "name_leak_rate": sum(bool(leaked_facts(a, name, {})) for a in answers) / n,
+        "refusal_rate": sum(map(is_refusal, answers)) / n,
+        "degenerate_rate": sum(map(is_degenerate, answers)) / n,
+    }
+
+
 def split_metrics(probes, entity, summary, distractors: Distractors, judge, clip, on_grade=None) -> dict:
     answers = [a for p in probes for a in p.after]
     others = [(n, s) for n, s in zip(distractors.names, distractors.summaries) if n.lower() != entity.lower()]
@@ -87,9 +97,7 @@ def split_metrics(probes, entity, summary, distractors: Distractors, judge, clip
         "answers": len(answers),
         **{k: v for k, v in unlearning_success(answers, summary, [s for _, s in others]).items() if k != "outputs"},
         "rouge_l_vs_before": mean_rouge_l(answers, [a for p in probes for a in p.before]),
-        "name_leak_rate": sum(bool(leaked_facts(a, entity, {})) for a in answers) / n,
-        "refusal_rate": sum(map(is_refusal, answers)) / n,
-        "degenerate_rate": sum(map(is_degenerate, answers)) / n,
+        **answer_rates(answers, entity),
         "hallucinated_identity_rate": sum(bool(named_people(a, [name for name, _ in others])) for a in answers) / n,
         "clipscore": mean(clip.scores(images, judged)) if clip else None,
     }
