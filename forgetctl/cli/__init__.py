@@ -40,8 +40,19 @@ def root(
     """Erase a person's private facts from a LLaVA-style model, measure it, and prove it."""
 
 
+def quiet_libraries() -> None:
+    """Our own progress bars say what is happening; the libraries' per-load bars and a peft
+    deprecation warning on every run only bury them."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: domain errors become one red line and exit code 1 (FORGETCTL_DEBUG=1 for a traceback)."""
+    quiet_libraries()
     try:
         app(args=argv, prog_name="forgetctl")
     except ForgetctlError as exc:
