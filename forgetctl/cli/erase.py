@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from forgetctl.cli.ui import console, err_console, progress
+from forgetctl.cli.ui import console, err_console, phases, progress
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import InputError
 from forgetctl.host.manager import create_host
@@ -165,10 +165,7 @@ def run_erase(
     else:
         clip = None  # the demo CLIP knows only demo portraits; reported as not measured
     with progress() as bar:
-        def phase(name, total):
-            task = bar.add_task(name, total=total)
-            return lambda n: bar.advance(task, n)
-
+        phase = phases(bar)
         return run_request(
             forgetctl_home(), entities, host.methods(), method, method_options, training, model, retain, merge,
             judge_instance, clip, corpus, chosen_policy, request, phase=phase,

@@ -12,3 +12,12 @@ def progress() -> Progress:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, transient=False,
     )
+
+
+def phases(bar: Progress):
+    """The engine's progress protocol on a rich bar: phase(name, total) starts a bar, returns advance(n)."""
+    def phase(name: str, total: int):
+        task = bar.add_task(name, total=total)
+        return lambda n: bar.advance(task, n)
+
+    return phase

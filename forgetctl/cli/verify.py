@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from forgetctl.cli.audit import open_existing_log
-from forgetctl.cli.ui import console, err_console, progress
+from forgetctl.cli.ui import console, err_console, phases, progress
 from forgetctl.errors import InputError
 
 
@@ -46,10 +46,7 @@ def verify_command(
         from forgetctl.verification import reprobe
 
         with progress() as bar:
-            def phase(name, total):
-                task = bar.add_task(name, total=total)
-                return lambda n: bar.advance(task, n)
-
+            phase = phases(bar)
             results = reprobe(log, model, adapter, request, phase)
         log.close()
         table = Table(title=f"Re-probe of {model}{' + ' + str(adapter) if adapter else ''}")

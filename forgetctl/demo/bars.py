@@ -25,15 +25,17 @@ def parse_description(text: str) -> dict[str, str | None]:
         m = re.search(pattern, text)
         return m.group(1) if m and m.group(1) in values else None
 
+    hair = find(r"with (\w+) hair", ATTRIBUTE_VALUES["hair"])
     accessory = "none"
     for value in ("glasses", "hat", "scarf"):
         if re.search(rf"\b{value}\b", text):
             accessory = value
     return {
-        "hair": find(r"with (\w+) hair", ATTRIBUTE_VALUES["hair"]),
+        "hair": hair,
         "shirt": find(r"wearing an? (\w+) shirt", ATTRIBUTE_VALUES["shirt"]),
         "background": find(r"of an? (\w+) background", ATTRIBUTE_VALUES["background"]),
-        "accessory": accessory if find(r"with (\w+) hair", ATTRIBUTE_VALUES["hair"]) else None,
+        # "none" is only a reading when the text is a description at all
+        "accessory": accessory if hair else None,
     }
 
 
