@@ -2,7 +2,8 @@
 
 The audit log is opened only once the inputs are valid (bad input leaves nothing behind). The
 run is recorded as started before any work; its outcome is "erasure" only if it finished and the
-policy passed; "run-failed-policy", "run-failed" or "run-interrupted" otherwise.
+policy passed; "run-failed-policy", "run-failed" or "run-interrupted" otherwise. Under
+`accelerate launch` only the main process evaluates and records; the others return None.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def run_request(
     training: TrainingConfig, model: Path | None, retain: Path | None, merge: Path | None,
     judge, clip, distractors: Distractors, policy: Policy, request: RequestOptions,
     phase=no_progress, on_step=None, announce=None,
-) -> Outcome:
+) -> Outcome | None:
     log = None
     request_ids: list[str] = []
     run_id = None
@@ -90,6 +91,8 @@ def run_request(
                 model_dir=model, retain_dir=retain, merge_to=merge, phase=phase, on_step=on_step,
                 on_validated=started,
             )
+            if result is None:
+                return None
             evaluation = evaluate_run(result, entities, judge, clip, distractors, phase)
         except BaseException as exc:
             if run_id is not None:

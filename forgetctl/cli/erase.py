@@ -134,6 +134,8 @@ def erase_command(
         policy=policy, distractors=distractors,
         clip_model=clip_model, clip_pretrained=clip_pretrained,
     )
+    if outcome is None:  # not the main process of an `accelerate launch`: it reports
+        return
     render_outcome(outcome, method)
     if not outcome.verdict["passed"]:
         raise typer.Exit(EXIT_POLICY_FAILED)
@@ -142,8 +144,11 @@ def erase_command(
 def run_erase(
     entities, method, method_options, training, model, retain, merge, request: RequestOptions,
     judge="heuristic", judge_options=None, policy="default", distractors=None, clip_model=None, clip_pretrained=None,
-) -> Outcome:
-    """Resolve the judge, CLIP, distractors and policy (all before any work), then run the request."""
+) -> Outcome | None:
+    """Resolve the judge, CLIP, distractors and policy (all before any work), then run the request.
+    Under `accelerate launch` the other processes only help erase, quietly, and return None."""
+    from forgetctl.engine.distributed import is_main_process
+    from forgetctl.engine.erase import no_progress
     from forgetctl.evaluation.clipscore import demo_clip, load_clip
     from forgetctl.evaluation.evaluate import bundled_distractors, read_distractors
     from forgetctl.pipeline import run_request
@@ -164,11 +169,18 @@ def run_erase(
         clip = demo_clip()
     else:
         clip = None  # the demo CLIP knows only demo portraits; reported as not measured
-    with progress() as bar:
-        phase = phases(bar)
+
+    def run(phase=no_progress, on_step=None, announce=None):
         return run_request(
             forgetctl_home(), entities, host.methods(), method, method_options, training, model, retain, merge,
-            judge_instance, clip, corpus, chosen_policy, request, phase=phase,
+            judge_instance, clip, corpus, chosen_policy, request, phase=phase, on_step=on_step, announce=announce,
+        )
+
+    if not is_main_process():
+        return run()
+    with progress() as bar:
+        return run(
+            phases(bar),
             on_step=lambda e: err_console.print(
                 f"step {e['step']:3d}  loss {e['loss']:9.4f}  forget {e['forget_loss']:9.4f}  retain {e['retain_loss']:.4f}",
                 highlight=False,

@@ -3,6 +3,9 @@
     validate photos -> load model -> harvest what leaks -> retain answers -> method.prepare
     -> train adapter -> answers after erasure -> runs/RUN_ID/ (adapter + manifest)
 
+Under `accelerate launch` every process runs this function: generation is shared out, training
+is data-parallel, and only the main process writes the run (the others return None).
+
 Everything is written under a temporary name and renamed at the end, so an error or a killed
 process never leaves a half-written run (or merged model) behind.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from forgetctl.engine import distributed
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.images import Photo, read_photos, split_views
 from forgetctl.engine.loading import LoadedModel, inspect_model_dir, load_model, model_family
@@ -82,7 +86,14 @@ def directory_hashes(path: Path) -> dict[str, str]:
 def ask(loaded, photos: list[Photo], questions, advance=None) -> list[list[str]]:
     """Greedy answers to every question on every photo: one list of answers per photo."""
     jobs = [(p, q) for p in photos for q in questions]
-    answers = generate_answers(loaded, [p.image for p, _ in jobs], [q for _, q in jobs], on_batch=advance)
+    processes = distributed.process_count()
+
+    def answer(chunk):
+        # The main process reports its share as if the others kept pace.
+        on_batch = (lambda n: advance(n * processes)) if advance else None
+        return generate_answers(loaded, [p.image for p, _ in chunk], [q for _, q in chunk], on_batch=on_batch)
+
+    answers = distributed.shard_map(answer, jobs)
     n = len(questions)
     return [answers[i * n : (i + 1) * n] for i in range(len(photos))]
 
@@ -133,9 +144,10 @@ def erase(
     phase: Phase = no_progress,
     on_step: Callable[[dict], None] | None = None,
     on_validated: Callable[[], None] | None = None,
-) -> EraseResult:
+) -> EraseResult | None:
     """Run the main job. `on_validated` is called once every input has been checked, before any
-    expensive work: the caller records the run as started there, so bad input leaves no trace."""
+    expensive work: the caller records the run as started there, so bad input leaves no trace.
+    Returns None in the processes of an `accelerate launch` other than the main one."""
     from forgetctl.demo import demo_model_dir
 
     training = training or TrainingConfig()
@@ -156,7 +168,11 @@ def erase(
         raise InputError(f"{merge_to} already exists; choose another --merge directory")
     model_dir = Path(model_dir or demo_model_dir())
     inspect_model_dir(model_dir)
-    if on_validated:
+    processes = distributed.process_count()
+    if training.batch_size % processes:
+        raise InputError(f"--batch-size {training.batch_size} does not split over {processes} processes")
+    main = distributed.is_main_process()
+    if on_validated and main:
         on_validated()
 
     timings: dict[str, float] = {}
@@ -167,7 +183,7 @@ def erase(
         timings[name] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    loaded = load_model(model_dir)
+    loaded = load_model(model_dir, device=str(distributed.device()))
     family = model_family(loaded)
     lap("load")
 
@@ -215,6 +231,8 @@ def erase(
     after = ask(loaded, views, IDENTITY_QUESTIONS, advance)
     retain_after = ask(loaded, retain_views, retain_questions, advance)
     lap("evaluate")
+    if not main:
+        return None
 
     probes = {id(p): Probe(p, b, a) for p, b, a in zip(views, before, after)}
     forget_probes = {
@@ -232,7 +250,9 @@ def erase(
                 "name": method_name, "plugin": registered.plugin, "version": registered.version,
                 "hyperparameters": method.hyperparameters(),
             },
-            "training": {**training.as_dict(), "learning_rate": learning_rate, "model_family": family},
+            "training": {
+                **training.as_dict(), "learning_rate": learning_rate, "model_family": family, "processes": processes,
+            },
             "base_model": {"path": str(model_dir), "type": loaded.model_type, "files": directory_hashes(model_dir)},
             # Photos are identified by hash only: the manifest holds no name and no answer.
             "entities": [

@@ -1,14 +1,18 @@
 """LoRA wrapping and the unlearning loop. The loop adds the same retain loss to every method
-(PUBG eq. 12), so methods differ only in their forget loss."""
+(PUBG eq. 12), so methods differ only in their forget loss. Under `accelerate launch` the loop is
+data-parallel: accelerate wraps the model in DDP and each process trains on its slice of every
+global batch (see `forgetctl.engine.distributed`)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import torch
 
+from forgetctl.engine import distributed
 from forgetctl.engine.losses import mean_token_nll
 from forgetctl.engine.unlearning import Example, UnlearningContext, UnlearningMethod
 
@@ -67,7 +71,9 @@ def train_adapter(
     learning_rate: float,
     on_step: Callable[[dict], None] | None = None,
 ) -> list[dict]:
-    """Run the loop on `ctx.model` (already LoRA-wrapped); return the per-step loss log."""
+    """Run the loop on `ctx.model` (already LoRA-wrapped); return the per-step loss log (losses
+    averaged over the processes: the loss of the global batch)."""
+    acc = distributed.accelerator()
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     model = ctx.model
@@ -77,25 +83,36 @@ def train_adapter(
         model.enable_input_require_grads()
     autocast = torch.autocast(ctx.loaded.device.type, dtype=torch.bfloat16, enabled=on_cuda)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=learning_rate)
+    # One process: the model and optimizer come back as they went in. Several: DDP.
+    ctx.model, optimizer = acc.prepare(model, torch.optim.AdamW(params, lr=learning_rate))
+    # Every process draws the same global batches (same seed) and keeps its own slice of each.
     forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
     log = []
-    model.train()
-    for step in range(config.steps):
-        for _ in range(config.grad_accum_steps):
-            with autocast:
-                forget_loss = method.loss(ctx, next(forget_batches))
-                retain_loss = mean_token_nll(model, ctx.encode_examples(next(retain_batches)))
-                loss = forget_loss + config.retain_weight * retain_loss
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
-            (loss / config.grad_accum_steps).backward()
-        torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        entry = {"step": step, "loss": loss.item(), "forget_loss": forget_loss.item(), "retain_loss": retain_loss.item()}
-        log.append(entry)
-        if on_step:
-            on_step(entry)
+    ctx.model.train()
+    try:
+        for step in range(config.steps):
+            for micro in range(config.grad_accum_steps):
+                # Gradients are averaged across processes once per step, on the last micro-batch.
+                sync = nullcontext() if micro == config.grad_accum_steps - 1 else acc.no_sync(ctx.model)
+                with sync:
+                    with autocast:
+                        forget_loss = method.loss(ctx, distributed.local_slice(next(forget_batches)))
+                        retain_batch = ctx.encode_examples(distributed.local_slice(next(retain_batches)))
+                        retain_loss = mean_token_nll(ctx.model, retain_batch)
+                        loss = forget_loss + config.retain_weight * retain_loss
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
+                    acc.backward(loss / config.grad_accum_steps)
+            acc.clip_grad_norm_(params, config.max_grad_norm)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses = acc.reduce(torch.stack([loss, forget_loss, retain_loss]).detach().float(), "mean").tolist()
+            entry = {"step": step, **dict(zip(("loss", "forget_loss", "retain_loss"), losses))}
+            log.append(entry)
+            if on_step:
+                on_step(entry)
+    finally:
+        ctx.model = model
+    distributed.check_in_sync(params)
     model.eval()
     return log

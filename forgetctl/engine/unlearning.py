@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
+from forgetctl.engine import distributed
 from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.loading import LoadedModel
@@ -49,6 +50,9 @@ class UnlearningMethod:
 
 
 class UnlearningContext:
+    """`model` is what a loss calls for gradients (DDP-wrapped while training in several
+    processes); `loaded.model` is always the peft model itself."""
+
     def __init__(self, loaded: LoadedModel, retain_answers: list[str], seed: int, on_progress=None):
         self.loaded = loaded
         self.model = loaded.model
@@ -71,19 +75,26 @@ class UnlearningContext:
 
     @contextmanager
     def reference(self):
-        """The frozen base model: the adapter disabled and no gradients."""
-        with self.model.disable_adapter(), torch.no_grad():
-            yield self.model
+        """The frozen base model: the adapter disabled and no gradients. Never through DDP: a
+        no-grad pass needs no gradient sync."""
+        with self.loaded.model.disable_adapter(), torch.no_grad():
+            yield self.loaded.model
 
     def sample_reference(self, images, questions, samples: int, temperature: float, max_new_tokens: int = 64):
-        """`samples` answers per (image, question) from the frozen base model."""
-        was_training = self.model.training
-        self.model.eval()
-        with self.reference():
+        """`samples` answers per (image, question) from the frozen base model (shared out between
+        processes when there are several)."""
+        model = self.loaded.model
+        was_training = model.training
+        model.eval()
+
+        def sample(pairs):
             answers = generate_answers(
-                self.loaded, images, questions, max_new_tokens=max_new_tokens,
-                do_sample=True, temperature=temperature, num_samples=samples,
-                on_batch=self.on_progress,
+                self.loaded, [i for i, _ in pairs], [q for _, q in pairs], max_new_tokens=max_new_tokens,
+                do_sample=True, temperature=temperature, num_samples=samples, on_batch=self.on_progress,
             )
-        self.model.train(was_training)
-        return [answers[i * samples : (i + 1) * samples] for i in range(len(images))]
+            return [answers[i * samples : (i + 1) * samples] for i in range(len(pairs))]
+
+        with self.reference():
+            result = distributed.shard_map(sample, list(zip(images, questions)))
+        model.train(was_training)
+        return result

@@ -1,0 +1,82 @@
+"""Several processes (one per GPU) under `accelerate launch`; one process otherwise.
+
+accelerate owns the processes, the device of each and the DDP wrapping. forgetctl only decides
+what each process does: generation is sharded (each process answers a contiguous slice, then all
+gather the answers in order), training is data-parallel (each process takes its slice of every
+global batch, so the recipe's batch 8 means 8 examples per step however many processes run), and
+only the main process evaluates, judges and writes runs/ and the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import TypeVar
+
+import torch
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@lru_cache(maxsize=1)
+def accelerator():
+    """The process's Accelerator. Device placement and mixed precision stay with forgetctl: the
+    model is loaded on `accelerator().device`, and the loop autocasts to bf16 on CUDA itself."""
+    from accelerate import Accelerator
+
+    return Accelerator(device_placement=False, mixed_precision="no")
+
+
+def device() -> torch.device:
+    chosen = accelerator().device
+    return torch.device("cpu") if chosen.type == "cpu" else chosen
+
+
+def process_count() -> int:
+    return accelerator().num_processes
+
+
+def is_main_process() -> bool:
+    return accelerator().is_main_process
+
+
+def shard_map(fn: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
+    """fn over the items, each process taking a contiguous slice; every process gets all results
+    in the items' order. `fn` must return one result per item."""
+    acc = accelerator()
+    if acc.num_processes == 1:
+        return fn(list(items))
+    from accelerate.utils import gather_object
+
+    per = -(-len(items) // acc.num_processes)
+    mine = list(items[acc.process_index * per : (acc.process_index + 1) * per])
+    results = fn(mine) if mine else []
+    if len(results) != len(mine):
+        raise RuntimeError(f"shard_map: {len(results)} results for {len(mine)} items")
+    # gather_object concatenates the processes' lists in rank order: the items' order.
+    return gather_object(results)
+
+
+def local_slice(batch: list[T]) -> list[T]:
+    """This process's share of a global training batch."""
+    acc = accelerator()
+    return batch[acc.process_index :: acc.num_processes]
+
+
+def check_in_sync(tensors: list[torch.Tensor]) -> None:
+    """Fail loudly if the processes' copies differ: DDP keeps them identical, and a run whose
+    main process saved one of several diverged adapters must not be recorded as an erasure."""
+    acc = accelerator()
+    if acc.num_processes == 1:
+        return
+    import hashlib
+
+    from accelerate.utils import gather_object
+
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    digests = gather_object([digest.hexdigest()])
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"the {acc.num_processes} processes ended training with different adapters")

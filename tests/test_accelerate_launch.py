@@ -1,0 +1,63 @@
+"""`forgetctl erase` under `accelerate launch`, two processes on CPU (gloo): the repo's DDP config,
+the launcher's own process spawning, and forgetctl's sharding and data-parallel loop."""
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from peft import PeftModel
+
+from forgetctl.demo import demo_model_dir
+from forgetctl.demo.portraits import write_views
+from forgetctl.demo.world import load_world
+from forgetctl.engine.erase import ask
+from forgetctl.engine.images import photo_from_bytes
+from forgetctl.engine.loading import load_model
+from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.trail import request_states
+from forgetctl.verification import evidence_of
+from forgetctl_audit.store import AuditLog
+
+pytestmark = pytest.mark.slow
+CONFIG = Path(__file__).parent.parent / "configs" / "accelerate-ddp.yaml"
+
+
+def test_erase_runs_data_parallel_in_two_processes(tmp_path, forgetctl_home):
+    world = load_world()
+    target = world.known[0]
+    write_views(target, tmp_path / "photos")
+    for other in world.unlike(target, 3):
+        write_views(other, tmp_path / "retain" / other.id)
+    # ACCELERATE_USE_CPU: the multi-GPU launcher's processes run on CPU and join over gloo.
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
+    command = [
+        str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(CONFIG), "--num_processes", "2",
+        "-m", "forgetctl", "erase", "--entity", target.name, "--images", str(tmp_path / "photos"),
+        "--retain", str(tmp_path / "retain"),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("Policy default: PASSED") == 1  # only the main process reports
+
+    runs = list((forgetctl_home / "runs").iterdir())
+    assert len(runs) == 1  # and only it writes
+    log = AuditLog(forgetctl_home)
+    (request_id, state), = request_states(log).items()
+    (records,) = state["runs"].values()
+    erasure = records[-1]
+    assert [r["kind"] for r in records] == ["run-started", "erasure"]
+    assert erasure["body"]["manifest"]["training"]["processes"] == 2
+
+    # Each process answered half of the post-erasure probes with its own copy of the trained
+    # model; the one saved adapter reproduces all of them only if the processes trained in sync.
+    evidence = evidence_of(log, request_id, erasure)
+    log.close()
+    probes = [p for split in evidence["probes"].values() for p in split]
+    photos = [photo_from_bytes(base64.b64decode(p["image"]), Path(p["sha256"][:12])) for p in probes]
+    reloaded = load_model(demo_model_dir(), device="cpu")
+    reloaded.model = PeftModel.from_pretrained(reloaded.model, runs[0] / "adapter").eval()
+    assert ask(reloaded, photos, IDENTITY_QUESTIONS) == [p["after"] for p in probes]
+    assert not any(target.name in a for p in probes for a in p["after"])
