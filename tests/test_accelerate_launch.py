@@ -37,6 +37,8 @@ def test_erase_runs_data_parallel_in_two_processes(tmp_path, forgetctl_home):
         str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(CONFIG), "--num_processes", "2",
         "-m", "forgetctl", "erase", "--entity", target.name, "--images", str(tmp_path / "photos"),
         "--retain", str(tmp_path / "retain"),
+        # Two micro-batches of 4 per step: still 8 examples a step, and DDP's no_sync in use.
+        "--batch-size", "4", "--grad-accum", "2",
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

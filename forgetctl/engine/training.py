@@ -113,6 +113,7 @@ def train_adapter(
                 on_step(entry)
     finally:
         ctx.model = model
+        acc.free_memory()  # the Accelerator lives as long as the process; the run's model must not
     distributed.check_in_sync(params)
     model.eval()
     return log
