@@ -163,7 +163,10 @@ def run_erase(
         raise InputError(f"bad --judge-option for {judge}: {exc}") from None
     chosen_policy = load_policy(policy)
     corpus = read_distractors(distractors) if distractors else bundled_distractors()
-    if clip_model:
+    main = is_main_process()
+    if not main:
+        clip = None  # only the main process evaluates
+    elif clip_model:
         clip = load_clip(clip_model, clip_pretrained)
     elif model is None:
         clip = demo_clip()
@@ -176,7 +179,7 @@ def run_erase(
             judge_instance, clip, corpus, chosen_policy, request, phase=phase, on_step=on_step, announce=announce,
         )
 
-    if not is_main_process():
+    if not main:
         return run()
     with progress() as bar:
         return run(
