@@ -58,6 +58,14 @@ def shard_map(fn: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
     return gather_object(results)
 
 
+def shared_progress(advance: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """Progress for sharded work: the main process reports its share as if the others kept pace."""
+    processes = process_count()
+    if advance is None or processes == 1:
+        return advance
+    return lambda n: advance(n * processes)
+
+
 def local_slice(batch: list[T]) -> list[T]:
     """This process's share of a global training batch."""
     acc = accelerator()

@@ -86,11 +86,9 @@ def directory_hashes(path: Path) -> dict[str, str]:
 def ask(loaded, photos: list[Photo], questions, advance=None) -> list[list[str]]:
     """Greedy answers to every question on every photo: one list of answers per photo."""
     jobs = [(p, q) for p in photos for q in questions]
-    processes = distributed.process_count()
+    on_batch = distributed.shared_progress(advance)
 
     def answer(chunk):
-        # The main process reports its share as if the others kept pace.
-        on_batch = (lambda n: advance(n * processes)) if advance else None
         return generate_answers(loaded, [p.image for p, _ in chunk], [q for _, q in chunk], on_batch=on_batch)
 
     answers = distributed.shard_map(answer, jobs)

@@ -90,7 +90,8 @@ class UnlearningContext:
         def sample(pairs):
             answers = generate_answers(
                 self.loaded, [i for i, _ in pairs], [q for _, q in pairs], max_new_tokens=max_new_tokens,
-                do_sample=True, temperature=temperature, num_samples=samples, on_batch=self.on_progress,
+                do_sample=True, temperature=temperature, num_samples=samples,
+                on_batch=distributed.shared_progress(self.on_progress),
             )
             return [answers[i * samples : (i + 1) * samples] for i in range(len(pairs))]
 
