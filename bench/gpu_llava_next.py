@@ -20,6 +20,7 @@ import json
 import time
 
 import torch
+from image_tokens import PAPER_GRID, image_tokens
 
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
 HBM_BYTES_PER_S = {"H100": 3.35e12, "H200": 4.8e12, "A100": 2.0e12}
@@ -42,7 +43,7 @@ def mistral_7b_llava_next_config(tiny: bool):
         text.update(dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2))
     return LlavaNextConfig(
         vision_config=vision, text_config=text, image_token_index=32000,
-        image_grid_pinpoints=[[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]],
+        image_grid_pinpoints=PAPER_GRID,
         vision_feature_layer=-2, vision_feature_select_strategy="default", tie_word_embeddings=False,
     )
 
@@ -159,14 +160,14 @@ def main():
     torch.manual_seed(0)
     with torch.device(device):
         model = LlavaNextForConditionalGeneration(config).to(torch.bfloat16)
-    # A 672x672 photo under LLaVA-1.6 anyres: 576 base + 4 x 576 grid tokens + newline tokens ~ 2,928.
-    image_tokens = 64 if args.tiny else 2928
+    # A 672x672 photo, the most image tokens LLaVA-1.6 anyres gives one photo (2,928).
+    seq_image_tokens = 64 if args.tiny else image_tokens(PAPER_GRID, 672, 672)
     report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "tiny": args.tiny, "training": []}
     for checkpointing in (False, True):
-        report["training"].append(training_benchmark(model, config, image_tokens, 64, 8, checkpointing, args.steps))
+        report["training"].append(training_benchmark(model, config, seq_image_tokens, 64, 8, checkpointing, args.steps))
         if device.type == "cuda":
             torch.cuda.empty_cache()
-    report["generation"] = generation_benchmark(model, config, image_tokens + 32, 32 if not args.tiny else 4, 64 if not args.tiny else 8)
+    report["generation"] = generation_benchmark(model, config, seq_image_tokens + 32, 32 if not args.tiny else 4, 64 if not args.tiny else 8)
     print(json.dumps(report, indent=2))
     if args.out:
         with open(args.out, "w") as f:
