@@ -25,22 +25,41 @@ pytestmark = pytest.mark.slow
 CONFIG = Path(__file__).parent.parent / "configs" / "accelerate-ddp.yaml"
 
 
-def test_erase_runs_data_parallel_in_two_processes(tmp_path, forgetctl_home):
-    world = load_world()
-    target = world.known[0]
-    write_views(target, tmp_path / "photos")
-    for other in world.unlike(target, 3):
+WORLD = load_world()
+TARGET = WORLD.known[0]
+
+
+@pytest.fixture
+def request_dir(tmp_path):
+    write_views(TARGET, tmp_path / "photos")
+    for other in WORLD.unlike(TARGET, 3):
         write_views(other, tmp_path / "retain" / other.id)
-    # ACCELERATE_USE_CPU: the multi-GPU launcher's processes run on CPU and join over gloo.
+    return tmp_path
+
+
+def launch_erase(request_dir, *options):
+    """`forgetctl erase` in two processes; ACCELERATE_USE_CPU: the multi-GPU launcher's processes
+    run on CPU and join over gloo."""
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
     command = [
         str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(CONFIG), "--num_processes", "2",
-        "-m", "forgetctl", "erase", "--entity", target.name, "--images", str(tmp_path / "photos"),
-        "--retain", str(tmp_path / "retain"),
-        # Two micro-batches of 4 per step: still 8 examples a step, and DDP's no_sync in use.
-        "--batch-size", "4", "--grad-accum", "2",
+        "-m", "forgetctl", "erase", "--entity", TARGET.name, "--images", str(request_dir / "photos"),
+        "--retain", str(request_dir / "retain"), *options,
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_a_batch_that_does_not_split_is_refused_before_any_work(request_dir, forgetctl_home):
+    done = launch_erase(request_dir, "--batch-size", "3")
+    assert done.returncode != 0
+    assert "--batch-size 3 does not split over 2 processes" in done.stderr
+    assert not any(forgetctl_home.rglob("*"))  # no run, no audit record, no keys
+
+
+def test_erase_runs_data_parallel_in_two_processes(request_dir, forgetctl_home):
+    target = TARGET
+    # Two micro-batches of 4 per step: still 8 examples a step, and DDP's no_sync in use.
+    done = launch_erase(request_dir, "--batch-size", "4", "--grad-accum", "2")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.count("Policy default: PASSED") == 1  # only the main process reports
 
