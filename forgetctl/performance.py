@@ -25,8 +25,17 @@ from forgetctl.demo.world import load_world
 ERASE_METHODS_FOR_MEMORY = ("ga", "npo", "pubg", "vgid")
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def peak_memory() -> dict:
+    """Peak memory of this process: what torch allocated on the GPU if the work ran there, the
+    resident set (RSS) otherwise."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return {"peak_memory_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1), "memory": "cuda max allocated"}
+    # Linux reports ru_maxrss in KiB.
+    return {"peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "memory": "RSS"}
+
+
+def generated_tokens(tokenizer, answers: list[str]) -> int:
+    return sum(len(tokenizer(a, add_special_tokens=False)["input_ids"]) + 1 for a in answers)  # + end of sequence
 
 
 def machine() -> str:
@@ -48,7 +57,8 @@ def _prepare(root: Path, n_people: int):
 
 
 def erase_once(method: str = "pubg", n_people: int = 1, evaluate: bool = True) -> dict:
-    """One demo erase (with evaluation by the heuristic judge), timed per phase."""
+    """One demo erase (with evaluation by the heuristic judge), timed per phase, with the rates
+    of its hot phases: training steps and generated tokens per second."""
     from forgetctl.engine.erase import erase, no_progress
     from forgetctl.evaluation.clipscore import demo_clip
     from forgetctl.evaluation.evaluate import bundled_distractors, evaluate_run
@@ -60,12 +70,19 @@ def erase_once(method: str = "pubg", n_people: int = 1, evaluate: bool = True) -
         started = time.perf_counter()
         result = erase(entities, Path(tmp) / "home", host.methods(), method_name=method, retain_dir=retain)
         timings = dict(result.manifest["timings_s"])
+        probes = [p for splits in result.forget.values() for split in splits.values() for p in split] + result.retain
+        tokenizer = result.loaded.processor.tokenizer
+        rates = {
+            "train_steps_per_s": round(len(result.manifest["loss_log"]) / timings["train"], 2),
+            "harvest_tokens_per_s": round(generated_tokens(tokenizer, [a for p in probes for a in p.before]) / timings["harvest"], 1),
+            "evaluate_tokens_per_s": round(generated_tokens(tokenizer, [a for p in probes for a in p.after]) / timings["evaluate"], 1),
+        }
         if evaluate:
             t = time.perf_counter()
             evaluate_run(result, entities, host.judges()["heuristic"].cls(), demo_clip(), bundled_distractors(), no_progress)
             timings["judge_and_metrics"] = round(time.perf_counter() - t, 3)
         timings["total"] = round(time.perf_counter() - started, 3)
-    return {"timings_s": timings, "peak_rss_mb": round(peak_rss_mb(), 1)}
+    return {"timings_s": timings, "rates": rates, **peak_memory()}
 
 
 def in_subprocess(function: str, **kwargs) -> dict:
@@ -100,7 +117,7 @@ def generation_batched_vs_sequential(batch_size: int = 16, n: int = 48) -> dict:
 
 
 def reference_memory(mode: str) -> dict:
-    """Peak RSS when the reference is the adapter-disabled model vs a second loaded copy."""
+    """Peak memory when the reference is the adapter-disabled model vs a second loaded copy."""
     from forgetctl.demo import demo_model_dir
     from forgetctl.engine.loading import load_model
     from forgetctl.engine.training import TrainingConfig, wrap_with_lora
@@ -114,7 +131,7 @@ def reference_memory(mode: str) -> dict:
         with loaded.model.disable_adapter():
             parameters = 0  # the same weights, viewed without the adapter
     total = sum(p.numel() for p in loaded.model.parameters()) + parameters
-    return {"mode": mode, "parameters_held": total, "peak_rss_mb": round(peak_rss_mb(), 1)}
+    return {"mode": mode, "parameters_held": total, **peak_memory()}
 
 
 def npo_reference_once_vs_every_step(steps: int = 30) -> dict:
@@ -154,19 +171,21 @@ def npo_reference_once_vs_every_step(steps: int = 30) -> dict:
 def run_all(repeats: int = 3, people=(1, 5, 10)) -> dict:
     report = {"machine": machine()}
     runs = [in_subprocess("erase_once") for _ in range(repeats)]
-    phases = runs[0]["timings_s"].keys()
     report["demo_erase"] = {
         "repeats": repeats,
-        "median_s": {k: round(statistics.median(r["timings_s"][k] for r in runs), 2) for k in phases},
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        **{
+            f"median_{part}": {k: round(statistics.median(r[part][k] for r in runs), 2) for k in runs[0][part]}
+            for part in ("timings_s", "rates")
+        },
+        "peak_memory_mb": max(r["peak_memory_mb"] for r in runs), "memory": runs[0]["memory"],
     }
     report["generation"] = in_subprocess("generation_batched_vs_sequential")
     copies = {mode: in_subprocess("reference_memory", mode=mode) for mode in ("disable-adapter", "second-copy")}
     report["reference_memory"] = {**copies, "ratio_second_copy": round(
-        copies["second-copy"]["peak_rss_mb"] / copies["disable-adapter"]["peak_rss_mb"], 3)}
+        copies["second-copy"]["peak_memory_mb"] / copies["disable-adapter"]["peak_memory_mb"], 3)}
     report["npo_reference"] = in_subprocess("npo_reference_once_vs_every_step")
-    memory = {m: in_subprocess("erase_once", method=m, evaluate=False)["peak_rss_mb"] for m in ERASE_METHODS_FOR_MEMORY}
-    report["peak_rss_by_method_mb"] = {**memory, **{f"{m}/ga": round(memory[m] / memory["ga"], 3) for m in memory}}
+    memory = {m: in_subprocess("erase_once", method=m, evaluate=False)["peak_memory_mb"] for m in ERASE_METHODS_FOR_MEMORY}
+    report["peak_memory_by_method_mb"] = {**memory, **{f"{m}/ga": round(memory[m] / memory["ga"], 3) for m in memory}}
     report["people_scaling"] = {
         str(n): in_subprocess("erase_once", n_people=n, evaluate=False)["timings_s"] for n in people
     }

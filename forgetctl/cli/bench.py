@@ -51,16 +51,19 @@ def perf_command(
     table = Table(title=f"forgetctl bench perf — {report['machine']}")
     table.add_column("measurement")
     table.add_column("value")
-    for phase, seconds in report["demo_erase"]["median_s"].items():
+    erase = report["demo_erase"]
+    for phase, seconds in erase["median_timings_s"].items():
         table.add_row(f"demo erase: {phase} (median of {repeats})", f"{seconds:.2f} s")
-    table.add_row("demo erase: peak RSS", f"{report['demo_erase']['peak_rss_mb']:.0f} MB")
+    for rate, value in erase["median_rates"].items():
+        table.add_row(f"demo erase: {rate.replace('_per_s', '')} (median)", f"{value:.1f} /s")
+    table.add_row(f"demo erase: peak memory ({erase['memory']})", f"{erase['peak_memory_mb']:.0f} MB")
     g = report["generation"]
     table.add_row(f"generation batch {g['batch_size']} vs one-by-one", f"{g['speedup']:.2f}x ({g['identical_answers']:.0%} identical)")
-    table.add_row("reference: second copy vs disable_adapter (peak RSS)", f"{report['reference_memory']['ratio_second_copy']:.3f}x")
+    table.add_row("reference: second copy vs disable_adapter (peak memory)", f"{report['reference_memory']['ratio_second_copy']:.3f}x")
     n = report["npo_reference"]
     table.add_row("NPO reference every step vs once", f"{n['ratio']:.1f}x time ({n['every_step_s']:.2f} s vs {n['once_s']:.2f} s)")
-    for key, value in report["peak_rss_by_method_mb"].items():
-        table.add_row(f"peak RSS {key}", f"{value:.3f}x" if "/" in key else f"{value:.0f} MB")
+    for key, value in report["peak_memory_by_method_mb"].items():
+        table.add_row(f"peak memory {key}", f"{value:.3f}x" if "/" in key else f"{value:.0f} MB")
     for people, timings in report["people_scaling"].items():
         table.add_row(f"erase {people} people (no evaluation)", f"{timings['train']:.1f} s train, "
                       f"{timings['harvest'] + timings['evaluate']:.1f} s generation, {timings['total']:.1f} s total")
