@@ -1,4 +1,5 @@
-"""The GPU benchmark and the image-token table stay runnable on a machine without a GPU."""
+"""The benchmarks stay runnable on a machine without a GPU: the GPU benchmark scaled down, the
+image-token table, and the perf harness on one demo erase."""
 
 import json
 import subprocess
@@ -29,3 +30,15 @@ def test_gpu_benchmark_runs_scaled_down_on_cpu(tmp_path):
     report = json.loads(out.read_text())
     assert [r["gradient_checkpointing"] for r in report["training"]] == [False, True]
     assert report["generation"]["decode_tokens_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_perf_harness_times_phases_and_rates_of_a_demo_erase():
+    from forgetctl.performance import erase_once
+
+    run = erase_once()
+    assert set(run["timings_s"]) == {"load", "harvest", "prepare", "train", "evaluate", "judge_and_metrics", "total"}
+    assert all(v > 0 for v in run["rates"].values())
+    # the recipe's 30 steps over the train phase's time
+    assert run["rates"]["train_steps_per_s"] == pytest.approx(30 / run["timings_s"]["train"], rel=0.01)
+    assert run["memory"] == "RSS" and run["peak_memory_mb"] > 100
