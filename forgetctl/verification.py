@@ -38,6 +38,11 @@ def evidence_of(log: AuditLog, request_id: str, record: dict) -> dict:
     return {item["id"].split(":", 1)[1]: log.evidence(request_id, item["id"]) for item in record["evidence"]}
 
 
+def evidence_photos(probes: list[dict]) -> list:
+    """The photos kept (encrypted) in an erasure's evidence, named by their hash prefix."""
+    return [photo_from_bytes(base64.b64decode(p["image"]), Path(p["sha256"][:12])) for p in probes]
+
+
 def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str | None, phase) -> list[dict]:
     adapter_hashes = directory_hashes(adapter_dir) if adapter_dir else None
     targets = erased_requests(log, adapter_hashes, only)
@@ -57,7 +62,7 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str 
         evidence = evidence_of(log, request_id, record)
         metrics, answers = {}, {}
         for split, probes in evidence["probes"].items():
-            photos = [photo_from_bytes(base64.b64decode(p["image"]), Path(p["sha256"][:12])) for p in probes]
+            photos = evidence_photos(probes)
             advance = phase(f"Re-probing {request_id} ({split})", len(photos) * len(IDENTITY_QUESTIONS))
             now = ask(loaded, photos, IDENTITY_QUESTIONS, advance)
             flat_now = [a for per_photo in now for a in per_photo]

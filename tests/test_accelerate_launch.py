@@ -1,7 +1,6 @@
 """`forgetctl erase` under `accelerate launch`, two processes on CPU (gloo): the repo's DDP config,
 the launcher's own process spawning, and forgetctl's sharding and data-parallel loop."""
 
-import base64
 import os
 import subprocess
 import sys
@@ -14,17 +13,14 @@ from forgetctl.demo import demo_model_dir
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
 from forgetctl.engine.erase import ask
-from forgetctl.engine.images import photo_from_bytes
 from forgetctl.engine.loading import load_model
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.trail import request_states
-from forgetctl.verification import evidence_of
+from forgetctl.verification import evidence_of, evidence_photos
 from forgetctl_audit.store import AuditLog
 
 pytestmark = pytest.mark.slow
 CONFIG = Path(__file__).parent.parent / "configs" / "accelerate-ddp.yaml"
-
-
 WORLD = load_world()
 TARGET = WORLD.known[0]
 
@@ -57,7 +53,6 @@ def test_a_batch_that_does_not_split_is_refused_before_any_work(request_dir, for
 
 
 def test_erase_runs_data_parallel_in_two_processes(request_dir, forgetctl_home):
-    target = TARGET
     # Two micro-batches of 4 per step: still 8 examples a step, and DDP's no_sync in use.
     done = launch_erase(request_dir, "--batch-size", "4", "--grad-accum", "2")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -77,8 +72,8 @@ def test_erase_runs_data_parallel_in_two_processes(request_dir, forgetctl_home):
     evidence = evidence_of(log, request_id, erasure)
     log.close()
     probes = [p for split in evidence["probes"].values() for p in split]
-    photos = [photo_from_bytes(base64.b64decode(p["image"]), Path(p["sha256"][:12])) for p in probes]
+    photos = evidence_photos(probes)
     reloaded = load_model(demo_model_dir(), device="cpu")
     reloaded.model = PeftModel.from_pretrained(reloaded.model, runs[0] / "adapter").eval()
     assert ask(reloaded, photos, IDENTITY_QUESTIONS) == [p["after"] for p in probes]
-    assert not any(target.name in a for p in probes for a in p["after"])
+    assert not any(TARGET.name in a for p in probes for a in p["after"])
