@@ -4,12 +4,13 @@ import types
 
 import pytest
 
+from forgetctl.engine.unlearning import UnlearningMethod
 from forgetctl.errors import PluginError
 from forgetctl.host.hookspecs import hookimpl
-from forgetctl.host.manager import create_host
+from forgetctl.host.manager import DEFAULT_PLUGINS, create_host
 
 
-class Shout:
+class Shout(UnlearningMethod):
     name = "shout"
 
 
@@ -52,13 +53,29 @@ def test_duplicate_names_are_refused():
         host.methods()
 
 
+class NotAMethod:
+    name = "impostor"
+
+    def loss(self, ctx, forget):
+        return 0
+
+
+@pytest.mark.parametrize("hook, cls", [("register_methods", NotAMethod), ("register_judges", Shout)])
+def test_a_class_that_does_not_subclass_the_hooks_base_is_refused_at_registration(hook, cls):
+    host = create_host(load_entry_points=False)
+    host.register(make_plugin_module("odd", hook=hook, cls=cls), name="odd")
+    with pytest.raises(PluginError, match="not a subclass of forgetctl"):
+        host.methods() if hook == "register_methods" else host.judges()
+
+
 @pytest.fixture
 def installed_thirdparty(tmp_path, monkeypatch):
     """A real installed distribution (dist-info + module on sys.path) exposing a forgetctl entry point."""
     (tmp_path / "forgetctl_thirdparty.py").write_text(textwrap.dedent('''
+        from forgetctl.evaluation.judging import Judge
         from forgetctl.host.hookspecs import hookimpl
 
-        class Whisper:
+        class Whisper(Judge):
             name = "whisper"
 
         @hookimpl
@@ -78,14 +95,18 @@ def test_entry_point_plugin_loads_like_a_builtin(installed_thirdparty):
     host = create_host()
     judge = host.judges()["whisper"]
     assert (judge.plugin, judge.version) == ("whisper", "0.4.2")
+    assert host.judges()["heuristic"].plugin == "heuristic"  # built-ins go through the same registry
 
 
 def test_allow_list_limits_which_entry_points_load(installed_thirdparty, monkeypatch):
     monkeypatch.setenv("FORGETCTL_PLUGINS", "whisper")
-    host = create_host()
-    assert [p["name"] for p in host.plugins()] == ["whisper"]
+    assert "whisper" in [p["name"] for p in create_host().plugins()]
     monkeypatch.setenv("FORGETCTL_PLUGINS", "")
-    assert create_host().plugins() == []
+    names = [p["name"] for p in create_host().plugins()]
+    assert "whisper" not in names
+    # An empty allow-list still leaves every built-in: a run always has its default method and judge.
+    assert set(names) == set(DEFAULT_PLUGINS)
+    assert "pubg" in create_host().methods() and "heuristic" in create_host().judges()
 
 
 def test_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import torch
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from forgetctl.engine import distributed
 from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.loading import LoadedModel
+from forgetctl.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,41 @@ class Example:
     key: str
 
 
+class MethodOptions(BaseModel):
+    """A method's hyperparameters, declared as typed fields with the paper's defaults (like llm's
+    `Options`). Unknown keys and values of the wrong type are refused before any work starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def pydantic_problem(exc: ValidationError) -> str:
+    """A pydantic error as one line: `field: message` for each problem."""
+    return "; ".join(
+        (".".join(str(part) for part in error["loc"]) + ": " if error["loc"] else "") + error["msg"]
+        for error in exc.errors()
+    )
+
+
 class UnlearningMethod:
-    """Base class of method plugins: hyperparameters as constructor keywords, one `loss`."""
+    """Base class of method plugins: typed `Options`, an optional `prepare`, one `loss`."""
 
     name: str = ""
-    # Learning rate per model family: PUBG Table 6 for the 7B LLaVA-1.6 models; "forgetctl-demo" was
-    # tuned on the demo world (a 2.3M-parameter model needs 10-100x the 7B rates in 30 steps);
-    # "default" when the family is not listed.
+    # Learning rate per model family (see loading.model_family): PUBG Table 6 for the 7B
+    # LLaVA-1.6 models; "tiny" was tuned on the small test worlds (a few-million-parameter model
+    # needs 10-100x the 7B rates in 30 steps); "default" when the family is not listed.
     learning_rates: dict[str, float] = {"default": 1e-4}
+    Options: type[MethodOptions] = MethodOptions
+
+    def __init__(self, options: MethodOptions | None = None):
+        self.options = options if options is not None else self.Options()
+
+    @classmethod
+    def parse_options(cls, raw: dict) -> MethodOptions:
+        """Validate `--method-option` values against this method's declared options."""
+        try:
+            return cls.Options(**raw)
+        except ValidationError as exc:
+            raise InputError(f"bad --method-option for {cls.name}: {pydantic_problem(exc)}") from None
 
     def prepare(self, ctx: "UnlearningContext", forget: list[Example]) -> None:
         """Compute anything constant before training (reference samples, reference log-probs)."""
@@ -46,7 +75,7 @@ class UnlearningMethod:
         raise NotImplementedError
 
     def hyperparameters(self) -> dict:
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return self.options.model_dump()
 
 
 class UnlearningContext:
@@ -79,6 +108,10 @@ class UnlearningContext:
         no-grad pass needs no gradient sync."""
         with self.loaded.model.disable_adapter(), torch.no_grad():
             yield self.loaded.model
+
+    def progress(self, n: int) -> None:
+        if self.on_progress:
+            self.on_progress(n)
 
     def sample_reference(self, images, questions, samples: int, temperature: float, max_new_tokens: int = 64):
         """`samples` answers per (image, question) from the frozen base model (shared out between

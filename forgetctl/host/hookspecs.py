@@ -1,6 +1,7 @@
 """Every hook a forgetctl plugin can implement. Hooks take a `register` callback rather than
 returning values, so one plugin can register several things and the host can stamp each with
-the plugin that registered it."""
+the plugin that registered it. Each registered class must subclass the base class named in its
+hook's docstring; the host checks that at registration."""
 
 import pluggy
 
@@ -12,8 +13,8 @@ hookimpl = pluggy.HookimplMarker("forgetctl")
 def register_methods(register):
     """Register unlearning methods: call `register(MethodClass)` once per method.
 
-    A method class has a unique lowercase `name`, hyperparameters as constructor keywords with
-    the paper's defaults, and a `loss(...)` method (see forgetctl.engine.methods).
+    A method subclasses `forgetctl.engine.unlearning.UnlearningMethod`: a unique lowercase `name`,
+    typed `Options` with the paper's defaults, and a `loss(ctx, forget)` method.
     """
 
 
@@ -21,6 +22,6 @@ def register_methods(register):
 def register_judges(register):
     """Register judges: call `register(JudgeClass)` once per judge.
 
-    A judge class has a unique lowercase `name` and grades answers on the privacy,
-    informativeness and hallucination rubrics (see forgetctl.evaluation.judging).
+    A judge subclasses `forgetctl.evaluation.judging.Judge`: a unique lowercase `name`, a `label`,
+    and `grade(request)` on the privacy, informativeness and hallucination rubrics.
     """

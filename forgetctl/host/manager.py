@@ -1,15 +1,18 @@
 """Load plugins and collect what they register.
 
-Built-in plugins are entry points of the `forgetctl` distribution in the group `forgetctl`,
-loaded by exactly the same code as a third-party package's. `FORGETCTL_PLUGINS` (comma-separated
-entry-point names) allow-lists which entry points load; unset means all, empty means none.
+Built-in plugins are listed in DEFAULT_PLUGINS and registered with the same call as a
+third-party package's entry points (group `forgetctl`), so they are plugins like any other but
+always present: a run can never end up with no method or judge at all. `FORGETCTL_PLUGINS`
+(comma-separated entry-point names) allow-lists which third-party entry points load; unset
+means all, empty means none.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import entry_points, version
 
 import pluggy
 
@@ -18,7 +21,24 @@ from forgetctl.host import hookspecs
 
 ENTRY_POINT_GROUP = "forgetctl"
 ALLOW_LIST_VARIABLE = "FORGETCTL_PLUGINS"
-REGISTER_HOOKS = ("register_methods", "register_judges")
+DEFAULT_PLUGINS = {
+    "ga": "forgetctl_plugins.methods.ga",
+    "npo": "forgetctl_plugins.methods.npo",
+    "random": "forgetctl_plugins.methods.random_answers",
+    "reject": "forgetctl_plugins.methods.reject",
+    "pubg": "forgetctl_plugins.methods.pubg",
+    "vgid": "forgetctl_plugins.methods.vgid",
+    "heuristic": "forgetctl_plugins.judges.heuristic",
+    "ollama": "forgetctl_plugins.judges.ollama_judge",
+}
+
+
+def hook_base_classes() -> dict[str, type]:
+    """What each registering hook's classes must subclass (imported late: they pull in torch)."""
+    from forgetctl.engine.unlearning import UnlearningMethod
+    from forgetctl.evaluation.judging import Judge
+
+    return {"register_methods": UnlearningMethod, "register_judges": Judge}
 
 
 @dataclass(frozen=True)
@@ -55,12 +75,18 @@ class PluginHost:
     def _collect(self, hook_name: str) -> dict[str, Registered]:
         # Each implementation is called on its own so the host knows which plugin registered what;
         # a single pm.hook call would lose that, and the audit record needs it.
+        base = hook_base_classes()[hook_name]
         found: dict[str, Registered] = {}
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             def register(cls, plugin=impl.plugin_name):
-                name = getattr(cls, "name", None)
+                if not (isinstance(cls, type) and issubclass(cls, base)):
+                    raise PluginError(
+                        f"plugin {plugin!r} registered {cls!r} from {hook_name}, which is not a subclass of "
+                        f"{base.__module__}.{base.__name__}"
+                    )
+                name = cls.name
                 if not isinstance(name, str) or not name:
-                    raise PluginError(f"plugin {plugin!r} registered {cls!r} without a `name` attribute")
+                    raise PluginError(f"plugin {plugin!r} registered {cls.__name__} without a `name`")
                 if name in found:
                     raise PluginError(
                         f"{name!r} is registered twice (by {found[name].plugin!r} and {plugin!r}); "
@@ -94,9 +120,14 @@ def allowed_entry_points() -> set[str] | None:
 
 
 def create_host(load_entry_points: bool = True) -> PluginHost:
+    """A host with the built-in plugins and, unless told not to, third-party entry points."""
     pm = pluggy.PluginManager("forgetctl")
     pm.add_hookspecs(hookspecs)
     host = PluginHost(pm)
+    builtin_version = version("forgetctl")
+    for name, module in DEFAULT_PLUGINS.items():
+        pm.register(importlib.import_module(module), name=name)
+        host.versions[name] = builtin_version
     if load_entry_points:
         allowed = allowed_entry_points()
         for ep in entry_points(group=ENTRY_POINT_GROUP):

@@ -7,7 +7,7 @@ from forgetctl.host.hookspecs import hookimpl
 
 class GradientAscent(UnlearningMethod):
     name = "ga"
-    learning_rates = {"default": 3e-5, "forgetctl-demo": 5e-4, "llava-1.6-mistral": 3e-5, "llava-1.6-vicuna": 1e-4}
+    learning_rates = {"default": 3e-5, "tiny": 5e-4, "llava-1.6-mistral": 3e-5, "llava-1.6-vicuna": 1e-4}
 
     def loss(self, ctx, forget):
         return -mean_token_nll(ctx.model, ctx.encode_examples(forget))

@@ -2,34 +2,41 @@
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 
 from forgetctl.engine.losses import sequence_nll
-from forgetctl.engine.unlearning import UnlearningMethod
+from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
 
 
 class NegativePreferenceOptimization(UnlearningMethod):
     name = "npo"
-    learning_rates = {"default": 1e-4, "forgetctl-demo": 1e-3, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 5e-4}
+    learning_rates = {"default": 1e-4, "tiny": 1e-3, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 5e-4}
 
-    def __init__(self, beta: float = 0.1, reference_batch_size: int = 16):
-        self.beta = beta
-        self.reference_batch_size = reference_batch_size
+    class Options(MethodOptions):
+        beta: float = Field(0.1, gt=0, description="inverse temperature of the preference loss")
+        reference_batch_size: int = Field(16, ge=1, description="samples per reference forward pass")
+
+    def __init__(self, options=None):
+        super().__init__(options)
         self._reference_nll: dict[str, float] = {}
 
     def prepare(self, ctx, forget):
         # The reference log-probs never change: compute them once per sample, not once per step.
+        size = self.options.reference_batch_size
         with ctx.reference() as base:
-            for start in range(0, len(forget), self.reference_batch_size):
-                chunk = forget[start : start + self.reference_batch_size]
+            for start in range(0, len(forget), size):
+                chunk = forget[start : start + size]
                 nll = sequence_nll(base, ctx.encode_examples(chunk))
                 self._reference_nll.update({e.key: v for e, v in zip(chunk, nll.tolist())})
+                ctx.progress(len(chunk))
 
     def loss(self, ctx, forget):
         nll = sequence_nll(ctx.model, ctx.encode_examples(forget))
         reference = torch.tensor([self._reference_nll[e.key] for e in forget], device=nll.device)
         log_ratio = reference - nll
-        return -(2 / self.beta) * F.logsigmoid(-self.beta * log_ratio).mean()
+        beta = self.options.beta
+        return -(2 / beta) * F.logsigmoid(-beta * log_ratio).mean()
 
 
 @hookimpl

@@ -4,27 +4,29 @@ samples o* drawn from the frozen base model given the paper's Figure 2 in-contex
 `ga_ceiling` (nats per token) is ours, not the paper's: a leaked-answer token whose NLL is already
 above it gets no more ascent. Unbounded GA keeps pushing at full Adam step size after the facts
 are gone and, on the demo model, collapses answers into repetition in about half the runs; with
-the ceiling every measured run stayed descriptive. `ga_ceiling=None` restores the paper's loss.
+the ceiling every measured run stayed descriptive. `ga_ceiling=null` restores the paper's loss.
 """
 
+from pydantic import Field
+
 from forgetctl.engine.losses import mean_token_nll
-from forgetctl.engine.unlearning import UnlearningMethod
+from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
 from forgetctl.prompts import with_in_context_prompt
 
 
 class BehaviourGuidance(UnlearningMethod):
     name = "pubg"
-    learning_rates = {"default": 2e-5, "forgetctl-demo": 1e-3, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
+    learning_rates = {"default": 2e-5, "tiny": 1e-3, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
 
-    def __init__(
-        self, samples_per_query: int = 4, temperature: float = 1.0, max_new_tokens: int = 64,
-        ga_ceiling: float | None = 4.0,
-    ):
-        self.samples_per_query = samples_per_query
-        self.ga_ceiling = ga_ceiling
-        self.temperature = temperature
-        self.max_new_tokens = max_new_tokens
+    class Options(MethodOptions):
+        samples_per_query: int = Field(4, ge=1, description="o* samples per (photo, question)")
+        temperature: float = Field(1.0, gt=0, description="sampling temperature of o*")
+        max_new_tokens: int = Field(64, ge=1, description="length limit of each o* sample")
+        ga_ceiling: float | None = Field(4.0, gt=0, description="NLL per token above which GA stops (null: never)")
+
+    def __init__(self, options=None):
+        super().__init__(options)
         self._guidance: dict[str, list[str]] = {}
 
     def prepare(self, ctx, forget):
@@ -32,10 +34,11 @@ class BehaviourGuidance(UnlearningMethod):
         queries = {}
         for e in forget:
             queries.setdefault(self._query_key(e), e)
+        o = self.options
         samples = ctx.sample_reference(
             [e.image for e in queries.values()],
             [with_in_context_prompt(e.question) for e in queries.values()],
-            samples=self.samples_per_query, temperature=self.temperature, max_new_tokens=self.max_new_tokens,
+            samples=o.samples_per_query, temperature=o.temperature, max_new_tokens=o.max_new_tokens,
         )
         self._guidance = {key: [s for s in outs if s] or outs for key, outs in zip(queries, samples)}
 
@@ -43,11 +46,8 @@ class BehaviourGuidance(UnlearningMethod):
     def _query_key(example):
         return example.key.rsplit(":", 1)[0]
 
-    def guidance_samples(self) -> dict[str, list[str]]:
-        return dict(self._guidance)
-
     def loss(self, ctx, forget):
-        ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget), ceiling=self.ga_ceiling)
+        ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget), ceiling=self.options.ga_ceiling)
         targets = [ctx.rng.choice(self._guidance[self._query_key(e)]) for e in forget]
         guidance = mean_token_nll(ctx.model, ctx.encode_examples(forget, targets))
         return ascent + guidance

@@ -7,7 +7,7 @@ from forgetctl.host.hookspecs import hookimpl
 
 class RandomAnswers(UnlearningMethod):
     name = "random"
-    learning_rates = {"default": 1e-4, "forgetctl-demo": 1e-3, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 1e-4}
+    learning_rates = {"default": 1e-4, "tiny": 1e-3, "llava-1.6-mistral": 1e-4, "llava-1.6-vicuna": 1e-4}
 
     def loss(self, ctx, forget):
         ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget))

@@ -2,25 +2,24 @@
 
 import zlib
 
+from pydantic import Field
+
 from forgetctl.engine.losses import mean_token_nll
-from forgetctl.engine.unlearning import UnlearningMethod
-from forgetctl.errors import InputError
+from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
 from forgetctl.prompts import REFUSALS
 
 
 class Reject(UnlearningMethod):
     name = "reject"
-    learning_rates = {"default": 1e-5, "forgetctl-demo": 2e-3, "llava-1.6-mistral": 1e-5, "llava-1.6-vicuna": 1e-4}
+    learning_rates = {"default": 1e-5, "tiny": 2e-3, "llava-1.6-mistral": 1e-5, "llava-1.6-vicuna": 1e-4}
 
-    def __init__(self, phrasings: int = 2):
-        if not 1 <= phrasings <= len(REFUSALS):
-            raise InputError(f"REJECT phrasings must be between 1 and {len(REFUSALS)}")
-        self.phrasings = phrasings
+    class Options(MethodOptions):
+        phrasings: int = Field(2, ge=1, le=len(REFUSALS), description="refusal phrasings to draw from")
 
     def loss(self, ctx, forget):
         # One fixed refusal per example: a stable target is learned in 30 steps, a reshuffled one is not.
-        refusals = [REFUSALS[zlib.crc32(e.key.encode()) % self.phrasings] for e in forget]
+        refusals = [REFUSALS[zlib.crc32(e.key.encode()) % self.options.phrasings] for e in forget]
         return mean_token_nll(ctx.model, ctx.encode_examples(forget, refusals))
 
 
