@@ -1,57 +1,69 @@
-"""One erasure request from start to signed record: erase, evaluate, judge, decide, record.
+"""One erasure request from start to signed record: erase, evaluate, decide, merge, record.
 
-The audit log is opened only once the inputs are valid (bad input leaves nothing behind). The
-run is recorded as started before any work; its outcome is "erasure" only if it finished and the
-policy passed; "run-failed-policy", "run-failed" or "run-interrupted" otherwise. Under
-`accelerate launch` only the main process evaluates and records; the others return None.
+The request was validated before this runs (forgetctl.request), so the audit log is only
+opened for work that can start. The run is recorded as started before any work; its outcome is
+"erasure" only if it finished and the policy passed, and a merged model is written only then;
+"run-failed-policy", "run-failed" or "run-interrupted" otherwise. Under `accelerate launch` only
+the main process evaluates and records; the others return None.
 """
 
 from __future__ import annotations
 
 import base64
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forgetctl.engine.erase import Entity, EraseResult, erase, no_progress
-from forgetctl.engine.training import TrainingConfig
-from forgetctl.evaluation.evaluate import Distractors, evaluate_run
-from forgetctl.policy import Policy, verdict
-from forgetctl.trail import open_log, record_outcome, record_request, record_started
+from forgetctl.engine import distributed
+from forgetctl.engine.erase import EraseResult, Person, erase, merge_adapter
+from forgetctl.engine.reporting import QUIET, Reporter
+from forgetctl.evaluation.evaluate import evaluate_run
+from forgetctl.policy import verdict
+from forgetctl.request import EraseRequest
+from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
 
 
 @dataclass
-class RequestOptions:
-    grounds: str = "a"
-    received: object = None  # datetime.date
-    requester_ref: str | None = None
-    request_id: str | None = None
-
-
-@dataclass
-class Outcome:
+class RunOutcome:
     result: EraseResult
     evaluation: dict
     verdict: dict
-    request_ids: dict[str, str] = field(default_factory=dict)  # entity name -> request id
+    request_ids: dict[str, str] = field(default_factory=dict)  # person name -> request id
+    merged: Path | None = None
 
 
-def erasure_evidence(entity: Entity, result: EraseResult, evaluation: dict) -> dict:
+def new_run_id() -> str:
+    """Sortable and unique: the name of runs/RUN_ID and the run's id in every record."""
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+def run_plan(request: EraseRequest) -> dict:
+    spec = request.spec
+    return {
+        "method": spec.method.name, "method_options": spec.method_options.model_dump(),
+        "training": spec.training.as_dict(), "model": str(spec.model_dir), "people_in_run": len(spec.people),
+        "policy": request.policy.name, "judge": request.grading.judge.describe(),
+    }
+
+
+def erasure_evidence(person: Person, result: EraseResult, evaluation: dict) -> dict:
     """The personal data behind an erasure, kept only encrypted: who, what was known, the photos
     (so `verify --model` can re-probe them later), answers before and after, and judge replies."""
     return {
-        "subject": entity.name,
-        "profile": entity.profile,
+        "subject": person.name,
+        "profile": person.profile,
         "probes": {
             split: [
                 {
-                    "sha256": p.photo.sha256, "image": base64.b64encode(p.photo.path.read_bytes()).decode(),
+                    "sha256": p.photo.sha256, "image": base64.b64encode(p.photo.data).decode(),
                     "before": p.before, "after": p.after,
                 }
                 for p in probes
             ]
-            for split, probes in result.forget[entity.name].items()
+            for split, probes in result.forget[person.name].items()
         },
-        "grades": {split: m["grades"] for split, m in evaluation["forget"][entity.name].items()},
+        "grades": {split: m["grades"] for split, m in evaluation["forget"][person.name].items()},
     }
 
 
@@ -60,64 +72,53 @@ def without_grades(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if k != "grades"}
 
 
-def run_request(
-    home: Path, entities: list[Entity], methods: dict, method: str, method_options: dict,
-    training: TrainingConfig, model: Path | None, retain: Path | None, merge: Path | None,
-    judge, clip, distractors: Distractors, policy: Policy, request: RequestOptions,
-    phase=no_progress, on_step=None, announce=None,
-) -> Outcome | None:
-    log = None
-    request_ids: list[str] = []
-    run_id = None
+def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_request: dict, merged: Path | None) -> dict:
+    return {
+        "outcome": Outcome.ERASURE if decision["passed"] else Outcome.POLICY_FAILED,
+        "run_dir": str(result.run_dir), "merged_model": str(merged) if merged else None,
+        "manifest": {k: v for k, v in result.manifest.items() if k != "loss_log"},
+        "final_loss": result.manifest["loss_log"][-1],
+        "metrics": {
+            by_request[name]: {split: without_grades(m) for split, m in splits.items()}
+            for name, splits in evaluation["forget"].items()
+        },
+        "retain_metrics": without_grades(evaluation["retain"]),
+        "judge": evaluation["judge"], "verdict": decision,
+    }
 
-    def started():
-        nonlocal log, run_id
-        log = open_log(home, announce=announce)
-        for entity in entities:
-            request_ids.append(record_request(
-                log, entity.name, request.grounds, request.received, request.requester_ref,
-                request.request_id if len(entities) == 1 else None,
-            ))
-        run_id = record_started(log, request_ids, {
-            "method": method, "method_options": method_options, "training": training.as_dict(),
-            "model": str(model) if model else "forgetctl demo model", "people_in_run": len(entities),
-            "policy": policy.name, "judge": judge.describe(),
-        })
 
+def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> RunOutcome | None:
+    run_id = new_run_id()
+    people = request.spec.people
+    log = open_log(home, announce=report.notice) if distributed.is_main_process() else None
     try:
+        request_ids = []
+        if log is not None:
+            single = request.record.request_id if len(people) == 1 else None
+            request_ids = [record_request(log, person.name, request.record, single) for person in people]
+            record_started(log, request_ids, run_id, run_plan(request))
         try:
-            result = erase(
-                entities, home, methods, method_name=method, method_options=method_options, training=training,
-                model_dir=model, retain_dir=retain, merge_to=merge, phase=phase, on_step=on_step,
-                on_validated=started,
-            )
+            result = erase(request.spec, home, run_id, report)
             if result is None:
                 return None
-            evaluation = evaluate_run(result, entities, judge, clip, distractors, phase)
+            evaluation = evaluate_run(result, people, request.grading, report.phase)
+            decision = verdict(request.policy, evaluation)
+            merged = None
+            if decision["passed"] and request.merge_to is not None:
+                merge_adapter(result.loaded, request.merge_to)
+                merged = request.merge_to
         except BaseException as exc:
-            if run_id is not None:
-                outcome = "run-interrupted" if isinstance(exc, KeyboardInterrupt) else "run-failed"
+            if request_ids:
+                outcome = Outcome.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else Outcome.FAILED
                 # The error's class only: its message may quote file names or answers.
                 record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": type(exc).__name__})
             raise
-        decision = verdict(policy, evaluation)
-        by_request = dict(zip((e.name for e in entities), request_ids))
-        manifest = {k: v for k, v in result.manifest.items() if k != "loss_log"}
+        by_request = dict(zip((p.name for p in people), request_ids))
         record_outcome(
-            log, request_ids, run_id,
-            {
-                "outcome": "erasure" if decision["passed"] else "run-failed-policy",
-                "run_dir": str(result.run_dir), "manifest": manifest, "final_loss": result.manifest["loss_log"][-1],
-                "metrics": {
-                    by_request[name]: {split: without_grades(m) for split, m in splits.items()}
-                    for name, splits in evaluation["forget"].items()
-                },
-                "retain_metrics": without_grades(evaluation["retain"]),
-                "judge": evaluation["judge"], "verdict": decision,
-            },
-            evidence={by_request[e.name]: erasure_evidence(e, result, evaluation) for e in entities},
+            log, request_ids, run_id, outcome_body(result, evaluation, decision, by_request, merged),
+            evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},
         )
-        return Outcome(result, evaluation, decision, by_request)
+        return RunOutcome(result, evaluation, decision, by_request, merged)
     finally:
         if log is not None:
             log.close()

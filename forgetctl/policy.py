@@ -1,8 +1,9 @@
 """Policies: thresholds a run must meet to be recorded as an erasure, and the verdict.
 
-A check whose value could not be measured (no conclusive judge grade, say) fails: evidence that
-was not measured is never treated as good. With `inconclusive_fails`, any inconclusive grade
-fails the run outright.
+Which thresholds exist, and which way each one bounds its metric, comes from the metric
+declarations (forgetctl.evaluation.metrics). A check whose value could not be measured (no
+conclusive judge grade, say) fails: evidence that was not measured is never treated as good.
+With `inconclusive_fails`, any inconclusive grade fails the run outright.
 """
 
 from __future__ import annotations
@@ -13,23 +14,12 @@ from importlib.resources import files
 from pathlib import Path
 
 from forgetctl.errors import InputError
+from forgetctl.evaluation.metrics import INCONCLUSIVE, Metric, by_check
 
-# check name -> (metric in each split's metrics, "min" or "max" over splits, comparison)
-CHECKS = {
-    "usr_min": ("usr", "min", ">="),
-    "name_leak_rate_max": ("name_leak_rate", "max", "<="),
-    "judge_privacy_max": ("judge_privacy", "max", "<="),
-    "judge_informativeness_min": ("judge_informativeness", "min", ">="),
-    "judge_hallucination_max": ("judge_hallucination", "max", "<="),
-    "refusal_rate_max": ("refusal_rate", "max", "<="),
-    "degenerate_rate_max": ("degenerate_rate", "max", "<="),
-    "hallucinated_identity_rate_max": ("hallucinated_identity_rate", "max", "<="),
-}
-
-EXIT_PASS, EXIT_ERROR, EXIT_POLICY_FAILED = 0, 1, 2
+EXIT_POLICY_FAILED = 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class Policy:
     name: str
     description: str
@@ -66,9 +56,12 @@ def load_policy(name_or_file: str) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"policy {name_or_file}: invalid TOML ({exc})") from None
     thresholds = data.get("thresholds", {})
-    unknown = set(thresholds) - set(CHECKS) - {"retain_rouge_drop_max"}
+    unknown = set(thresholds) - set(by_check())
     if unknown:
-        raise InputError(f"policy {name_or_file}: unknown thresholds {', '.join(sorted(unknown))}")
+        raise InputError(
+            f"policy {name_or_file}: unknown thresholds {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(by_check()))})"
+        )
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in thresholds.values()):
         raise InputError(f"policy {name_or_file}: thresholds must be numbers")
     return Policy(
@@ -77,33 +70,30 @@ def load_policy(name_or_file: str) -> Policy:
     )
 
 
-def _compare(value: float, comparison: str, threshold: float) -> bool:
-    return value >= threshold if comparison == ">=" else value <= threshold
+def measured_values(metric: Metric, evaluation: dict) -> list:
+    """The metric's value in every place it was measured: each person's split, or the retain set."""
+    if metric.scope == "retain":
+        return [evaluation["retain"].get(metric.key)]
+    return [m.get(metric.key) for person in evaluation["forget"].values() for m in person.values()]
+
+
+def check(metric: Metric, threshold: float, evaluation: dict) -> Check:
+    values = measured_values(metric, evaluation)
+    if not values or any(v is None for v in values):
+        return Check(metric.check, None, threshold, metric.comparison, False, "not measured (no conclusive grade?)")
+    value = metric.worst(values)
+    return Check(metric.check, value, threshold, metric.comparison, metric.passes(value, threshold))
+
+
+def inconclusive_count(evaluation: dict) -> int:
+    places = measured_values(INCONCLUSIVE, evaluation) + [evaluation["retain"].get(INCONCLUSIVE.key)]
+    return sum(v or 0 for v in places)
 
 
 def verdict(policy: Policy, evaluation: dict) -> dict:
     """Every check with its measured value (worst person and split) and threshold."""
-    splits = [m for person in evaluation["forget"].values() for m in person.values()]
-    checks = []
-    for key, threshold in policy.thresholds.items():
-        if key == "retain_rouge_drop_max":
-            value = evaluation["retain"].get("rouge_l_drop")
-            checks.append(Check(key, value, threshold, "<=", value is not None and value <= threshold,
-                                "" if value is not None else "not measured"))
-            continue
-        metric, worst, comparison = CHECKS[key]
-        values = [m.get(metric) for m in splits]
-        if not values or any(v is None for v in values):
-            checks.append(Check(key, None, threshold, comparison, False, "not measured (no conclusive grade?)"))
-            continue
-        value = min(values) if worst == "min" else max(values)
-        checks.append(Check(key, value, threshold, comparison, _compare(value, comparison, threshold)))
-    inconclusive = sum(m.get("judge_inconclusive", 0) for m in splits) + evaluation["retain"].get("judge_inconclusive", 0)
+    checks = [check(by_check()[name], threshold, evaluation) for name, threshold in policy.thresholds.items()]
     if policy.inconclusive_fails:
-        checks.append(Check("judge_inconclusive_max", inconclusive, 0, "<=", inconclusive == 0,
-                            "grades the judge could not give"))
-    return {
-        "policy": policy.name,
-        "passed": all(c.passed for c in checks),
-        "checks": [asdict(c) for c in checks],
-    }
+        count = inconclusive_count(evaluation)
+        checks.append(Check(INCONCLUSIVE.check, count, 0, "<=", count == 0, INCONCLUSIVE.meaning))
+    return {"policy": policy.name, "passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks]}

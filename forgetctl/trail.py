@@ -10,11 +10,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import uuid
+from enum import StrEnum
 from pathlib import Path
 
 from forgetctl.errors import InputError
 from forgetctl_audit.keys import Keyring
 from forgetctl_audit.store import AuditLog
+
 
 # GDPR Art. 17(1) grounds, (a) to (f).
 GROUNDS = {
@@ -25,6 +27,15 @@ GROUNDS = {
     "e": "legal obligation to erase",
     "f": "collected from a child (Art. 8(1))",
 }
+
+
+class Outcome(StrEnum):
+    """How a run ended, as recorded. Only ERASURE means the person was erased."""
+
+    ERASURE = "erasure"
+    POLICY_FAILED = "run-failed-policy"
+    FAILED = "run-failed"
+    INTERRUPTED = "run-interrupted"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -43,13 +54,9 @@ def open_log(home: Path, announce=None) -> AuditLog:
     return AuditLog(home)
 
 
-def record_request(
-    log: AuditLog, subject: str, grounds: str, received: dt.date | None = None,
-    requester_ref: str | None = None, request_id: str | None = None,
-) -> str:
-    """Record a new request, or check that `request_id` exists and is for the same person."""
-    if grounds not in GROUNDS:
-        raise InputError(f"--grounds must be one of {', '.join(GROUNDS)} (GDPR Art. 17(1)(a)-(f))")
+def record_request(log: AuditLog, subject: str, record, request_id: str | None = None) -> str:
+    """Record a new request, or check that `request_id` exists and is for the same person.
+    `record` carries the grounds (already validated), date received and requester reference."""
     subject_hash = log.subject_hash(subject)
     if request_id:
         existing = [r for r in log.records(request_id) if r["kind"] == "request"]
@@ -58,24 +65,22 @@ def record_request(
                 raise InputError(f"request {request_id} was made for a different person")
             return request_id
     request_id = request_id or f"req-{uuid.uuid4().hex[:12]}"
-    received = received or dt.date.today()
+    received = record.received or dt.date.today()
     log.append("request", request_id, {
         "subject": subject_hash,
         "received": received.isoformat(),
         # Art. 12(3): one month to act, extendable by two with reasons given within the first.
         "deadline": add_months(received, 1).isoformat(),
         "latest_extended_deadline": add_months(received, 3).isoformat(),
-        "grounds": f"Art. 17(1)({grounds}): {GROUNDS[grounds]}",
-        "requester_ref": requester_ref,
+        "grounds": f"Art. 17(1)({record.grounds}): {GROUNDS[record.grounds]}",
+        "requester_ref": record.requester_ref,
     })
     return request_id
 
 
-def record_started(log: AuditLog, request_ids: list[str], plan: dict) -> str:
-    run_id = f"run-{uuid.uuid4().hex[:12]}"
+def record_started(log: AuditLog, request_ids: list[str], run_id: str, plan: dict) -> None:
     for request_id in request_ids:
         log.append("run-started", request_id, {"run": run_id, **plan})
-    return run_id
 
 
 def record_outcome(log: AuditLog, request_ids: list[str], run_id: str, body: dict, evidence: dict[str, dict] | None = None):
@@ -103,7 +108,7 @@ def request_states(log: AuditLog) -> dict[str, dict]:
 
 def run_status(records: list[dict]) -> str:
     kinds = [r["kind"] for r in records]
-    for outcome in ("erasure", "run-failed-policy", "run-failed", "run-interrupted"):
+    for outcome in Outcome:
         if outcome in kinds:
-            return outcome
+            return outcome.value
     return "incomplete (no outcome recorded: killed?)"

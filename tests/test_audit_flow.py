@@ -118,45 +118,50 @@ def test_verify_without_a_trail_is_a_clear_error(forgetctl_home):
     assert os.path.isdir(forgetctl_home)
 
 
-class Boom:
+def boom_plugin():
     """A method plugin whose loss fails: the run must be recorded as failed, never as an erasure."""
+    import types
 
-    name = "boom"
-    learning_rates = {"default": 1e-4}
+    from pydantic import Field
 
-    def __init__(self, error="RuntimeError"):
-        self.error = {"RuntimeError": RuntimeError, "KeyboardInterrupt": KeyboardInterrupt}[error]
+    from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
+    from forgetctl.host.hookspecs import hookimpl
 
-    def prepare(self, ctx, forget):
-        pass
+    class Boom(UnlearningMethod):
+        name = "boom"
 
-    def hyperparameters(self):
-        return {}
+        class Options(MethodOptions):
+            error: str = Field("RuntimeError")
 
-    def loss(self, ctx, forget):
-        raise self.error("boom")
+        def loss(self, ctx, forget):
+            raise {"RuntimeError": RuntimeError, "KeyboardInterrupt": KeyboardInterrupt}[self.options.error]("boom")
+
+    module = types.ModuleType("boom_plugin")
+    module.register_methods = hookimpl(lambda register: register(Boom))
+    module.register_methods.__name__ = "register_methods"
+    return module
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("error, outcome", [(RuntimeError, "run-failed"), (KeyboardInterrupt, "run-interrupted")])
 def test_a_failed_or_interrupted_run_is_recorded_as_such(forgetctl_home, tmp_path, error, outcome):
-    from forgetctl.engine.erase import Entity
     from forgetctl.engine.training import TrainingConfig
-    from forgetctl.evaluation.evaluate import bundled_distractors
-    from forgetctl.host.manager import Registered, create_host
-    from forgetctl.pipeline import RequestOptions, run_request
-    from forgetctl.policy import load_policy
+    from forgetctl.host.manager import create_host
+    from forgetctl.pipeline import run_request
+    from forgetctl.request import PersonForm, RequestForm, validate
     from forgetctl_audit.store import AuditLog
 
     person = load_world().known[2]
     write_views(person, tmp_path / "photos")
-    methods = {"boom": Registered("boom", Boom, "test", "0")}
+    host = create_host(load_entry_points=False)
+    host.register(boom_plugin(), name="boom-plugin")
+    form = RequestForm(
+        people=[PersonForm(person.name, tmp_path / "photos")], method="boom",
+        method_options={"error": error.__name__}, training=TrainingConfig(steps=2),
+    )
+    request = validate(form, default_model=demo_model_dir(), host=host)
     with pytest.raises(error):
-        run_request(
-            forgetctl_home, [Entity(person.name, tmp_path / "photos")], methods, "boom", {"error": error.__name__},
-            TrainingConfig(steps=2), None, None, None, create_host().judges()["heuristic"].cls(), None,
-            bundled_distractors(), load_policy("default"), RequestOptions(),
-        )
+        run_request(request, forgetctl_home)
     log = AuditLog(forgetctl_home)
     kinds = [r["kind"] for r in log.records()]
     assert kinds == ["request", "run-started", outcome]

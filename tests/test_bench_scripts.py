@@ -34,7 +34,7 @@ def test_gpu_benchmark_runs_scaled_down_on_cpu(tmp_path):
 
 @pytest.mark.slow
 def test_perf_harness_times_phases_and_rates_of_a_demo_erase():
-    from forgetctl.performance import erase_once
+    from forgetctl.benchmarks.performance import erase_once
 
     run = erase_once()
     assert set(run["timings_s"]) == {"load", "harvest", "prepare", "train", "evaluate", "judge_and_metrics", "total"}

@@ -4,7 +4,7 @@ informative with low hallucination."""
 
 import pytest
 
-from forgetctl.comparison import METHODS, compare, to_markdown
+from forgetctl.benchmarks.comparison import METHODS, compare, to_markdown
 
 pytestmark = pytest.mark.slow
 

@@ -62,7 +62,7 @@ def test_a_llava_next_directory_loads_through_the_same_loader(tmp_path):
         LlavaNextImageProcessor, LlavaNextProcessor, MistralConfig,
     )
 
-    from forgetctl.engine.loading import model_family
+    from forgetctl.engine.loading import family, model_family
 
     tokenizer = AutoTokenizer.from_pretrained(demo_model_dir())
     config = LlavaNextConfig(
@@ -81,4 +81,7 @@ def test_a_llava_next_directory_loads_through_the_same_loader(tmp_path):
                        chat_template=demo_model_dir().joinpath("chat_template.jinja").read_text()).save_pretrained(tmp_path)
     loaded = load_model(tmp_path, device="cpu")
     assert type(loaded.model).__name__ == "LlavaNextForConditionalGeneration"
-    assert loaded.model_type == "llava_next" and model_family(loaded) == "llava-1.6-mistral"
+    assert loaded.model_type == "llava_next" and model_family(loaded) == "tiny"
+    # The same architecture at 7B picks PUBG Table 6's rates.
+    assert family("llava_next", "mistral", 7_000_000_000) == "llava-1.6-mistral"
+    assert family("llava_next", "llama", 7_000_000_000) == "llava-1.6-vicuna"

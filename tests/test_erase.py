@@ -6,11 +6,11 @@ import pytest
 import torch
 from peft import PeftModel
 
+from forgetctl.benchmarks import demo_request, with_method
 from forgetctl.demo import demo_model_dir
 from forgetctl.demo.bars import is_description
-from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
-from forgetctl.engine.erase import Entity, ask, erase
+from forgetctl.engine.erase import ask, erase, merge_adapter
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.losses import sequence_nll
 from forgetctl.engine.training import TrainingConfig
@@ -26,26 +26,22 @@ RETAIN_PEOPLE = WORLD.unlike(TARGET, 3)
 
 
 @pytest.fixture(scope="module")
-def request_dirs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("request")
-    write_views(TARGET, root / "photos")
-    for person in RETAIN_PEOPLE:
-        write_views(person, root / "retain" / person.id)
-    return root
+def demo(tmp_path_factory):
+    """The request to erase TARGET with RETAIN_PEOPLE kept, validated as the CLI would."""
+    return demo_request(tmp_path_factory.mktemp("request"), [TARGET], RETAIN_PEOPLE)
 
 
 @pytest.fixture(scope="module")
-def run_method(request_dirs, tmp_path_factory):
+def run_method(demo, tmp_path_factory):
     cache = {}
+    methods = create_host().methods()
 
-    def run(method, **kwargs):
+    def run(method):
         if method not in cache:
             home = tmp_path_factory.mktemp(f"home-{method}")
-            cache[method] = erase(
-                [Entity(TARGET.name, request_dirs / "photos")], home, create_host().methods(),
-                method_name=method, retain_dir=request_dirs / "retain", training=TrainingConfig(**kwargs),
-                merge_to=home / "merged" if method == "pubg" else None,
-            )
+            cache[method] = erase(with_method(demo, methods, method).spec, home, f"test-{method}")
+            if method == "pubg":
+                merge_adapter(cache[method].loaded, home / "merged")
         return cache[method]
 
     return run
@@ -139,33 +135,29 @@ def live_parameter_elements() -> int:
     return sum(o.numel() for o in gc.get_objects() if isinstance(o, torch.nn.Parameter))
 
 
-def test_reference_and_teacher_add_no_second_copy_of_the_weights(request_dirs):
+def test_reference_and_teacher_add_no_second_copy_of_the_weights(demo):
     from forgetctl.engine.erase import examples
-    from forgetctl.engine.images import read_photos
     from forgetctl.engine.training import wrap_with_lora
     from forgetctl.engine.unlearning import UnlearningContext
 
     methods = create_host().methods()
     loaded = load_model(demo_model_dir(), device="cpu")
-    photos = read_photos(request_dirs / "photos")[:2]
+    photos = list(demo.spec.people[0].seen[:2])
     forget = examples(photos, IDENTITY_QUESTIONS[:2], [[TARGET.identity_answer()] * 2] * 2)
     loaded.model = wrap_with_lora(loaded.model, TrainingConfig(lora_rank=8, lora_alpha=16))
     ctx = UnlearningContext(loaded, [TARGET.identity_answer()], seed=0)
     gc.collect()
     baseline = live_parameter_elements()
     for name in ("npo", "pubg", "vgid"):
-        method = methods[name].cls(**({"samples_per_query": 1} if name == "pubg" else {}))
+        method = methods[name].cls(methods[name].cls.parse_options({"samples_per_query": 1} if name == "pubg" else {}))
         method.prepare(ctx, forget)
         method.loss(ctx, forget).backward()
     gc.collect()
     assert live_parameter_elements() == baseline
 
 
-def test_a_seeded_run_is_reproducible(run_method, request_dirs, tmp_path):
+def test_a_seeded_run_is_reproducible(run_method, demo, tmp_path):
     first = run_method("pubg")
-    again = erase(
-        [Entity(TARGET.name, request_dirs / "photos")], tmp_path, create_host().methods(),
-        method_name="pubg", retain_dir=request_dirs / "retain", training=TrainingConfig(),
-    )
+    again = erase(demo.spec, tmp_path, "again")
     assert again.manifest["adapter"]["adapter_model.safetensors"] == first.manifest["adapter"]["adapter_model.safetensors"]
     assert again.manifest["loss_log"] == first.manifest["loss_log"]

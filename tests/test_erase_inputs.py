@@ -67,7 +67,7 @@ def test_bad_method_option(photos, capsys, forgetctl_home):
     code, err = run_cli(
         ["erase", "--entity", "X", "--images", str(photos), "--method", "vgid", "--method-option", "noise=pink"], capsys
     )
-    assert_clean_failure(code, err, forgetctl_home, "noise must be one of")
+    assert_clean_failure(code, err, forgetctl_home, "bad --method-option for vgid: noise: Input should be 'uniform' or 'gaussian'")
 
 
 def test_decompression_bomb_is_refused(tmp_path):
@@ -107,3 +107,28 @@ def test_requests_file_names_people_relative_to_itself(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"who": "x"}\n')
     with pytest.raises(InputError, match="bad.jsonl:1"):
         read_requests(tmp_path / "bad.jsonl")
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (["--grounds", "z"], "--grounds must be one of a, b, c, d, e, f"),
+        (["--method", "npo", "--method-option", "beta=abc"], "bad --method-option for npo: beta: Input should be a valid number"),
+        (["--method", "npo", "--method-option", "beta=-1"], "beta: Input should be greater than 0"),
+        (["--method", "vgid", "--method-option", "bogus=1"], "bogus: Extra inputs are not permitted"),
+        (["--method", "vgid", "--method-option", "answer_only=false"], "answer_only=false needs in_context=false"),
+        (["--policy", "lenientest"], "unknown policy 'lenientest'"),
+        (["--judge", "oracle"], "unknown judge 'oracle'"),
+        (["--judge", "ollama", "--judge-option", "temperature=1"], "bad --judge-option for ollama"),
+    ],
+)
+def test_bad_request_options_leave_nothing_under_forgetctl_home(photos, capsys, forgetctl_home, options, expected):
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), *options], capsys)
+    assert_clean_failure(code, err, forgetctl_home, expected)
+    assert not forgetctl_home.exists() or not any(forgetctl_home.iterdir())  # no keys, no database, no run
+
+
+def test_an_empty_entity_is_refused_before_any_work(photos, capsys, forgetctl_home):
+    code, err = run_cli(["erase", "--entity", "  ", "--images", str(photos)], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "--entity is empty")
+    assert not forgetctl_home.exists() or not any(forgetctl_home.iterdir())

@@ -18,7 +18,7 @@ def compare_command(
     out: Path = typer.Option(Path("docs"), "--out", help="Folder for comparison.md, .json and .png."),
 ):
     """Run GA, NPO, RANDOM, REJECT, PUBG and VGID on the demo world; write the paper's tables."""
-    from forgetctl.comparison import METHODS, compare, write_outputs
+    from forgetctl.benchmarks.comparison import METHODS, compare, write_outputs
 
     methods = tuple(method) or METHODS
     command = "forgetctl bench compare " + " ".join(f"--people {n}" for n in people) + (
@@ -42,7 +42,7 @@ def perf_command(
 
     from rich.table import Table
 
-    from forgetctl.performance import run_all
+    from forgetctl.benchmarks.performance import run_all
 
     with console.status("Measuring (each comparison in a fresh process)..."):
         report = run_all(repeats=repeats)

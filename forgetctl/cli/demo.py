@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from forgetctl.cli.ui import console
-from forgetctl.config import forgetctl_home
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import describe, load_world
 from forgetctl.errors import InputError
@@ -39,25 +37,29 @@ def run_demo(
     """Run the main job on the demo model: write a person's photos, erase them, show before/after."""
     if ctx.invoked_subcommand is not None:
         return
-    from forgetctl.cli.erase import render_outcome, run_erase
-    from forgetctl.engine.erase import Entity
-    from forgetctl.engine.training import TrainingConfig
-    from forgetctl.pipeline import RequestOptions
+    import tempfile
+
+    from forgetctl.cli.erasing import render_outcome, run_with_progress
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.request import PersonForm, RequestForm, validate
 
     subject = _person(person)
-    workdir = forgetctl_home() / "demo" / time.strftime("%Y%m%d-%H%M%S")
-    write_views(subject, workdir / "photos")
-    others = load_world().unlike(subject, DEMO_RETAIN_PEOPLE)
-    for other in others:
-        write_views(other, workdir / "retain" / other.id)
-    console.print(
-        f"Erasing [bold]{subject.name}[/] from the demo model ({method}); photos in [cyan]{workdir}[/]\n"
-        f"Visible in the photos: {describe(subject.looks)}"
-    )
-    outcome = run_erase(
-        [Entity(subject.name, workdir / "photos", subject.biography())], method, {}, TrainingConfig(), None,
-        workdir / "retain", None, RequestOptions(requester_ref="forgetctl demo"),
-    )
+    # The photos live only for the run: the evidence keeps them (encrypted), so no plaintext copy
+    # of the person stays behind under FORGETCTL_HOME.
+    with tempfile.TemporaryDirectory(prefix="forgetctl-demo-") as tmp:
+        workdir = Path(tmp)
+        write_views(subject, workdir / "photos")
+        for other in load_world().unlike(subject, DEMO_RETAIN_PEOPLE):
+            write_views(other, workdir / "retain" / other.id)
+        console.print(
+            f"Erasing [bold]{subject.name}[/] from the demo model ({method})\n"
+            f"Visible in the photos: {describe(subject.looks)}"
+        )
+        form = RequestForm(
+            people=[PersonForm(subject.name, workdir / "photos", subject.biography())], method=method,
+            retain=workdir / "retain", requester_ref="forgetctl demo",
+        )
+        outcome = run_with_progress(validate(form, default_model=demo_model_dir()))
     render_outcome(outcome, method)
     if not outcome.verdict["passed"]:
         raise typer.Exit(2)

@@ -175,6 +175,25 @@ def train(model, processor, world, steps: int, batch_size: int, lr: float, seed:
     model.eval()
 
 
+# What forgetctl uses with the demo model when the command line names nothing else: the demo
+# CLIP (trained on these portraits) and the world's biographies as USR's other people.
+GRADING_DEFAULTS = """# Defaults forgetctl uses with this model when the command line names none (paths are
+# relative to this file). Any model directory may carry such a file.
+[grading]
+clip_model = "../clip/forgetctl-demo-clip.json"
+clip_pretrained = "../clip/forgetctl-demo-clip.safetensors"
+distractors = "distractors.jsonl"
+"""
+
+
+def write_grading_defaults(out: Path, world) -> None:
+    """forgetctl.toml and the distractor corpus it names, next to the model's weights."""
+    (out / "forgetctl.toml").write_text(GRADING_DEFAULTS)
+    people = world.known + world.distractors
+    lines = [json.dumps({"name": p.name, "summary": p.biography()}) for p in people]
+    (out / "distractors.jsonl").write_text("\n".join(lines) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "assets" / "model")
@@ -200,6 +219,7 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(args.out)
     processor.save_pretrained(args.out)
+    write_grading_defaults(args.out, world)
     loaded = load_model(args.out, dtype="float32", device="cpu")
     bars = measure_bars(loaded, world)
     info = {

@@ -21,7 +21,9 @@ import torch.nn.functional as F
 
 from forgetctl.demo.portraits import canonical_views, render_portrait
 from forgetctl.demo.world import ATTRIBUTE_VALUES, SEED, UNSEEN_VIEWS, describe, load_world
-from forgetctl.evaluation.clipscore import DEMO_CLIP_NAME, load_clip
+from forgetctl.evaluation.clipscore import load_clip
+
+DEMO_CLIP_NAME = "forgetctl-demo-clip"  # the demo model's forgetctl.toml names these files
 
 CONFIG = {
     "embed_dim": 64,

@@ -1,11 +1,11 @@
-"""The main job: photos of a person in, a LoRA adapter that stops the model revealing them out.
+"""The main job as named stages: photos of people in, a LoRA adapter that stops the model
+revealing them out.
 
-    validate photos -> load model -> harvest what leaks -> retain answers -> method.prepare
-    -> train adapter -> answers after erasure -> runs/RUN_ID/ (adapter + manifest)
+    load -> harvest what leaks -> prepare the method -> train the adapter -> probe after -> write run
 
-Under `accelerate launch` every process runs this function: generation is shared out, training
-is data-parallel, and only the main process writes the run (the others return None).
-
+Each stage is a function with one job, so the benchmarks, lineage and attack code call the ones
+they need; `erase` runs them in order. Under `accelerate launch` every process runs the stages
+(generation is shared out, training is data-parallel) and only the main process writes the run.
 Everything is written under a temporary name and renamed at the end, so an error or a killed
 process never leaves a half-written run (or merged model) behind.
 """
@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import time
 import uuid
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,34 +24,45 @@ import torch
 
 from forgetctl.engine import distributed
 from forgetctl.engine.generation import generate_answers
-from forgetctl.engine.images import Photo, read_photos, split_views
-from forgetctl.engine.loading import LoadedModel, inspect_model_dir, load_model, model_family
+from forgetctl.engine.images import Photo
+from forgetctl.engine.loading import LoadedModel, load_model, model_family
+from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
-from forgetctl.engine.unlearning import Example, UnlearningContext
+from forgetctl.engine.unlearning import Example, MethodOptions, UnlearningContext, UnlearningMethod
 from forgetctl.errors import InputError
-from forgetctl.evaluation.detectors import named_people
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
 
 # Retain people are checked on a few phrasings: enough to see their answers survive, a third of the cost.
 RETAIN_QUESTIONS = IDENTITY_QUESTIONS[:4]
-# Progress reporting: phase(name, total) starts a phase and returns advance(n).
-Phase = Callable[[str, int], Callable[[int], None]]
 
 
-def no_progress(name: str, total: int) -> Callable[[int], None]:
-    return lambda n: None
+@dataclass(frozen=True)
+class Person:
+    """Someone to erase: their photos, split into seen (trained on) and unseen (held out)."""
 
-
-@dataclass
-class Entity:
     name: str
-    images: Path
+    seen: tuple[Photo, ...]
+    unseen: tuple[Photo, ...]
     profile: str | None = None  # known facts, used by evaluation; never written in plaintext
-    seen: list[Photo] = field(default_factory=list)
-    unseen: list[Photo] = field(default_factory=list)
+
+    @property
+    def views(self) -> tuple[Photo, ...]:
+        return self.seen + self.unseen
 
 
-@dataclass
+@dataclass(frozen=True)
+class EraseSpec:
+    """What the engine needs to erase people, already validated (see forgetctl.request)."""
+
+    people: tuple[Person, ...]
+    model_dir: Path
+    method: object  # forgetctl.host.manager.Registered: the method class and its plugin stamp
+    method_options: MethodOptions
+    training: TrainingConfig
+    retain: tuple[Photo, ...] = ()  # other people's photos; empty: the people's own descriptions
+
+
+@dataclass(frozen=True)
 class Probe:
     """Answers to the identity questions on one photo, before and after erasure."""
 
@@ -63,10 +72,30 @@ class Probe:
 
 
 @dataclass
+class Harvest:
+    """What the base model says before erasure: the leaks to unlearn and the answers to keep."""
+
+    views: list[Photo]  # every person's seen views, then every person's unseen views
+    before: list[list[str]]  # identity answers per view
+    retain_views: list[Photo]
+    retain_questions: tuple[str, ...]
+    retain_before: list[list[str]]
+    forget: list[Example]  # seen views only
+    retain: list[Example]
+
+
+@dataclass
+class Trainer:
+    ctx: UnlearningContext
+    method: UnlearningMethod
+    learning_rate: float
+
+
+@dataclass
 class EraseResult:
     run_dir: Path
     manifest: dict
-    forget: dict[str, dict[str, list[Probe]]]  # entity name -> {"seen": [...], "unseen": [...]}
+    forget: dict[str, dict[str, list[Probe]]]  # person name -> {"seen": [...], "unseen": [...]}
     retain: list[Probe]
     loaded: LoadedModel = field(repr=False)
 
@@ -103,6 +132,11 @@ def examples(photos: list[Photo], questions, answers: list[list[str]]) -> list[E
     ]
 
 
+def names_a_person(answer: str, names: list[str]) -> bool:
+    lowered = answer.lower()
+    return any(name.lower() in lowered for name in names)
+
+
 @contextmanager
 def atomic_directory(final: Path):
     """Yield a temporary sibling directory that becomes `final` only if the block succeeds."""
@@ -118,153 +152,137 @@ def atomic_directory(final: Path):
         raise
 
 
-def read_retain(retain_dir: Path | None) -> list[Photo]:
-    if retain_dir is None:
-        return []
-    if not retain_dir.is_dir():
-        raise InputError(f"retain folder {retain_dir} does not exist")
-    people = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir())
-    if not people:
-        raise InputError(f"retain folder {retain_dir} has no sub-folders; put each person's photos in their own")
-    return [photo for sub in people for photo in read_photos(sub)]
+# --- the stages ---------------------------------------------------------------------------
 
 
-def erase(
-    entities: list[Entity],
-    home: Path,
-    methods: dict,
-    method_name: str = "pubg",
-    method_options: dict | None = None,
-    training: TrainingConfig | None = None,
-    model_dir: Path | None = None,
-    retain_dir: Path | None = None,
-    merge_to: Path | None = None,
-    phase: Phase = no_progress,
-    on_step: Callable[[dict], None] | None = None,
-    on_validated: Callable[[], None] | None = None,
-) -> EraseResult | None:
-    """Run the main job. `on_validated` is called once every input has been checked, before any
-    expensive work: the caller records the run as started there, so bad input leaves no trace.
-    Returns None in the processes of an `accelerate launch` other than the main one."""
-    from forgetctl.demo import demo_model_dir
+def load(spec: EraseSpec) -> LoadedModel:
+    return load_model(spec.model_dir, device=str(distributed.device()))
 
-    training = training or TrainingConfig()
-    # Validate everything cheap before the expensive model load.
-    if method_name not in methods:
-        raise InputError(f"unknown method {method_name!r}; choose one of {', '.join(sorted(methods))}")
-    registered = methods[method_name]
-    try:
-        method = registered.cls(**(method_options or {}))
-    except TypeError as exc:
-        raise InputError(f"bad --method-option for {method_name}: {exc}") from None
-    if not entities:
-        raise InputError("name at least one person to erase (--entity NAME --images DIR)")
-    for entity in entities:
-        entity.seen, entity.unseen = split_views(read_photos(entity.images))
-    retain_photos = read_retain(retain_dir)
-    if merge_to is not None and merge_to.exists():
-        raise InputError(f"{merge_to} already exists; choose another --merge directory")
-    model_dir = Path(model_dir or demo_model_dir())
-    inspect_model_dir(model_dir)
-    processes = distributed.process_count()
-    if training.batch_size % processes:
-        raise InputError(f"--batch-size {training.batch_size} does not split over {processes} processes")
-    main = distributed.is_main_process()
-    if on_validated and main:
-        on_validated()
 
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name):
-        nonlocal clock
-        timings[name] = round(time.perf_counter() - clock, 3)
-        clock = time.perf_counter()
-
-    loaded = load_model(model_dir, device=str(distributed.device()))
-    family = model_family(loaded)
-    lap("load")
-
-    seen = [p for e in entities for p in e.seen]
-    views = seen + [p for e in entities for p in e.unseen]
-    retain_views = retain_photos or seen
-    retain_questions = RETAIN_QUESTIONS if retain_photos else DESCRIBE_QUESTIONS
-    advance = phase("Harvesting what the model reveals", len(views) * len(IDENTITY_QUESTIONS))
-    before = ask(loaded, views, IDENTITY_QUESTIONS, advance)
-    # Without --retain, keep the model's own way of describing what is visible.
-    advance = phase("Recording retain answers", len(retain_views) * len(retain_questions))
+def harvest(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> Harvest:
+    """Ask the base model who each person is (the leaks) and record the answers to keep."""
+    seen = [p for person in spec.people for p in person.seen]
+    views = seen + [p for person in spec.people for p in person.unseen]
+    # Without other people's photos, keep the model's own way of describing what is visible.
+    retain_views = list(spec.retain) or seen
+    retain_questions = RETAIN_QUESTIONS if spec.retain else DESCRIBE_QUESTIONS
+    before = ask(loaded, views, IDENTITY_QUESTIONS, report.phase("Harvesting what the model reveals", len(views) * len(IDENTITY_QUESTIONS)))
+    advance = report.phase("Recording retain answers", len(retain_views) * len(retain_questions))
     retain_before = ask(loaded, retain_views, retain_questions, advance)
-    forget = examples(seen, IDENTITY_QUESTIONS, before[: len(seen)])
     # A retain answer that names a person being erased (the base model mistook a look-alike for
     # them) would teach the very facts we remove: it is not a retain target.
-    names = [e.name for e in entities]
-    retain = [ex for ex in examples(retain_views, retain_questions, retain_before) if not named_people(ex.answer, names)]
+    names = [person.name for person in spec.people]
+    retain = [ex for ex in examples(retain_views, retain_questions, retain_before) if not names_a_person(ex.answer, names)]
     if not retain:
         raise InputError("every retain answer names a person being erased; give other people's photos with --retain")
-    lap("harvest")
+    forget = examples(seen, IDENTITY_QUESTIONS, before[: len(seen)])
+    return Harvest(views, before, retain_views, retain_questions, retain_before, forget, retain)
 
-    learning_rate = training.learning_rate or method.learning_rates.get(family, method.learning_rates["default"])
-    # Seed before anything random: LoRA's initialisation and the reference samples draw from it too.
-    torch.manual_seed(training.seed)
-    loaded.model = wrap_with_lora(loaded.model, training)
-    ctx = UnlearningContext(loaded, [e.answer for e in retain], seed=training.seed)
-    ctx.on_progress = phase("Preparing method", len(forget))
-    method.prepare(ctx, forget)
+
+def prepare(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET) -> Trainer:
+    """Wrap the model in LoRA and let the method compute what it needs before training."""
+    method = spec.method.cls(spec.method_options)
+    rates = method.learning_rates
+    learning_rate = spec.training.learning_rate or rates.get(model_family(loaded), rates["default"])
+    # Seed before anything random: LoRA's initialisation, reference samples and training draw from it.
+    torch.manual_seed(spec.training.seed)
+    loaded.model = wrap_with_lora(loaded.model, spec.training)
+    ctx = UnlearningContext(loaded, [e.answer for e in harvested.retain], seed=spec.training.seed)
+    total = len(harvested.forget)
+    advance = report.phase("Preparing method", total)
+    done = 0
+
+    def progress(n):
+        nonlocal done
+        done += n
+        advance(n)
+
+    ctx.on_progress = progress
+    method.prepare(ctx, harvested.forget)
     ctx.on_progress = None
-    lap("prepare")
+    advance(max(total - done, 0))  # methods with nothing to prepare finish the bar at once
+    return Trainer(ctx, method, learning_rate)
 
-    advance = phase(f"Training ({method_name})", training.steps)
+
+def train(trainer: Trainer, harvested: Harvest, training: TrainingConfig, report: Reporter = QUIET) -> list[dict]:
+    advance = report.phase(f"Training ({trainer.method.name})", training.steps)
 
     def step_done(entry):
         advance(1)
-        if on_step:
-            on_step(entry)
+        report.step(entry)
 
-    log = train_adapter(ctx, method, forget, retain, training, learning_rate, on_step=step_done)
-    lap("train")
-
-    advance = phase(
-        "Asking again after erasure", len(views) * len(IDENTITY_QUESTIONS) + len(retain_views) * len(retain_questions)
+    return train_adapter(
+        trainer.ctx, trainer.method, harvested.forget, harvested.retain, training, trainer.learning_rate, step_done
     )
-    after = ask(loaded, views, IDENTITY_QUESTIONS, advance)
-    retain_after = ask(loaded, retain_views, retain_questions, advance)
-    lap("evaluate")
-    if not main:
-        return None
 
-    probes = {id(p): Probe(p, b, a) for p, b, a in zip(views, before, after)}
-    forget_probes = {
-        e.name: {"seen": [probes[id(p)] for p in e.seen], "unseen": [probes[id(p)] for p in e.unseen]}
-        for e in entities
+
+def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET):
+    """Ask again after erasure: per person, seen and unseen probes; and the retain probes."""
+    h = harvested
+    total = len(h.views) * len(IDENTITY_QUESTIONS) + len(h.retain_views) * len(h.retain_questions)
+    advance = report.phase("Asking again after erasure", total)
+    after = ask(loaded, h.views, IDENTITY_QUESTIONS, advance)
+    retain_after = ask(loaded, h.retain_views, h.retain_questions, advance)
+    probes = {id(p): Probe(p, b, a) for p, b, a in zip(h.views, h.before, after)}
+    forget = {
+        person.name: {"seen": [probes[id(p)] for p in person.seen], "unseen": [probes[id(p)] for p in person.unseen]}
+        for person in spec.people
     }
-    retain_probes = [Probe(p, b, a) for p, b, a in zip(retain_views, retain_before, retain_after)]
+    retain = [Probe(p, b, a) for p, b, a in zip(h.retain_views, h.retain_before, retain_after)]
+    return forget, retain
 
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
-    with atomic_directory(home / "runs" / run_id) as run_dir:
-        loaded.model.save_pretrained(run_dir / "adapter")
-        manifest = {
-            "run_id": run_id,
-            "method": {
-                "name": method_name, "plugin": registered.plugin, "version": registered.version,
-                "hyperparameters": method.hyperparameters(),
-            },
-            "training": {
-                **training.as_dict(), "learning_rate": learning_rate, "model_family": family, "processes": processes,
-            },
-            "base_model": {"path": str(model_dir), "type": loaded.model_type, "files": directory_hashes(model_dir)},
-            # Photos are identified by hash only: the manifest holds no name and no answer.
-            "entities": [
-                {"seen": [p.sha256 for p in e.seen], "unseen": [p.sha256 for p in e.unseen]} for e in entities
-            ],
-            "retain_images": [p.sha256 for p in retain_photos],
-            "adapter": directory_hashes(run_dir / "adapter"),
-            "loss_log": log,
-            "timings_s": timings,
-        }
-        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    if merge_to is not None:
-        merge_adapter(loaded, merge_to)
-    return EraseResult(home / "runs" / run_id, manifest, forget_probes, retain_probes, loaded)
+
+def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: Trainer, losses: list[dict], timings: dict) -> dict:
+    """What was run, by which code, on which files: hashes and hyperparameters, no personal data."""
+    return {
+        "run_id": run_id,
+        "method": {
+            "name": spec.method.name, "plugin": spec.method.plugin, "version": spec.method.version,
+            "hyperparameters": trainer.method.hyperparameters(),
+        },
+        "training": {
+            **spec.training.as_dict(), "learning_rate": trainer.learning_rate, "model_family": model_family(loaded),
+            "processes": distributed.process_count(),
+        },
+        "base_model": {"path": str(spec.model_dir), "type": loaded.model_type, "files": directory_hashes(spec.model_dir)},
+        # Photos are identified by hash only: the manifest holds no name and no answer.
+        "entities": [
+            {"seen": [p.sha256 for p in person.seen], "unseen": [p.sha256 for p in person.unseen]} for person in spec.people
+        ],
+        "retain_images": [p.sha256 for p in spec.retain],
+        "loss_log": losses,
+        "timings_s": timings,
+    }
+
+
+def write_run(run_dir: Path, loaded: LoadedModel, manifest: dict) -> dict:
+    """runs/RUN_ID/: the adapter and the manifest (with the adapter's hashes), written atomically."""
+    with atomic_directory(run_dir) as partial:
+        loaded.model.save_pretrained(partial / "adapter")
+        manifest = {**manifest, "adapter": directory_hashes(partial / "adapter")}
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) -> EraseResult | None:
+    """Run the stages. Returns None in the processes of an `accelerate launch` other than the main one."""
+    clock = Stopwatch()
+    with clock.lap("load"):
+        loaded = load(spec)
+    with clock.lap("harvest"):
+        harvested = harvest(loaded, spec, report)
+    with clock.lap("prepare"):
+        trainer = prepare(loaded, spec, harvested, report)
+    with clock.lap("train"):
+        losses = train(trainer, harvested, spec.training, report)
+    with clock.lap("evaluate"):
+        forget, retain = probe_after(loaded, spec, harvested, report)
+    if not distributed.is_main_process():
+        return None
+    manifest = build_manifest(run_id, spec, loaded, trainer, losses, clock.laps)
+    run_dir = home / "runs" / run_id
+    manifest = write_run(run_dir, loaded, manifest)
+    return EraseResult(run_dir, manifest, forget, retain, loaded)
 
 
 def merge_adapter(loaded: LoadedModel, out: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -21,6 +21,7 @@ class Photo:
     path: Path
     sha256: str
     image: Image.Image
+    data: bytes = field(repr=False)  # the file as read and hashed: evidence keeps exactly these bytes
 
 
 def read_photo(path: Path) -> Photo:
@@ -42,7 +43,7 @@ def photo_from_bytes(data: bytes, path: Path) -> Photo:
         raise InputError(f"{path.name}: image is larger than {MAX_PIXELS:,} pixels (decompression bomb?)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path.name}: not a readable image ({exc})") from None
-    return Photo(path, hashlib.sha256(data).hexdigest(), image)
+    return Photo(path, hashlib.sha256(data).hexdigest(), image, data)
 
 
 def read_photos(folder: Path) -> list[Photo]:

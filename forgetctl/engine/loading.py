@@ -96,13 +96,20 @@ def load_model(path: Path | str, dtype: str | torch.dtype | None = None, device:
     return LoadedModel(model, processor, path, model_type, dtype, target)
 
 
+# Below this many parameters a model is "tiny" (the test worlds, a few million): its learning
+# rates are 10-100x the 7B rates of PUBG Table 6, whatever its architecture.
+TINY_PARAMETERS = 100_000_000
+
+
 def model_family(loaded: LoadedModel) -> str:
     """The key method plugins use to pick a learning rate (PUBG Table 6 names two families)."""
-    from forgetctl.demo import demo_model_dir
+    parameters = sum(p.numel() for p in loaded.model.parameters())
+    return family(loaded.model_type, loaded.model.config.text_config.model_type, parameters)
 
-    if loaded.path == demo_model_dir().resolve():
-        return "forgetctl-demo"
-    text_type = loaded.model.config.text_config.model_type
-    if loaded.model_type == "llava_next":
+
+def family(model_type: str, text_type: str, parameters: int) -> str:
+    if parameters < TINY_PARAMETERS:
+        return "tiny"
+    if model_type == "llava_next":
         return {"mistral": "llava-1.6-mistral", "llama": "llava-1.6-vicuna"}.get(text_type, f"llava-1.6-{text_type}")
     return f"llava-1.5-{text_type}"

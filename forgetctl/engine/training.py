@@ -74,8 +74,7 @@ def train_adapter(
     """Run the loop on `ctx.model` (already LoRA-wrapped); return the per-step loss log (losses
     averaged over the processes: the loss of the global batch)."""
     acc = distributed.accelerator()
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
+    rng = random.Random(config.seed)  # batch order; torch was seeded before LoRA init (erase.prepare)
     model = ctx.model
     on_cuda = ctx.loaded.device.type == "cuda"
     if config.gradient_checkpointing if config.gradient_checkpointing is not None else on_cuda:

@@ -1,27 +1,18 @@
 """CLIPScore (Hessel et al. 2021): 2.5 * max(cos(image, text), 0), with open_clip.
 
-The default model is the demo world's tiny CLIP (shipped). Real deployments pass an open_clip
-architecture name and a local checkpoint: nothing is downloaded.
+Deployments pass an open_clip architecture name (or a model-config JSON) and a local checkpoint,
+or name them in the model directory's forgetctl.toml: nothing is downloaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from forgetctl.errors import InputError
-
-DEMO_CLIP_NAME = "forgetctl-demo-clip"
-
-
-def demo_clip_dir() -> Path:
-    return Path(str(files("forgetctl.demo") / "assets" / "clip"))
-
 
 @dataclass
 class Clip:
@@ -58,9 +49,3 @@ def load_clip(arch: str | Path, pretrained: str | Path | None) -> Clip:
     except RuntimeError as exc:
         raise InputError(f"cannot load CLIP {arch} from {pretrained}: {str(exc).splitlines()[0]}") from None
     return Clip(model.eval(), preprocess, open_clip.get_tokenizer(str(arch)))
-
-
-@lru_cache(maxsize=1)
-def demo_clip() -> Clip:
-    folder = demo_clip_dir()
-    return load_clip(folder / f"{DEMO_CLIP_NAME}.json", folder / f"{DEMO_CLIP_NAME}.safetensors")

@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from forgetctl.engine.erase import names_a_person
+from forgetctl.engine.reporting import no_progress
 from forgetctl.errors import InputError
-from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts, named_people
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts
 from forgetctl.evaluation.judging import GradeRequest, Judge
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
@@ -21,21 +23,21 @@ from forgetctl.prompts import IDENTITY_QUESTIONS
 JUDGED_QUESTION = IDENTITY_QUESTIONS.index("Tell me the information of this person.")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Distractors:
     """Other people's summaries for USR, and their names for the hallucinated-identity detector."""
 
-    names: list[str]
-    summaries: list[str]
+    names: tuple[str, ...]
+    summaries: tuple[str, ...]
 
 
-def bundled_distractors() -> Distractors:
-    """The demo world's fictitious biographies (known people and the distractor corpus)."""
-    from forgetctl.demo.world import load_world
+@dataclass(frozen=True)
+class Grading:
+    """How a run is graded: the judge plugin, CLIP (None: not measured), and other people."""
 
-    world = load_world()
-    people = world.known + world.distractors
-    return Distractors([p.name for p in people], [p.biography() for p in people])
+    judge: Judge
+    clip: object | None
+    distractors: Distractors
 
 
 def read_distractors(path: Path) -> Distractors:
@@ -51,7 +53,7 @@ def read_distractors(path: Path) -> Distractors:
         raise InputError(f"distractors {path}: expected JSON lines of {{\"name\", \"summary\"}} ({exc})") from None
     if len(summaries) < 2:
         raise InputError(f"distractors {path}: need at least 2 other people's summaries")
-    return Distractors(names, summaries)
+    return Distractors(tuple(names), tuple(summaries))
 
 
 def mean(values):
@@ -87,6 +89,13 @@ def answer_rates(answers: list[str], name: str) -> dict[str, float]:
     }
 
 
+def usr_metrics(answers, summary, other_summaries) -> dict:
+    """USR needs other people's summaries; without any it is not measured (never guessed)."""
+    if not other_summaries:
+        return {"usr": None, "mean_own_precision": None}
+    return {k: v for k, v in unlearning_success(answers, summary, other_summaries).items() if k != "outputs"}
+
+
 def split_metrics(probes, entity, summary, distractors: Distractors, judge, clip, on_grade=None) -> dict:
     answers = [a for p in probes for a in p.after]
     others = [(n, s) for n, s in zip(distractors.names, distractors.summaries) if n.lower() != entity.lower()]
@@ -95,27 +104,28 @@ def split_metrics(probes, entity, summary, distractors: Distractors, judge, clip
     images = [p.photo.image for p in probes]
     metrics = {
         "answers": len(answers),
-        **{k: v for k, v in unlearning_success(answers, summary, [s for _, s in others]).items() if k != "outputs"},
+        **usr_metrics(answers, summary, [s for _, s in others]),
         "rouge_l_vs_before": mean_rouge_l(answers, [a for p in probes for a in p.before]),
         **answer_rates(answers, entity),
-        "hallucinated_identity_rate": sum(bool(named_people(a, [name for name, _ in others])) for a in answers) / n,
+        "hallucinated_identity_rate": sum(names_a_person(a, [name for name, _ in others]) for a in answers) / n,
         "clipscore": mean(clip.scores(images, judged)) if clip else None,
     }
     return {**metrics, **judge_answers(judge, ("privacy", "informativeness", "hallucination"), judged, images, entity, summary, on_grade)}
 
 
-def evaluate_run(result, entities, judge: Judge, clip, distractors: Distractors, phase) -> dict:
+def evaluate_run(result, people, grading: Grading, phase=no_progress) -> dict:
     """All metrics for one run, keyed by person then split ("seen", "unseen"), plus retain."""
+    judge, clip, distractors = grading.judge, grading.clip, grading.distractors
     views = sum(len(p) for e in result.forget.values() for p in e.values())
     advance = phase(f"Judging ({judge.name})", 3 * views + len(result.retain))
     forget = {}
-    for entity in entities:
-        probes_by_split = result.forget[entity.name]
+    for person in people:
+        probes_by_split = result.forget[person.name]
         before = [a for probes in probes_by_split.values() for p in probes for a in p.before]
         # The person's summary: the profile if given, else what the model revealed before erasure.
-        summary = entity.profile or " ".join(dict.fromkeys(before))
-        forget[entity.name] = {
-            split: split_metrics(probes, entity.name, summary, distractors, judge, clip, advance)
+        summary = person.profile or " ".join(dict.fromkeys(before))
+        forget[person.name] = {
+            split: split_metrics(probes, person.name, summary, distractors, judge, clip, advance)
             for split, probes in probes_by_split.items() if probes
         }
     retain_before = [a for p in result.retain for a in p.before]

@@ -44,31 +44,19 @@ def machine() -> str:
     return f"{cpu}, {torch.get_num_threads()} torch threads, {gpu}, torch {torch.__version__}"
 
 
-def _prepare(root: Path, n_people: int):
-    from forgetctl.comparison import choose_people
-    from forgetctl.engine.erase import Entity
-
-    forget, retain = choose_people(n_people, n_retain=4)
-    for p in forget:
-        write_views(p, root / "forget" / p.id)
-    for p in retain:
-        write_views(p, root / "retain" / p.id)
-    return [Entity(p.name, root / "forget" / p.id, p.biography()) for p in forget], root / "retain"
-
-
 def erase_once(method: str = "pubg", n_people: int = 1, evaluate: bool = True) -> dict:
-    """One demo erase (with evaluation by the heuristic judge), timed per phase, with the rates
+    """One demo erase (with evaluation by the default judge), timed per phase, with the rates
     of its hot phases: training steps and generated tokens per second."""
-    from forgetctl.engine.erase import erase, no_progress
-    from forgetctl.evaluation.clipscore import demo_clip
-    from forgetctl.evaluation.evaluate import bundled_distractors, evaluate_run
-    from forgetctl.host.manager import create_host
+    from forgetctl.benchmarks import demo_request
+    from forgetctl.benchmarks.comparison import choose_people
+    from forgetctl.engine.erase import erase
+    from forgetctl.evaluation.evaluate import evaluate_run
 
-    host = create_host()
     with tempfile.TemporaryDirectory() as tmp:
-        entities, retain = _prepare(Path(tmp), n_people)
+        forget, retain = choose_people(n_people, n_retain=4)
+        request = demo_request(Path(tmp), forget, retain, method=method)
         started = time.perf_counter()
-        result = erase(entities, Path(tmp) / "home", host.methods(), method_name=method, retain_dir=retain)
+        result = erase(request.spec, Path(tmp) / "home", "perf")
         timings = dict(result.manifest["timings_s"])
         probes = [p for splits in result.forget.values() for split in splits.values() for p in split] + result.retain
         tokenizer = result.loaded.processor.tokenizer
@@ -79,15 +67,15 @@ def erase_once(method: str = "pubg", n_people: int = 1, evaluate: bool = True) -
         }
         if evaluate:
             t = time.perf_counter()
-            evaluate_run(result, entities, host.judges()["heuristic"].cls(), demo_clip(), bundled_distractors(), no_progress)
+            evaluate_run(result, request.spec.people, request.grading)
             timings["judge_and_metrics"] = round(time.perf_counter() - t, 3)
         timings["total"] = round(time.perf_counter() - started, 3)
     return {"timings_s": timings, "rates": rates, **peak_memory()}
 
 
 def in_subprocess(function: str, **kwargs) -> dict:
-    """Run `forgetctl.performance.<function>(**kwargs)` in a fresh interpreter; return its JSON."""
-    code = f"import json; from forgetctl import performance as p; print(json.dumps(p.{function}(**{kwargs!r})))"
+    """Run `forgetctl.benchmarks.performance.<function>(**kwargs)` in a fresh interpreter; return its JSON."""
+    code = f"import json; from forgetctl.benchmarks import performance as p; print(json.dumps(p.{function}(**{kwargs!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -12,11 +12,11 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from forgetctl.demo.portraits import write_views
+from forgetctl.benchmarks import demo_request, with_method
 from forgetctl.demo.world import ATTRIBUTE_VALUES, load_world
-from forgetctl.engine.erase import Entity, erase, no_progress
-from forgetctl.engine.training import TrainingConfig
-from forgetctl.evaluation.evaluate import bundled_distractors, evaluate_run, mean
+from forgetctl.engine.erase import erase
+from forgetctl.evaluation.evaluate import evaluate_run, mean
+from forgetctl.evaluation.metrics import Metric, in_scope, metric
 
 METHODS = ("ga", "npo", "random", "reject", "pubg", "vgid")
 COLUMNS = ("usr", "judge_privacy", "clipscore", "judge_informativeness", "judge_hallucination")
@@ -47,15 +47,11 @@ def table_row(evaluation: dict) -> dict:
         per_person = [splits[split] for splits in evaluation["forget"].values() if split in splits]
         for column in COLUMNS + AFTERMATHS:
             row[f"{split}.{column}"] = mean([m[column] for m in per_person])
-    retain = evaluation["retain"]
-    row.update({
-        "retain.judge_informativeness": retain["judge_informativeness"], "retain.clipscore": retain["clipscore"],
-        "retain.rouge_l_drop": retain["rouge_l_drop"],
-    })
+    row.update({f"retain.{m.key}": evaluation["retain"].get(m.key) for m in in_scope("retain")})
     return row
 
 
-def original_row(result, entities, judge, clip, distractors) -> dict:
+def original_row(result, people, grading) -> dict:
     """The base model measured the same way: its answers before erasure stand in for 'after'."""
     def unchanged(probes):
         return [replace(p, after=p.before) for p in probes]
@@ -65,34 +61,27 @@ def original_row(result, entities, judge, clip, distractors) -> dict:
         forget={name: {s: unchanged(p) for s, p in splits.items()} for name, splits in result.forget.items()},
         retain=unchanged(result.retain),
     )
-    return table_row(evaluate_run(base, entities, judge, clip, distractors, no_progress))
+    return table_row(evaluate_run(base, people, grading))
 
 
-def compare(settings=(5, 10), methods=METHODS, judge=None, clip=None, methods_registry=None, on_run=None) -> dict:
-    from forgetctl.evaluation.clipscore import demo_clip
+def compare(settings=(5, 10), methods=METHODS, on_run=None) -> dict:
     from forgetctl.host.manager import create_host
 
-    host = create_host()
-    registry = methods_registry or host.methods()
-    judge = judge or host.judges()["heuristic"].cls()
-    clip = clip or demo_clip()
-    distractors = bundled_distractors()
-    results = {"judge": judge.describe(), "training": TrainingConfig().as_dict(), "settings": {}}
+    registry = create_host().methods()
+    results = {"settings": {}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for n in settings:
             forget, retain = choose_people(n)
-            for person in forget:
-                write_views(person, root / f"n{n}" / "forget" / person.id)
-            for person in retain:
-                write_views(person, root / f"n{n}" / "retain" / person.id)
+            request = demo_request(root / f"n{n}", forget, retain)
+            results.update(judge=request.grading.judge.describe(), training=request.spec.training.as_dict())
             rows = {}
             for method in methods:
-                entities = [Entity(p.name, root / f"n{n}" / "forget" / p.id, p.biography()) for p in forget]
-                result = erase(entities, root / "home", registry, method_name=method, retain_dir=root / f"n{n}" / "retain")
-                evaluation = evaluate_run(result, entities, judge, clip, distractors, no_progress)
+                spec = with_method(request, registry, method).spec
+                result = erase(spec, root / "home", f"compare-{n}-{method}")
+                evaluation = evaluate_run(result, spec.people, request.grading)
                 if "Original" not in rows:
-                    rows["Original"] = original_row(result, entities, judge, clip, distractors)
+                    rows["Original"] = original_row(result, spec.people, request.grading)
                 rows[method] = table_row(evaluation)
                 if on_run:
                     on_run(n, method, rows[method])
@@ -100,38 +89,40 @@ def compare(settings=(5, 10), methods=METHODS, judge=None, clip=None, methods_re
     return results
 
 
-def _cell(value, spec=".2f") -> str:
-    return "–" if value is None else format(value, spec)
+def _cell(value, m: Metric) -> str:
+    return "–" if value is None else m.format(value)
+
+
+def _header(m: Metric, prefix: str = "") -> str:
+    return f"{prefix}{m.label} {m.arrow}"
 
 
 def to_markdown(results: dict, command: str) -> str:
+    training = results["training"]
     lines = [
         "# The PUBG comparison on the demo world",
         "",
         f"Made by `{command}`. Judge: {results['judge']['label']}. "
-        f"Training: LoRA r={results['training']['lora_rank']}, alpha={results['training']['lora_alpha']}, "
-        f"batch {results['training']['batch_size']}, {results['training']['steps']} steps, "
-        "learning rates from each method's `forgetctl-demo` entry.",
+        f"Training: LoRA r={training['lora_rank']}, alpha={training['lora_alpha']}, "
+        f"batch {training['batch_size']}, {training['steps']} steps, learning rates from each method's `tiny` entry.",
         "",
     ]
+    paper = [metric(key) for key in COLUMNS]
+    table3 = [*in_scope("retain"), *(metric(key) for key in AFTERMATHS)]
     for n, setting in results["settings"].items():
         lines += [f"## {n} forget people (retain: {len(setting['retain'])} people)", "",
                   "Table 1 columns (↑ higher is better, ↓ lower is better), seen | unseen views:", "",
-                  "| method | USR ↑ | privacy ↓ | CLIPScore ↑ | inform ↑ | halluc. ↓ | USR ↑ | privacy ↓ | CLIPScore ↑ | inform ↑ | halluc. ↓ |",
-                  "|---|" + "---|" * 10]
+                  "| method | " + " | ".join(_header(m) for m in paper * 2) + " |",
+                  "|---|" + "---|" * (2 * len(paper))]
         for method, row in setting["rows"].items():
-            cells = [_cell(row[f"{s}.{c}"]) for s in ("seen", "unseen") for c in COLUMNS]
+            cells = [_cell(row[f"{s}.{m.key}"], m) for s in ("seen", "unseen") for m in paper]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        lines += ["", "Table 3 (retain informativeness) and aftermaths (seen views):", "",
-                  "| method | retain inform ↑ | retain CLIPScore ↑ | retain ROUGE-L drop ↓ | degenerate | refusals | other identity | forget ROUGE-L ↓ |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "Table 3 (retain) and aftermaths (seen views):", "",
+                  "| method | " + " | ".join(_header(m, "retain " if m.scope == "retain" else "") for m in table3) + " |",
+                  "|---|" + "---|" * len(table3)]
         for method, row in setting["rows"].items():
-            lines.append(
-                f"| {method} | {_cell(row['retain.judge_informativeness'])} | {_cell(row['retain.clipscore'])} | "
-                f"{_cell(row['retain.rouge_l_drop'], '.3f')} | {_cell(row['seen.degenerate_rate'], '.0%')} | "
-                f"{_cell(row['seen.refusal_rate'], '.0%')} | {_cell(row['seen.hallucinated_identity_rate'], '.0%')} | "
-                f"{_cell(row['seen.rouge_l_vs_before'], '.3f')} |"
-            )
+            cells = [_cell(row[f"{'retain' if m.scope == 'retain' else 'seen'}.{m.key}"], m) for m in table3]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -142,19 +133,17 @@ def to_chart(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [("seen.clipscore", "CLIPScore ↑"), ("seen.judge_informativeness", "informativeness ↑"),
-              ("seen.judge_hallucination", "hallucination ↓"), ("seen.degenerate_rate", "degenerate ↓"),
-              ("seen.refusal_rate", "refusals ↓")]
+    panels = [metric(key) for key in ("clipscore", "judge_informativeness", "judge_hallucination", "degenerate_rate", "refusal_rate")]
     settings = list(results["settings"])
     fig, axes = plt.subplots(len(settings), len(panels), figsize=(3.2 * len(panels), 2.8 * len(settings)), squeeze=False)
     for r, n in enumerate(settings):
         rows = results["settings"][n]["rows"]
         names = list(rows)
-        for c, (key, title) in enumerate(panels):
+        for c, m in enumerate(panels):
             ax = axes[r][c]
-            values = [rows[m][key] or 0 for m in names]
-            ax.bar(names, values, color=["#999999" if m == "Original" else "#2f6db5" if m == "pubg" else "#9bb7d9" for m in names])
-            ax.set_title(f"{title} ({n} people)", fontsize=9)
+            values = [rows[name][f"seen.{m.key}"] or 0 for name in names]
+            ax.bar(names, values, color=["#999999" if x == "Original" else "#2f6db5" if x == "pubg" else "#9bb7d9" for x in names])
+            ax.set_title(f"{m.label} {m.arrow} ({n} people)", fontsize=9)
             ax.set_ylim(bottom=0)
             ax.tick_params(axis="x", labelrotation=60, labelsize=8)
     fig.tight_layout()

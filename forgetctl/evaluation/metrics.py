@@ -1,0 +1,83 @@
+"""Every number an erasure is judged by, declared once: what it means, which way is better,
+where it is measured, and which policy threshold applies to it. Policies, the terminal tables,
+the report and the benchmarks all read this declaration; adding a metric is one entry here
+(plus the function that measures it).
+
+Scopes: "forget" metrics are measured per person and per view split (seen / unseen) and the
+verdict takes the worst of them; "retain" metrics once per run, on the other people's answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # the key in a split's (or the retain) metrics dict
+    label: str  # a short column header
+    meaning: str
+    better: str  # "higher" or "lower"
+    scope: str  # "forget" or "retain"
+    spec: str = ".2f"  # how to format a value
+    check: str | None = None  # the policy threshold that bounds it, if any
+
+    @property
+    def comparison(self) -> str:
+        return ">=" if self.better == "higher" else "<="
+
+    def worst(self, values: list[float]) -> float:
+        return min(values) if self.better == "higher" else max(values)
+
+    def passes(self, value: float, threshold: float) -> bool:
+        return value >= threshold if self.better == "higher" else value <= threshold
+
+    def format(self, value) -> str:
+        return "n/a" if value is None else format(value, self.spec)
+
+    @property
+    def arrow(self) -> str:
+        return "↑" if self.better == "higher" else "↓"
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("usr", "USR", "share of answers better explained by someone else's summary (PUBG eq. 4)",
+           "higher", "forget", check="usr_min"),
+    Metric("name_leak_rate", "name leaks", "share of answers that name the person", "lower", "forget", ".0%",
+           "name_leak_rate_max"),
+    Metric("judge_privacy", "privacy", "judge: biography overlap, 1 none to 5 most", "lower", "forget", ".1f",
+           "judge_privacy_max"),
+    Metric("clipscore", "CLIPScore", "how well the answer matches the photo (2.5 x cosine)", "higher", "forget", ".2f"),
+    Metric("judge_informativeness", "inform", "judge: visible details that match, 1 none to 5 all", "higher",
+           "forget", ".1f", "judge_informativeness_min"),
+    Metric("judge_hallucination", "halluc.", "judge: unsupported claims, 1 none to 5 most", "lower", "forget", ".1f",
+           "judge_hallucination_max"),
+    Metric("refusal_rate", "refusals", "share of answers that refuse", "lower", "forget", ".0%", "refusal_rate_max"),
+    Metric("degenerate_rate", "degenerate", "share of empty or repetitive answers", "lower", "forget", ".0%",
+           "degenerate_rate_max"),
+    Metric("hallucinated_identity_rate", "other identity", "share of answers that give someone else's identity",
+           "lower", "forget", ".0%", "hallucinated_identity_rate_max"),
+    Metric("rouge_l_vs_before", "ROUGE-L", "overlap with the answers before erasure", "lower", "forget", ".2f"),
+    Metric("rouge_l_drop", "ROUGE-L drop", "1 - ROUGE-L of other people's answers against the base model's",
+           "lower", "retain", ".3f", "retain_rouge_drop_max"),
+    Metric("judge_informativeness", "inform", "judge: informativeness of other people's answers", "higher",
+           "retain", ".1f"),
+    Metric("clipscore", "CLIPScore", "how well other people's answers match their photos", "higher", "retain", ".2f"),
+)
+
+# Grades the judge could not give, counted over every split and the retain set. Bounded by a
+# policy's `[judge] inconclusive_fails`, not by a threshold: any at all fails such a policy.
+INCONCLUSIVE = Metric("judge_inconclusive", "inconclusive", "grades the judge could not give", "lower", "forget",
+                      "d", "judge_inconclusive_max")
+
+
+def in_scope(scope: str) -> tuple[Metric, ...]:
+    return tuple(m for m in METRICS if m.scope == scope)
+
+
+def by_check() -> dict[str, Metric]:
+    return {m.check: m for m in METRICS if m.check}
+
+
+def metric(key: str, scope: str = "forget") -> Metric:
+    return next(m for m in METRICS if m.key == key and m.scope == scope)

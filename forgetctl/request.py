@@ -1,0 +1,165 @@
+"""One erasure request, validated once, before any side effect.
+
+`RequestForm` is what a user filled in (command-line options, a requests file, the demo);
+`validate` turns it into a frozen `EraseRequest` or raises one InputError that says what to fix.
+Nothing is loaded, trained, written or recorded before it returns, so bad input leaves no trace
+under FORGETCTL_HOME.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forgetctl.engine import distributed
+from forgetctl.engine.erase import EraseSpec, Person
+from forgetctl.engine.images import read_photos, split_views
+from forgetctl.engine.loading import inspect_model_dir
+from forgetctl.engine.training import TrainingConfig
+from forgetctl.errors import InputError
+from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
+from forgetctl.host.manager import PluginHost, create_host
+from forgetctl.policy import Policy, load_policy
+from forgetctl.trail import GROUNDS
+
+# A model directory may name its own grading defaults (CLIP checkpoint, distractor corpus).
+MODEL_DEFAULTS_FILE = "forgetctl.toml"
+
+
+@dataclass(frozen=True)
+class PersonForm:
+    name: str
+    images: Path
+    profile: str | None = None
+
+
+@dataclass
+class RequestForm:
+    """What the user asked for, unchecked. `model` None means the demo model."""
+
+    people: list[PersonForm]
+    model: Path | None = None
+    method: str = "pubg"
+    method_options: dict = field(default_factory=dict)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    retain: Path | None = None
+    merge: Path | None = None
+    judge: str = "heuristic"
+    judge_options: dict = field(default_factory=dict)
+    policy: str = "default"
+    distractors: Path | None = None
+    clip_model: str | None = None
+    clip_pretrained: Path | None = None
+    grounds: str = "a"
+    received: dt.date | None = None
+    requester_ref: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """How the request is entered in the audit log."""
+
+    grounds: str = "a"
+    received: dt.date | None = None
+    requester_ref: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EraseRequest:
+    spec: EraseSpec
+    grading: Grading
+    policy: Policy
+    record: RecordOptions
+    merge_to: Path | None = None
+
+
+def read_retain(retain_dir: Path | None) -> tuple:
+    if retain_dir is None:
+        return ()
+    if not retain_dir.is_dir():
+        raise InputError(f"retain folder {retain_dir} does not exist")
+    people = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir())
+    if not people:
+        raise InputError(f"retain folder {retain_dir} has no sub-folders; put each person's photos in their own")
+    return tuple(photo for sub in people for photo in read_photos(sub))
+
+
+def model_defaults(model_dir: Path) -> dict:
+    """The [grading] table of the model directory's forgetctl.toml, paths resolved; {} if none."""
+    path = model_dir / MODEL_DEFAULTS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        grading = tomllib.loads(path.read_text()).get("grading", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML ({exc})") from None
+    return {key: (model_dir / value).resolve() for key, value in grading.items()}
+
+
+def validate_people(forms: list[PersonForm]) -> tuple[Person, ...]:
+    if not forms:
+        raise InputError("name at least one person to erase (--entity NAME --images DIR)")
+    names = [form.name.strip() for form in forms]
+    if not all(names):
+        raise InputError("--entity is empty; give the person's name as the model would say it")
+    if len(set(n.casefold() for n in names)) != len(names):
+        raise InputError("the same person is named twice; give each person once")
+    people = []
+    for name, form in zip(names, forms):
+        seen, unseen = split_views(read_photos(form.images))
+        people.append(Person(name, tuple(seen), tuple(unseen), form.profile))
+    return tuple(people)
+
+
+def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Grading:
+    from forgetctl.evaluation.clipscore import load_clip
+
+    judges = host.judges()
+    if form.judge not in judges:
+        raise InputError(f"unknown judge {form.judge!r}; choose one of {', '.join(sorted(judges))}")
+    try:
+        judge = judges[form.judge].cls(**form.judge_options)
+    except TypeError as exc:
+        raise InputError(f"bad --judge-option for {form.judge}: {exc}") from None
+    defaults = model_defaults(model_dir)
+    distractors_file = form.distractors or defaults.get("distractors")
+    distractors = read_distractors(distractors_file) if distractors_file else Distractors((), ())
+    clip = None
+    if not distributed.is_main_process():
+        pass  # only the main process evaluates
+    elif form.clip_model:
+        clip = load_clip(form.clip_model, form.clip_pretrained)
+    elif "clip_model" in defaults:
+        clip = load_clip(defaults["clip_model"], defaults.get("clip_pretrained"))
+    return Grading(judge, clip, distractors)
+
+
+def validate(form: RequestForm, default_model: Path, host: PluginHost | None = None) -> EraseRequest:
+    """Check everything cheap, in the order a user would fix it; raise InputError on the first
+    problem. `default_model` is used when the form names none."""
+    host = host or create_host()
+    methods = host.methods()
+    if form.method not in methods:
+        raise InputError(f"unknown method {form.method!r}; choose one of {', '.join(sorted(methods))}")
+    method = methods[form.method]
+    options = method.cls.parse_options(form.method_options)
+    if form.grounds not in GROUNDS:
+        raise InputError(f"--grounds must be one of {', '.join(GROUNDS)} (GDPR Art. 17(1)(a)-(f)), not {form.grounds!r}")
+    policy = load_policy(form.policy)
+    people = validate_people(form.people)
+    retain = read_retain(form.retain)
+    if form.merge is not None and form.merge.exists():
+        raise InputError(f"{form.merge} already exists; choose another --merge directory")
+    model_dir = Path(form.model or default_model).expanduser().resolve()
+    inspect_model_dir(model_dir)
+    processes = distributed.process_count()
+    if form.training.batch_size % processes:
+        raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")
+    grading = validate_grading(form, model_dir, host)
+    spec = EraseSpec(people, model_dir, method, options, form.training, retain)
+    record = RecordOptions(form.grounds, form.received, form.requester_ref, form.request_id)
+    return EraseRequest(spec, grading, policy, record, form.merge)

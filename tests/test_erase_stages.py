@@ -1,0 +1,75 @@
+"""The erase stages end to end at a toy size (2 steps, rank 4): fast, so every stage runs in the
+fast suite. The slow tests in test_erase.py check that the real recipe actually erases."""
+
+import json
+
+import pytest
+
+from forgetctl.benchmarks import demo_request
+from forgetctl.demo.world import load_world
+from forgetctl.engine.erase import erase, merge_adapter
+from forgetctl.engine.loading import load_model
+from forgetctl.engine.reporting import Reporter
+from forgetctl.engine.training import TrainingConfig
+from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
+
+WORLD = load_world()
+TOY = TrainingConfig(steps=2, batch_size=4, lora_rank=4, lora_alpha=8)
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy")
+    request = demo_request(root, [WORLD.known[1]], [WORLD.known[9]], method="reject", training=TOY)
+    phases, steps = [], []
+
+    def phase(name, total):
+        phases.append([name, total, 0])
+        row = phases[-1]
+        return lambda n: row.__setitem__(2, row[2] + n)
+
+    report = Reporter(phase=phase, step=steps.append)
+    result = erase(request.spec, root / "home", "toy-run", report)
+    return request, result, phases, steps, root
+
+
+def test_stages_write_a_run_with_its_manifest(toy_run):
+    request, result, phases, steps, root = toy_run
+    assert result.run_dir == root / "home" / "runs" / "toy-run"
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest == result.manifest and manifest["run_id"] == "toy-run"
+    assert list(manifest["timings_s"]) == ["load", "harvest", "prepare", "train", "evaluate"]
+    assert manifest["training"]["model_family"] == "tiny" and manifest["training"]["learning_rate"] == 2e-3
+    assert manifest["method"]["hyperparameters"] == request.spec.method_options.model_dump()
+    assert set(manifest["adapter"]) >= {"adapter_model.safetensors", "adapter_config.json"}
+    assert len(manifest["loss_log"]) == 2 and [s["step"] for s in steps] == [0, 1]
+
+
+def test_every_phase_reports_its_whole_total(toy_run):
+    _, _, phases, _, _ = toy_run
+    names = [p[0] for p in phases]
+    assert names == ["Harvesting what the model reveals", "Recording retain answers", "Preparing method",
+                     "Training (reject)", "Asking again after erasure"]
+    assert all(done == total for _, total, done in phases), phases
+
+
+def test_probes_cover_seen_and_unseen_views_and_retain(toy_run):
+    _, result, _, _, _ = toy_run
+    (name, splits), = result.forget.items()
+    assert (len(splits["seen"]), len(splits["unseen"])) == (4, 2)
+    assert all(len(p.before) == len(p.after) == len(IDENTITY_QUESTIONS) for s in splits.values() for p in s)
+    assert len(result.retain) == 6 and all(len(p.after) == 4 for p in result.retain)
+
+
+def test_merge_writes_a_plain_model(toy_run, tmp_path):
+    _, result, _, _, _ = toy_run
+    merge_adapter(result.loaded, tmp_path / "merged")
+    assert type(load_model(tmp_path / "merged", device="cpu").model).__name__ == "LlavaForConditionalGeneration"
+
+
+def test_without_retain_photos_the_people_s_own_descriptions_are_kept(tmp_path):
+    from forgetctl.engine.erase import harvest, load
+
+    request = demo_request(tmp_path, [WORLD.known[1]], [], training=TOY)
+    harvested = harvest(load(request.spec), request.spec)
+    assert harvested.retain_questions == DESCRIBE_QUESTIONS and harvested.retain_views == harvested.views[:4]

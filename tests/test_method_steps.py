@@ -1,0 +1,99 @@
+"""Fast tests of every built-in method on the demo model: one training step each (loss finite,
+adapter changed, base untouched), the reference paths of NPO and PUBG, and the erase stages end
+to end at a toy size."""
+
+import pytest
+import torch
+
+from forgetctl.demo import demo_model_dir
+from forgetctl.demo.bars import is_description
+from forgetctl.demo.portraits import canonical_views
+from forgetctl.demo.world import describe, load_world
+from forgetctl.engine.loading import load_model
+from forgetctl.engine.losses import sequence_nll
+from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
+from forgetctl.engine.unlearning import Example, UnlearningContext
+from forgetctl.host.manager import create_host
+from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
+
+WORLD = load_world()
+TARGET, OTHER = WORLD.known[0], WORLD.known[7]
+TINY = TrainingConfig(steps=1, batch_size=2, lora_rank=4, lora_alpha=8)
+METHODS = create_host().methods()
+# Small settings so each step stays well under a second.
+OPTIONS = {"pubg": {"samples_per_query": 1, "max_new_tokens": 16}, "npo": {}, "vgid": {}}
+
+
+def forget_examples():
+    views = canonical_views(TARGET)[:2]
+    return [Example(v, q, TARGET.identity_answer(), f"t{i}:{j}:0") for i, v in enumerate(views)
+            for j, q in enumerate(IDENTITY_QUESTIONS[:2])]
+
+
+def retain_examples():
+    return [Example(v, DESCRIBE_QUESTIONS[0], describe(OTHER.looks), f"r{i}:0:0")
+            for i, v in enumerate(canonical_views(OTHER)[:2])]
+
+
+def wrapped_model(scramble_adapter: bool = False):
+    torch.manual_seed(0)
+    loaded = load_model(demo_model_dir(), device="cpu")
+    loaded.model = wrap_with_lora(loaded.model, TINY)
+    if scramble_adapter:  # an adapter far from zero: the adapted model no longer behaves like the base
+        with torch.no_grad():
+            for name, p in loaded.model.named_parameters():
+                if "lora_B" in name:
+                    p.normal_(0, 0.5)
+    return loaded
+
+
+def split_parameters(model):
+    adapter = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+    base = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" not in n}
+    return adapter, base
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_one_training_step_moves_only_the_adapter(name):
+    loaded = wrapped_model()
+    ctx = UnlearningContext(loaded, [e.answer for e in retain_examples()], seed=0)
+    cls = METHODS[name].cls
+    method = cls(cls.parse_options(OPTIONS.get(name, {})))
+    method.prepare(ctx, forget_examples())
+    adapter_before, base_before = split_parameters(loaded.model)
+    log = train_adapter(ctx, method, forget_examples(), retain_examples(), TINY, 1e-3)
+    assert len(log) == 1 and all(torch.isfinite(torch.tensor(v)) for v in log[0].values())
+    adapter_after, base_after = split_parameters(loaded.model)
+    assert any(not torch.equal(adapter_before[n], adapter_after[n]) for n in adapter_before)
+    assert all(torch.equal(base_before[n], base_after[n]) for n in base_before)
+
+
+def test_npo_reference_nll_is_the_base_models_not_the_adapters():
+    loaded = wrapped_model(scramble_adapter=True)
+    ctx = UnlearningContext(loaded, [], seed=0)
+    cls = METHODS["npo"].cls
+    method = cls(cls.Options())
+    forget = forget_examples()
+    method.prepare(ctx, forget)
+    plain = load_model(demo_model_dir(), device="cpu")
+    with torch.no_grad():
+        base_nll = sequence_nll(plain.model, ctx.encode_examples(forget)).tolist()
+        adapted_nll = sequence_nll(loaded.model, ctx.encode_examples(forget)).tolist()
+    assert [method._reference_nll[e.key] for e in forget] == pytest.approx(base_nll, rel=1e-4)
+    assert adapted_nll != pytest.approx(base_nll, rel=1e-2)
+
+
+def test_pubg_guidance_comes_from_the_base_model_under_the_in_context_prompt():
+    loaded = wrapped_model(scramble_adapter=True)
+    ctx = UnlearningContext(loaded, [], seed=0)
+    cls = METHODS["pubg"].cls
+    method = cls(cls.parse_options({"samples_per_query": 2, "temperature": 0.3}))
+    forget = forget_examples()
+    was_training = loaded.model.training
+    method.prepare(ctx, forget)
+    assert loaded.model.training == was_training  # sampling put the model back as it was
+    samples = [s for outs in method._guidance.values() for s in outs]
+    assert len(method._guidance) == len(forget) and len(samples) == 2 * len(forget)
+    # The frozen base describes what is visible; the scrambled adapter would not.
+    assert sum(map(is_description, samples)) >= len(samples) - 1
+    assert not any(TARGET.name.split()[0] in s for s in samples)
