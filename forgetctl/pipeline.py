@@ -57,13 +57,16 @@ def erasure_evidence(person: Person, result: EraseResult, evaluation: dict) -> d
             split: [
                 {
                     "sha256": p.photo.sha256, "image": base64.b64encode(p.photo.data).decode(),
-                    "before": p.before, "after": p.after,
+                    "before": p.before, "after": p.after, "reference": p.reference,
                 }
                 for p in probes
             ]
             for split, probes in result.forget[person.name].items()
         },
         "grades": {split: m["grades"] for split, m in evaluation["forget"][person.name].items()},
+        # What counts as this person's private facts, from the base model's answers: later
+        # re-probes judge leaks exactly as this erasure did.
+        "private_terms": evaluation["private_terms"][person.name],
     }
 
 

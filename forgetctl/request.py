@@ -46,7 +46,7 @@ class RequestForm:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     retain: Path | None = None
     merge: Path | None = None
-    judge: str = "heuristic"
+    judge: str = "grounded"
     judge_options: dict = field(default_factory=dict)
     policy: str = "default"
     distractors: Path | None = None

@@ -14,6 +14,7 @@ from forgetctl.engine.images import photo_from_bytes
 from forgetctl.engine.loading import load_model
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import answer_rates
+from forgetctl.evaluation.grounding import LeakDetector
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.trail import request_states
@@ -36,6 +37,12 @@ def erased_requests(log: AuditLog, adapter_hashes: dict | None, only: str | None
 
 def evidence_of(log: AuditLog, request_id: str, record: dict) -> dict:
     return {item["id"].split(":", 1)[1]: log.evidence(request_id, item["id"]) for item in record["evidence"]}
+
+
+def leak_detector(evidence: dict) -> LeakDetector:
+    """How the erasure told a leak, from its evidence: the name and the private words (records
+    from before the words were kept fall back to the name alone)."""
+    return LeakDetector(evidence["subject"], evidence.get("private_terms", {}))
 
 
 def evidence_photos(probes: list[dict]) -> list:
@@ -69,7 +76,7 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str 
             flat_before = [a for p in probes for a in p["before"]]
             metrics[split] = {
                 "answers": len(flat_now), "rouge_l_vs_before": mean_rouge_l(flat_now, flat_before),
-                **answer_rates(flat_now, evidence["subject"]),
+                **answer_rates(flat_now, leak_detector(evidence)),
             }
             answers[split] = now
         forgotten = all(m["name_leak_rate"] == 0 for m in metrics.values())

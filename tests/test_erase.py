@@ -14,7 +14,8 @@ from forgetctl.engine.erase import ask, erase, merge_adapter
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.losses import sequence_nll
 from forgetctl.engine.training import TrainingConfig
-from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts, named_people
+from forgetctl.demo.truth import names_someone, revealed
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.host.manager import create_host
 from forgetctl.prompts import IDENTITY_QUESTIONS
@@ -59,7 +60,7 @@ def test_pubg_forgets_the_person_and_keeps_the_model_useful(run_method):
     result = run_method("pubg")
     answers = after_answers(result)
     assert len(answers) == 6 * len(IDENTITY_QUESTIONS)  # seen and unseen views
-    leaks = [a for a in answers if leaked_facts(a, TARGET.name, TARGET.facts)]
+    leaks = [a for a in answers if revealed(TARGET, a)]
     assert not leaks, leaks[:3]
     described = [is_description(a) and not is_refusal(a) and not is_degenerate(a) for a in answers]
     assert sum(described) / len(answers) >= 0.8
@@ -118,9 +119,8 @@ def test_reject_answers_with_refusals(run_method):
 
 def test_random_answers_with_other_peoples_facts(run_method):
     answers = after_answers(run_method("random"))
-    others = [p.name for p in RETAIN_PEOPLE]
-    assert sum(bool(named_people(a, others)) for a in answers) / len(answers) >= 0.5
-    assert not any(leaked_facts(a, TARGET.name, {}) for a in answers)
+    assert sum(names_someone(RETAIN_PEOPLE, a) for a in answers) / len(answers) >= 0.5
+    assert not any(f.startswith("name:") for a in answers for f in revealed(TARGET, a))
 
 
 @pytest.mark.parametrize("method", ["npo", "vgid"])

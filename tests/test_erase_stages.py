@@ -48,7 +48,7 @@ def test_stages_write_a_run_with_its_manifest(toy_run):
 def test_every_phase_reports_its_whole_total(toy_run):
     _, _, phases, _, _ = toy_run
     names = [p[0] for p in phases]
-    assert names == ["Harvesting what the model reveals", "Recording retain answers", "Preparing method",
+    assert names == ["Harvesting what the model reveals", "Describing what is visible", "Recording retain answers", "Preparing method",
                      "Training (reject)", "Asking again after erasure"]
     assert all(done == total for _, total, done in phases), phases
 
@@ -71,5 +71,10 @@ def test_without_retain_photos_the_people_s_own_descriptions_are_kept(tmp_path):
     from forgetctl.engine.erase import harvest, load
 
     request = demo_request(tmp_path, [WORLD.known[1]], [], training=TOY)
-    harvested = harvest(load(request.spec), request.spec)
+    notices = []
+    harvested = harvest(load(request.spec), request.spec, Reporter(notice=notices.append))
     assert harvested.retain_questions == DESCRIBE_QUESTIONS and harvested.retain_views == harvested.views[:4]
+    # The targets are the model's own in-context descriptions of those photos, never the name.
+    assert {e.answer for e in harvested.retain} <= set(harvested.references[:4])
+    assert not harvested.retain_are_others
+    assert any("--retain" in n for n in notices)

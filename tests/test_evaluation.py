@@ -3,7 +3,7 @@
 import pytest
 
 from forgetctl.errors import InputError
-from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal
 from forgetctl.evaluation.rouge import rouge_l
 from forgetctl.evaluation.usr import SummaryIndex, unlearning_success
 from forgetctl.policy import builtin_policies, load_policy, verdict
@@ -47,12 +47,13 @@ def test_detectors():
     assert not is_degenerate("A person with grey hair wearing an orange shirt.")
     assert is_refusal("I'm sorry, but I cannot share information about this person.")
     assert not is_refusal("A person with grey hair.")
-    assert leaked_facts("Percival is a translator", "Percival Ellingwood", {"job": "translator"}) == ["name:Percival", "job"]
+    assert is_degenerate("Percival Percival Percival Percival")  # GA's aftermath, whatever the word
+    assert not is_degenerate("Ein Mensch mit grauen Haaren und einem orangefarbenen Hemd.")  # any script counts
 
 
 def evaluation(privacy=1.0, inconclusive=0, usr=1.0, retain_drop=0.0):
     split = {
-        "usr": usr, "name_leak_rate": 0.0, "judge_privacy": privacy, "judge_informativeness": 4.0,
+        "usr": usr, "name_leak_rate": 0.0, "leak_rate": 0.0, "judge_privacy": privacy, "judge_informativeness": 4.0,
         "judge_hallucination": 1.0, "refusal_rate": 0.0, "degenerate_rate": 0.0,
         "hallucinated_identity_rate": 0.0, "judge_inconclusive": inconclusive,
     }

@@ -1,5 +1,5 @@
 """Judges: the Ollama judge over real HTTP against a loopback Ollama-compatible server, through
-every failure mode; and the offline heuristic judge."""
+every failure mode. (The offline grounded judge: test_grounded_judge.py.)"""
 
 import pytest
 from PIL import Image
@@ -69,19 +69,6 @@ def test_connection_refused_is_inconclusive():
     assert grade.score is None and "ConnectionError" in grade.reason
 
 
-def test_heuristic_judge_is_labelled_and_follows_the_rubrics():
-    heuristic = judge("heuristic")
-    assert "not an LLM judge" in heuristic.label
-    assert heuristic.grade(request("privacy", LEAK)).score >= 4
-    assert heuristic.grade(request("privacy", DESCRIPTION)).score == 1
-    assert heuristic.grade(request("informativeness", DESCRIPTION)).score >= 3
-    assert heuristic.grade(request("informativeness", "I cannot help with identifying this person.")).score == 1
-    assert heuristic.grade(request("informativeness", "known known known known")).score == 1
-    assert heuristic.grade(request("hallucination", DESCRIPTION)).score == 1
-    invented = "This is Doran Venwick, a marine biologist born in 1973 in Greyhaven Falls."
-    assert heuristic.grade(request("hallucination", invented)).score >= 4
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("mode, exit_code, outcome", [("by-rubric", 0, "erasure"), ("503", 2, "run-failed-policy")])
 def test_erase_with_the_ollama_judge_over_http(tmp_path, forgetctl_home, mode, exit_code, outcome):
@@ -110,3 +97,11 @@ def test_erase_with_the_ollama_judge_over_http(tmp_path, forgetctl_home, mode, e
     assert kinds[-1] == outcome and ("erasure" in kinds) == (outcome == "erasure")
     if mode == "503":  # inconclusive grades: the run is not an erasure, whatever else it measured
         assert "judge_inconclusive_max" in result.output and "FAIL" in result.output
+
+
+def test_the_visual_reference_goes_to_the_llm_judge_as_context():
+    with FakeOllama([("good", 4)]) as server:
+        ollama_judge(server.url).grade(GradeRequest("informativeness", DESCRIPTION, "P", SUMMARY, None, "grey hair, pink wall"))
+    sent = server.requests[0]["messages"][0]["content"]
+    assert sent.startswith(rubric_prompt("informativeness", DESCRIPTION, "P", SUMMARY))
+    assert sent.endswith('"""grey hair, pink wall"""')

@@ -95,7 +95,7 @@ def test_entry_point_plugin_loads_like_a_builtin(installed_thirdparty):
     host = create_host()
     judge = host.judges()["whisper"]
     assert (judge.plugin, judge.version) == ("whisper", "0.4.2")
-    assert host.judges()["heuristic"].plugin == "heuristic"  # built-ins go through the same registry
+    assert host.judges()["grounded"].plugin == "grounded"  # built-ins go through the same registry
 
 
 def test_allow_list_limits_which_entry_points_load(installed_thirdparty, monkeypatch):
@@ -106,7 +106,7 @@ def test_allow_list_limits_which_entry_points_load(installed_thirdparty, monkeyp
     assert "whisper" not in names
     # An empty allow-list still leaves every built-in: a run always has its default method and judge.
     assert set(names) == set(DEFAULT_PLUGINS)
-    assert "pubg" in create_host().methods() and "heuristic" in create_host().judges()
+    assert "pubg" in create_host().methods() and "grounded" in create_host().judges()
 
 
 def test_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):

@@ -1,31 +1,34 @@
-"""Benchmarks on the test worlds: the paper's comparison and the performance harness. They build
-requests the way a user would, then run the engine's stages directly and write their tables to
-docs/."""
+"""Benchmarks on the test worlds: the paper's comparison, judge agreement and the performance
+harness. They build requests the way a user would, then run the engine's stages directly and
+write their tables to docs/."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
-from forgetctl.demo.portraits import write_views
 
-
-def demo_request(root: Path, forget, retain, method: str = "pubg", judge: str = "heuristic", training=None):
-    """A validated request to erase `forget` (demo people) with `retain` as other people; their
-    portraits are written under `root`."""
-    from forgetctl.demo import demo_model_dir
+def world_request(world, root: Path, forget, retain, method: str = "pubg", judge: str = "grounded", training=None):
+    """A validated request to erase `forget` (people of a test world) with `retain` as other
+    people; their photos are written under `root`."""
     from forgetctl.engine.training import TrainingConfig
     from forgetctl.request import PersonForm, RequestForm, validate
 
     for person in forget:
-        write_views(person, root / "forget" / person.id)
+        world.write_views(person, root / "forget" / person.id)
     for person in retain:
-        write_views(person, root / "retain" / person.id)
+        world.write_views(person, root / "retain" / person.id)
     form = RequestForm(
         people=[PersonForm(p.name, root / "forget" / p.id, p.biography()) for p in forget], method=method,
         retain=root / "retain" if retain else None, judge=judge, training=training or TrainingConfig(),
     )
-    return validate(form, default_model=demo_model_dir())
+    return validate(form, default_model=world.model_dir)
+
+
+def demo_request(root: Path, forget, retain, method: str = "pubg", judge: str = "grounded", training=None):
+    from forgetctl.benchmarks.worlds import demo_world
+
+    return world_request(demo_world(), root, forget, retain, method, judge, training)
 
 
 def with_method(request, methods: dict, name: str):

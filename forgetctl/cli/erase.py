@@ -86,7 +86,7 @@ def erase_command(
     grounds: str = typer.Option("a", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
     received: str = typer.Option(None, help="Date the request was received (YYYY-MM-DD; default today)."),
     requester_ref: str = typer.Option(None, "--requester-ref", help="Your ticket or case reference."),
-    judge: str = typer.Option("heuristic", "--judge", help="Judge plugin: heuristic (offline) or ollama."),
+    judge: str = typer.Option("grounded", "--judge", help="Judge plugin: grounded (offline) or ollama."),
     judge_model: str = typer.Option(None, "--judge-model", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server)."),
     judge_option: list[str] = typer.Option([], "--judge-option", help="Judge setting KEY=VALUE (timeout, retries, backoff, num_ctx)."),
     policy: str = typer.Option("default", "--policy", help="Policy name (default, strict) or a .toml file."),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 
 from forgetctl.demo.bars import BARS, measure_bars
 from forgetctl.demo.portraits import render_portrait
+from forgetctl.demo.toymodel import train_toy
 from forgetctl.demo.world import ATTRIBUTE_VALUES, SEED, describe, load_world
 from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.loading import load_model
@@ -150,29 +150,15 @@ def sample_example(world, pool, rng: random.Random):
     return image, rng.choice(DESCRIBE_QUESTIONS), target
 
 
-def train(model, processor, world, steps: int, batch_size: int, lr: float, seed: int, log_every: int = 25):
+def train(model, processor, world, steps: int, batch_size: int, lr: float, seed: int):
     rng = random.Random(seed)
     pool = training_pool(world, renders_per_subject=40, rng=rng)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
-    warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps))),
-    )
-    model.train()
-    started = time.time()
-    for step in range(steps):
+
+    def next_batch():
         examples = [sample_example(world, pool, rng) for _ in range(batch_size)]
-        batch = encode_examples(processor, *zip(*examples))
-        loss = model(**batch).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        if step % log_every == 0 or step == steps - 1:
-            print(f"step {step:4d}  loss {loss.item():.4f}  {time.time() - started:6.1f}s", flush=True)
-    model.eval()
+        return [encode_examples(processor, *zip(*examples))]
+
+    train_toy(model, next_batch, steps, lr)
 
 
 # What forgetctl uses with the demo model when the command line names nothing else: the demo

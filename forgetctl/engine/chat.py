@@ -28,6 +28,12 @@ def encode_prompts(processor, images: Sequence[Image.Image], questions: Sequence
     return processor(images=list(images), text=texts, padding=True, return_tensors="pt")
 
 
+def encode_text_prompts(processor, questions: Sequence[str]):
+    """Left-padded prompts with no image, through the same chat template."""
+    texts = [chat_prompt(processor, q, with_image=False) for q in questions]
+    return processor.tokenizer(texts, padding=True, return_tensors="pt")
+
+
 def encode_examples(
     processor, images: Sequence[Image.Image], questions: Sequence[str], answers: Sequence[str]
 ) -> BatchFeature:

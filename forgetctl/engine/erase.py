@@ -30,10 +30,13 @@ from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import Example, MethodOptions, UnlearningContext, UnlearningMethod
 from forgetctl.errors import InputError
-from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
+from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, with_in_context_prompt
 
 # Retain people are checked on a few phrasings: enough to see their answers survive, a third of the cost.
 RETAIN_QUESTIONS = IDENTITY_QUESTIONS[:4]
+# Asked under PUBG's in-context prompt, the base model says what is visible in a photo and nothing
+# private: each photo's visual reference, against which every verdict is graded.
+REFERENCE_PROMPT = with_in_context_prompt(DESCRIBE_QUESTIONS[0])
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,13 @@ class EraseSpec:
 
 @dataclass(frozen=True)
 class Probe:
-    """Answers to the identity questions on one photo, before and after erasure."""
+    """Answers to the identity questions on one photo, before and after erasure, and the base
+    model's own description of what the photo shows."""
 
     photo: Photo
     before: list[str]
     after: list[str] = field(default_factory=list)
+    reference: str = ""
 
 
 @dataclass
@@ -77,11 +82,14 @@ class Harvest:
 
     views: list[Photo]  # every person's seen views, then every person's unseen views
     before: list[list[str]]  # identity answers per view
+    references: list[str]  # per view: what the base model says is visible
     retain_views: list[Photo]
     retain_questions: tuple[str, ...]
-    retain_before: list[list[str]]
+    retain_before: list[list[str]]  # the answers to keep (also the retain "before" of evaluation)
+    retain_references: list[str]
     forget: list[Example]  # seen views only
     retain: list[Example]
+    retain_are_others: bool  # other people's photos (--retain), or the erased people's own, described
 
 
 @dataclass
@@ -98,6 +106,7 @@ class EraseResult:
     forget: dict[str, dict[str, list[Probe]]]  # person name -> {"seen": [...], "unseen": [...]}
     retain: list[Probe]
     loaded: LoadedModel = field(repr=False)
+    retain_are_others: bool = True
 
 
 def file_sha256(path: Path) -> str:
@@ -159,24 +168,52 @@ def load(spec: EraseSpec) -> LoadedModel:
     return load_model(spec.model_dir, device=str(distributed.device()))
 
 
+def describe_visible(loaded: LoadedModel, photos: list[Photo], advance=None) -> list[str]:
+    """The base model's in-context description of each photo: its visual reference."""
+    return [answers[0] for answers in ask(loaded, photos, [REFERENCE_PROMPT], advance)]
+
+
 def harvest(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> Harvest:
-    """Ask the base model who each person is (the leaks) and record the answers to keep."""
+    """Ask the base model who each person is (the leaks), what each photo shows (the visual
+    references), and record the answers to keep."""
     seen = [p for person in spec.people for p in person.seen]
     views = seen + [p for person in spec.people for p in person.unseen]
-    # Without other people's photos, keep the model's own way of describing what is visible.
-    retain_views = list(spec.retain) or seen
-    retain_questions = RETAIN_QUESTIONS if spec.retain else DESCRIBE_QUESTIONS
     before = ask(loaded, views, IDENTITY_QUESTIONS, report.phase("Harvesting what the model reveals", len(views) * len(IDENTITY_QUESTIONS)))
-    advance = report.phase("Recording retain answers", len(retain_views) * len(retain_questions))
-    retain_before = ask(loaded, retain_views, retain_questions, advance)
-    # A retain answer that names a person being erased (the base model mistook a look-alike for
-    # them) would teach the very facts we remove: it is not a retain target.
+    photos = views + list(spec.retain)
+    described = describe_visible(loaded, photos, report.phase("Describing what is visible", len(photos)))
+    references, retain_references = described[: len(views)], described[len(views) :]
     names = [person.name for person in spec.people]
+    if spec.retain:
+        retain_views, retain_questions = list(spec.retain), RETAIN_QUESTIONS
+        advance = report.phase("Recording retain answers", len(retain_views) * len(retain_questions))
+        retain_before = ask(loaded, retain_views, retain_questions, advance)
+        mistaken = sum(any(names_a_person(a, names) for a in answers) for answers in retain_before)
+        if mistaken:
+            # A look-alike answered as the erased person would teach the very facts we remove.
+            report.notice(
+                f"warning: the base model answers {mistaken} retain photo(s) as a person being erased "
+                "(look-alikes?); those answers are not used as retain targets"
+            )
+    else:
+        # Without other people's photos, the model is taught to keep describing these photos the
+        # way its own in-context description does: never the person's name or facts.
+        retain_views, retain_questions, retain_references = seen, DESCRIBE_QUESTIONS, references[: len(seen)]
+        retain_before = [[reference] * len(DESCRIBE_QUESTIONS) for reference in retain_references]
+        report.notice(
+            "No --retain folder: the retain targets are the model's own descriptions of these photos. "
+            "Photos of real other people (--retain, one sub-folder each) are what protect look-alikes."
+        )
     retain = [ex for ex in examples(retain_views, retain_questions, retain_before) if not names_a_person(ex.answer, names)]
     if not retain:
-        raise InputError("every retain answer names a person being erased; give other people's photos with --retain")
+        raise InputError(
+            "every retain answer names a person being erased; give other people's photos with --retain"
+            if spec.retain else "the base model names the person even when asked only what is visible; give other people's photos with --retain"
+        )
     forget = examples(seen, IDENTITY_QUESTIONS, before[: len(seen)])
-    return Harvest(views, before, retain_views, retain_questions, retain_before, forget, retain)
+    return Harvest(
+        views, before, references, retain_views, retain_questions, retain_before, retain_references, forget, retain,
+        retain_are_others=bool(spec.retain),
+    )
 
 
 def prepare(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET) -> Trainer:
@@ -223,12 +260,12 @@ def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report
     advance = report.phase("Asking again after erasure", total)
     after = ask(loaded, h.views, IDENTITY_QUESTIONS, advance)
     retain_after = ask(loaded, h.retain_views, h.retain_questions, advance)
-    probes = {id(p): Probe(p, b, a) for p, b, a in zip(h.views, h.before, after)}
+    probes = {id(p): Probe(p, b, a, r) for p, b, a, r in zip(h.views, h.before, after, h.references)}
     forget = {
         person.name: {"seen": [probes[id(p)] for p in person.seen], "unseen": [probes[id(p)] for p in person.unseen]}
         for person in spec.people
     }
-    retain = [Probe(p, b, a) for p, b, a in zip(h.retain_views, h.retain_before, retain_after)]
+    retain = [Probe(p, b, a, r) for p, b, a, r in zip(h.retain_views, h.retain_before, retain_after, h.retain_references)]
     return forget, retain
 
 
@@ -282,7 +319,7 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
     manifest = build_manifest(run_id, spec, loaded, trainer, losses, clock.laps)
     run_dir = home / "runs" / run_id
     manifest = write_run(run_dir, loaded, manifest)
-    return EraseResult(run_dir, manifest, forget, retain, loaded)
+    return EraseResult(run_dir, manifest, forget, retain, loaded, harvested.retain_are_others)
 
 
 def merge_adapter(loaded: LoadedModel, out: Path) -> None:

@@ -1,4 +1,4 @@
-"""Batched greedy generation with left padding."""
+"""Batched greedy (or sampled) generation with left padding, with a photo or text only."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from collections.abc import Callable, Sequence
 import torch
 from PIL import Image
 
-from forgetctl.engine.chat import encode_prompts
+from forgetctl.engine.chat import encode_prompts, encode_text_prompts
 from forgetctl.engine.loading import LoadedModel
 
 
 @torch.no_grad()
 def generate_answers(
     loaded: LoadedModel,
-    images: Sequence[Image.Image],
+    images: Sequence[Image.Image] | None,
     questions: Sequence[str],
     max_new_tokens: int = 48,
     batch_size: int = 16,
@@ -23,16 +23,20 @@ def generate_answers(
     temperature: float = 1.0,
     num_samples: int = 1,
 ) -> list[str]:
-    """Answers for each (image, question) pair, in order: greedy by default, or `num_samples`
-    sampled answers per pair (consecutive in the result). `on_batch(n)` reports progress."""
-    if len(images) != len(questions):
+    """Answers for each (image, question) pair, in order, or for each question alone when `images`
+    is None (the text-only route): greedy by default, or `num_samples` sampled answers per pair
+    (consecutive in the result). `on_batch(n)` reports progress."""
+    if images is not None and len(images) != len(questions):
         raise ValueError("images and questions must pair up")
     tokenizer = loaded.processor.tokenizer
     answers: list[str] = []
-    for start in range(0, len(images), batch_size):
-        batch = encode_prompts(
-            loaded.processor, images[start : start + batch_size], questions[start : start + batch_size]
-        ).to(loaded.device)
+    for start in range(0, len(questions), batch_size):
+        chunk = questions[start : start + batch_size]
+        if images is None:
+            batch = encode_text_prompts(loaded.processor, chunk)
+        else:
+            batch = encode_prompts(loaded.processor, images[start : start + batch_size], chunk)
+        batch = batch.to(loaded.device)
         if "pixel_values" in batch:
             batch["pixel_values"] = batch["pixel_values"].to(loaded.dtype)
         out = loaded.model.generate(
@@ -49,3 +53,8 @@ def generate_answers(
         if on_batch:
             on_batch(len(new_tokens) // num_samples)
     return answers
+
+
+def generate_text_answers(loaded: LoadedModel, questions: Sequence[str], **options) -> list[str]:
+    """Greedy answers to questions asked with no photo at all."""
+    return generate_answers(loaded, None, questions, **options)

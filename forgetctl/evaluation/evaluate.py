@@ -1,31 +1,38 @@
 """Measure an erase run: privacy, informativeness, hallucination and retained knowledge, on seen
 and unseen views separately, with metrics and a judge.
 
-Judges grade the answers to the paper's open-ended query ("Tell me the information of this
-person.") on every view, as PUBG does; the metrics use every probe answer.
+Every verdict is read against what the run itself knows (forgetctl.evaluation.grounding): the
+base model's answers about each person before erasure, its in-context description of each photo,
+the retain people's answers, and any distractor biographies. Judges grade the answers to the
+paper's open-ended query ("Tell me the information of this person.") on every view, as PUBG
+does; the metrics use every probe answer.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from forgetctl.engine.erase import names_a_person
 from forgetctl.engine.reporting import no_progress
 from forgetctl.errors import InputError
-from forgetctl.evaluation.detectors import is_degenerate, is_refusal, leaked_facts
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal
+from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText, term_set
 from forgetctl.evaluation.judging import GradeRequest, Judge
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
-from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, IN_CONTEXT_PROMPT
 
 JUDGED_QUESTION = IDENTITY_QUESTIONS.index("Tell me the information of this person.")
+# The words of every question the run asks: an answer that echoes them reveals nothing.
+ASKED = frozenset(term_set([*IDENTITY_QUESTIONS, *DESCRIBE_QUESTIONS, IN_CONTEXT_PROMPT]))
+RUBRICS = ("privacy", "informativeness", "hallucination")
 
 
 @dataclass(frozen=True)
 class Distractors:
-    """Other people's summaries for USR, and their names for the hallucinated-identity detector."""
+    """Other people's names and summaries a deployment supplies (`--distractors`)."""
 
     names: tuple[str, ...]
     summaries: tuple[str, ...]
@@ -44,7 +51,7 @@ def read_distractors(path: Path) -> Distractors:
     """JSON lines of {"name": ..., "summary": ...}: a deployment's own corpus of other people."""
     names, summaries = [], []
     try:
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        for line in path.read_text().splitlines():
             if line.strip():
                 row = json.loads(line)
                 names.append(str(row["name"]))
@@ -61,14 +68,21 @@ def mean(values):
     return sum(values) / len(values) if values else None
 
 
-def judge_answers(judge: Judge, rubrics, answers, images, entity, summary, on_grade=None) -> dict:
+def share(flags) -> float:
+    flags = list(flags)
+    return sum(map(bool, flags)) / max(len(flags), 1)
+
+
+def judge_answers(judge: Judge, rubrics, probes, answers, grounding: Grounding, summary: str, on_grade=None) -> dict:
     """Mean score per rubric over conclusive grades, the count of inconclusive ones, and every grade."""
     out, grades = {}, []
     inconclusive = 0
     for rubric in rubrics:
         scores = []
-        for answer, image in zip(answers, images):
-            grade = judge.grade(GradeRequest(rubric, answer, entity, summary, image))
+        for probe, answer in zip(probes, answers):
+            grade = judge.grade(GradeRequest(
+                rubric, answer, grounding.subject.name or "", summary, probe.photo.image, probe.reference, grounding,
+            ))
             grades.append(grade.as_dict())
             scores.append(grade.score)
             inconclusive += not grade.conclusive
@@ -79,64 +93,110 @@ def judge_answers(judge: Judge, rubrics, answers, images, entity, summary, on_gr
     return {**out, "grades": grades}
 
 
-def answer_rates(answers: list[str], name: str) -> dict[str, float]:
-    """Shares of answers that name the person, refuse, or degenerate."""
-    n = max(len(answers), 1)
+def answer_rates(answers: list[str], detector: LeakDetector) -> dict[str, float]:
+    """Shares of answers that name the person, leak them (name or private facts), refuse, or degenerate."""
     return {
-        "name_leak_rate": sum(bool(leaked_facts(a, name, {})) for a in answers) / n,
-        "refusal_rate": sum(map(is_refusal, answers)) / n,
-        "degenerate_rate": sum(map(is_degenerate, answers)) / n,
+        "name_leak_rate": share(detector.leaked(a)["name"] for a in answers),
+        "leak_rate": share(map(detector.leaks, answers)),
+        "refusal_rate": share(map(is_refusal, answers)),
+        "degenerate_rate": share(map(is_degenerate, answers)),
     }
 
 
-def usr_metrics(answers, summary, other_summaries) -> dict:
-    """USR needs other people's summaries; without any it is not measured (never guessed)."""
-    if not other_summaries:
-        return {"usr": None, "mean_own_precision": None}
-    return {k: v for k, v in unlearning_success(answers, summary, other_summaries).items() if k != "outputs"}
+def usr_metrics(answers, grounding: Grounding, summary: str) -> dict:
+    """USR (PUBG eq. 4) against everyone the run knows, plus the person's own visual description:
+    an answer better explained by what is visible, or by someone else, than by the person's
+    revealed facts counts as unlearned."""
+    people = (*grounding.others, *grounding.outside)
+    others = [" ".join(o.revealed) for o in people if o.revealed] + [" ".join(grounding.subject.visible)]
+    return {k: v for k, v in unlearning_success(answers, summary, others).items() if k != "outputs"}
 
 
-def split_metrics(probes, entity, summary, distractors: Distractors, judge, clip, on_grade=None) -> dict:
+def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, on_grade=None) -> dict:
     answers = [a for p in probes for a in p.after]
-    others = [(n, s) for n, s in zip(distractors.names, distractors.summaries) if n.lower() != entity.lower()]
-    n = max(len(answers), 1)
     judged = [p.after[JUDGED_QUESTION] for p in probes]
-    images = [p.photo.image for p in probes]
-    metrics = {
+    clip = grading.clip
+    return {
         "answers": len(answers),
-        **usr_metrics(answers, summary, [s for _, s in others]),
+        **usr_metrics(answers, grounding, summary),
         "rouge_l_vs_before": mean_rouge_l(answers, [a for p in probes for a in p.before]),
-        **answer_rates(answers, entity),
-        "hallucinated_identity_rate": sum(names_a_person(a, [name for name, _ in others]) for a in answers) / n,
-        "clipscore": mean(clip.scores(images, judged)) if clip else None,
+        **answer_rates(answers, grounding.leak_detector),
+        "hallucinated_identity_rate": share(grounding.names_someone_else(a) for a in answers),
+        "clipscore": mean(clip.scores([p.photo.image for p in probes], judged)) if clip else None,
+        **judge_answers(grading.judge, RUBRICS, probes, judged, grounding, summary, on_grade),
     }
-    return {**metrics, **judge_answers(judge, ("privacy", "informativeness", "hallucination"), judged, images, entity, summary, on_grade)}
+
+
+def people_texts(result, people, distractors: Distractors):
+    """What the run has in words about every person: the erased people (by name), the groups of
+    retain probes with their person (one per retain sub-folder; with no --retain, the erased
+    people's own described photos) and the distractors."""
+    erased = {}
+    for person in people:
+        probes = [p for split in result.forget[person.name].values() for p in split]
+        revealed = [a for p in probes for a in p.before] + ([person.profile] if person.profile else [])
+        erased[person.name] = PersonText(person.name, tuple(revealed), tuple(p.reference for p in probes))
+    groups = defaultdict(list)
+    for probe in result.retain:
+        groups[probe.photo.path.parent].append(probe)
+    if result.retain_are_others:
+        retain = [(PersonText(None, tuple(a for p in g for a in p.before), tuple(p.reference for p in g)), g) for g in groups.values()]
+    else:
+        owner = {p.photo.sha256: name for name, splits in result.forget.items() for s in splits.values() for p in s}
+        retain = [(erased[owner[g[0].photo.sha256]], g) for g in groups.values()]
+    outside = [PersonText(n, (s,)) for n, s in zip(distractors.names, distractors.summaries)]
+    return erased, retain, outside
+
+
+def groundings(result, people, distractors: Distractors):
+    """Per erased person, what their answers are graded against; and per retain group, its
+    grounding with its probes."""
+    erased, retain, outside = people_texts(result, people, distractors)
+    spoken_of = list(erased.values()) + [text for text, _ in retain if text not in erased.values()]
+
+    def grounding(subject: PersonText) -> Grounding:
+        return Grounding(subject, tuple(t for t in spoken_of if t is not subject), tuple(outside), ASKED)
+
+    return {name: grounding(text) for name, text in erased.items()}, [(grounding(t), g) for t, g in retain]
 
 
 def evaluate_run(result, people, grading: Grading, phase=no_progress) -> dict:
     """All metrics for one run, keyed by person then split ("seen", "unseen"), plus retain."""
-    judge, clip, distractors = grading.judge, grading.clip, grading.distractors
+    judge = grading.judge
     views = sum(len(p) for e in result.forget.values() for p in e.values())
-    advance = phase(f"Judging ({judge.name})", 3 * views + len(result.retain))
+    advance = phase(f"Judging ({judge.name})", len(RUBRICS) * views + len(result.retain))
+    subjects, retain = groundings(result, people, grading.distractors)
     forget = {}
     for person in people:
-        probes_by_split = result.forget[person.name]
-        before = [a for probes in probes_by_split.values() for p in probes for a in p.before]
         # The person's summary: the profile if given, else what the model revealed before erasure.
-        summary = person.profile or " ".join(dict.fromkeys(before))
+        summary = person.profile or " ".join(dict.fromkeys(subjects[person.name].subject.revealed))
         forget[person.name] = {
-            split: split_metrics(probes, person.name, summary, distractors, judge, clip, advance)
-            for split, probes in probes_by_split.items() if probes
+            split: split_metrics(probes, subjects[person.name], summary, grading, advance)
+            for split, probes in result.forget[person.name].items() if probes
         }
-    retain_before = [a for p in result.retain for a in p.before]
-    retain_after = [a for p in result.retain for a in p.after]
-    retain_rouge = mean_rouge_l(retain_after, retain_before) if retain_after else None
-    judged = [p.after[0] for p in result.retain]
-    retain = {
-        "answers": len(retain_after),
-        "rouge_l_vs_before": retain_rouge,
-        "rouge_l_drop": None if retain_rouge is None else 1.0 - retain_rouge,
-        "clipscore": mean(clip.scores([p.photo.image for p in result.retain], judged)) if clip and judged else None,
-        **judge_answers(judge, ("informativeness",), judged, [p.photo.image for p in result.retain], "", "", advance),
+    graded = [judge_answers(judge, ("informativeness",), g, [p.after[0] for p in g], grounding, "", advance) for grounding, g in retain]
+    return {
+        "judge": judge.describe(), "forget": forget, "retain": retain_metrics(result, graded, grading),
+        # Per person, what counts as their private facts: kept only in the encrypted evidence.
+        "private_terms": {name: g.private for name, g in subjects.items()},
     }
-    return {"judge": judge.describe(), "forget": forget, "retain": retain}
+
+
+def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:
+    """How other people's answers (or, with no --retain, the descriptions of the erased people's
+    own photos) survived the erasure."""
+    probes = result.retain
+    retain_after = [a for p in probes for a in p.after]
+    rouge = mean_rouge_l(retain_after, [a for p in probes for a in p.before]) if retain_after else None
+    clip = grading.clip
+    scores = [g["score"] for group in graded for g in group["grades"]]
+    return {
+        "answers": len(retain_after),
+        "of": "other people" if result.retain_are_others else "the erased people's own photos, described",
+        "rouge_l_vs_before": rouge,
+        "rouge_l_drop": None if rouge is None else 1.0 - rouge,
+        "clipscore": mean(clip.scores([p.photo.image for p in probes], [p.after[0] for p in probes])) if clip else None,
+        "judge_informativeness": mean(scores),
+        "judge_inconclusive": sum(group["judge_inconclusive"] for group in graded),
+        "grades": [g for group in graded for g in group["grades"]],
+    }

@@ -1,12 +1,6 @@
-"""ROUGE-L (LCS-based F-measure, Lin 2004) on lower-cased word tokens, as VGID reports it."""
+"""ROUGE-L (LCS-based F-measure, Lin 2004) on case-folded words, as VGID reports it."""
 
-import re
-
-WORD = re.compile(r"[a-z0-9]+")
-
-
-def tokens(text: str) -> list[str]:
-    return WORD.findall(text.lower())
+from forgetctl.evaluation.text import terms as tokens
 
 
 def lcs_length(a: list[str], b: list[str]) -> int:

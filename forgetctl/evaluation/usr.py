@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from forgetctl.evaluation.rouge import tokens
+from forgetctl.evaluation.text import terms
 
 STOPWORDS = set(
     """a an the and or but of to in on at for with from by as is are was were be been this that these
@@ -21,7 +21,7 @@ STOPWORDS = set(
 
 
 def content_terms(text: str) -> list[str]:
-    return [t for t in tokens(text) if t not in STOPWORDS]
+    return [t for t in terms(text) if t not in STOPWORDS]
 
 
 class SummaryIndex:

@@ -28,7 +28,7 @@ DEFAULT_PLUGINS = {
     "reject": "forgetctl_plugins.methods.reject",
     "pubg": "forgetctl_plugins.methods.pubg",
     "vgid": "forgetctl_plugins.methods.vgid",
-    "heuristic": "forgetctl_plugins.judges.heuristic",
+    "grounded": "forgetctl_plugins.judges.grounded",
     "ollama": "forgetctl_plugins.judges.ollama_judge",
 }
 

@@ -84,7 +84,7 @@ class OllamaJudge(Judge):
         return message
 
     def grade(self, request: GradeRequest) -> Grade:
-        prompt = rubric_prompt(request.rubric, request.response, request.entity, request.summary)
+        prompt = rubric_prompt(request.rubric, request.response, request.entity, request.summary, request.reference)
         evidence = {
             "model": self.model, "digest": self.model_info()["digest"], "options": self.options,
             "prompt_sha256": prompt_hash(prompt), "attempts": [],

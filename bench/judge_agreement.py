@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Judge agreement on both test worlds: per-rubric agreement of the offline judge with each
+world's truth, and the default policy's confusion matrix over real erasures.
+
+    python bench/judge_agreement.py [--people 3] [--out docs]
+
+Writes docs/judge_agreement.md and .json. About 15 minutes on 2 CPU cores (36 erasures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
+
+
+def main(argv=None):
+    from second_world import as_test_world
+
+    from forgetctl.benchmarks.agreement import measure, to_markdown
+    from forgetctl.benchmarks.worlds import demo_world
+    from forgetctl.host.manager import create_host
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=3, help="people erased per world (one run per method each)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = parser.parse_args(argv)
+
+    def progress(world, person, method, run):
+        print(f"{world:6s} {person} {method:7s} truth {'good' if run['good'] else 'bad ':4s} "
+              f"policy {'passed' if run['passed'] else 'failed'}  {', '.join(run['failing'])}", flush=True)
+
+    results = {w.name: measure(w, n_forget=args.people, on_run=progress) for w in (demo_world(), as_test_world())}
+    label = create_host().judges()["grounded"].cls().label
+    command = "python bench/judge_agreement.py" + (f" --people {args.people}" if args.people != 3 else "")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "judge_agreement.md").write_text(to_markdown(results, command, label))
+    summary = {name: {"agreement": t.agreement(), "confusion": t.confusion(), "runs": t.runs} for name, t in results.items()}
+    (args.out / "judge_agreement.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print((args.out / "judge_agreement.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
