@@ -33,23 +33,27 @@ def sign_envelope(body: bytes, key: Ed25519PrivateKey, keyid: str, payload_type:
 
 
 def verify_envelope(envelope: dict, public_keys: dict[str, Ed25519PublicKey], payload_type: str = PAYLOAD_TYPE) -> bytes:
-    """Return the payload if at least one signature by a known key verifies; raise otherwise."""
+    """Return the payload if the envelope is exactly {payload, payloadType, signatures} with one
+    signature, by one of `public_keys`, that verifies; raise otherwise. Extra fields or extra
+    signatures are refused: a verifier must never pass over bytes it did not check."""
+    if not isinstance(envelope, dict) or set(envelope) != {"payload", "payloadType", "signatures"}:
+        raise EnvelopeError("malformed envelope (fields must be exactly payload, payloadType, signatures)")
+    signatures = envelope["signatures"]
+    if not isinstance(signatures, list) or len(signatures) != 1 or not isinstance(signatures[0], dict) \
+            or set(signatures[0]) != {"keyid", "sig"}:
+        raise EnvelopeError("malformed envelope (exactly one signature {keyid, sig} expected)")
     try:
         body = base64.b64decode(envelope["payload"], validate=True)
-        claimed_type = envelope["payloadType"]
-        signatures = envelope["signatures"]
-    except (KeyError, TypeError, ValueError) as exc:
+        sig = base64.b64decode(signatures[0]["sig"], validate=True)
+    except (TypeError, ValueError) as exc:
         raise EnvelopeError(f"malformed envelope ({exc})") from None
-    if claimed_type != payload_type:
-        raise EnvelopeError(f"payloadType is {claimed_type!r}, expected {payload_type!r}")
-    message = pae(claimed_type, body)
-    for signature in signatures:
-        key = public_keys.get(signature.get("keyid"))
-        if key is None:
-            continue
-        try:
-            key.verify(base64.b64decode(signature["sig"], validate=True), message)
-            return body
-        except (InvalidSignature, KeyError, ValueError):
-            continue
-    raise EnvelopeError("no valid signature from a known key")
+    if envelope["payloadType"] != payload_type:
+        raise EnvelopeError(f"payloadType is {envelope['payloadType']!r}, expected {payload_type!r}")
+    key = public_keys.get(signatures[0]["keyid"])
+    if key is None:
+        raise EnvelopeError(f"signed by key {signatures[0]['keyid']!r}, which is not the log's active key there")
+    try:
+        key.verify(sig, pae(payload_type, body))
+    except InvalidSignature:
+        raise EnvelopeError("signature does not verify") from None
+    return body

@@ -1,10 +1,15 @@
-"""Key material under FORGETCTL_HOME/keys, every file mode 0600:
+"""Key material under FORGETCTL_HOME/keys, every file mode 0600, every folder 0700:
 
-- signing/ACTIVE            key id of the current Ed25519 signing key
-- signing/KEYID.pem         private keys (PKCS#8, optionally passphrase-encrypted)
-- public/KEYID.pem          every public key ever used: rotation keeps old records verifiable
-- master.key                wraps the per-request data keys (AES-256-GCM key wrap)
-- subject-hmac.key          site secret for the keyed hash that stands in for a person's name
+- signing/ACTIVE            key id of the signing key to start a new log with (the log itself
+                            names the active key once it exists: its key records are signed)
+- signing/KEYID.pem         private signing keys (PKCS#8, optionally passphrase-encrypted); a
+                            rotated-out key's file is overwritten and removed
+- public/KEYID.pem          public keys, for convenience only: verification trusts the keys the
+                            log's signed key records announce, chained from the pinned root
+- master.key                one half of every request's key-wrapping key
+- requests/REQUEST.key      the other half, one per request, never inside audit.db: shredding
+                            destroys it, so no backup of the database can bring evidence back
+- subject-hmac.key          site secret for keyed hashes of names, photos and references
 """
 
 from __future__ import annotations
@@ -23,9 +28,17 @@ from forgetctl.errors import AuditError
 PASSPHRASE_VARIABLE = "FORGETCTL_KEY_PASSPHRASE"
 
 
+def raw_public(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
 def key_id(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return hashlib.sha256(raw_public(public_key)).hexdigest()[:16]
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    """SHA-256 of the raw public key: what an auditor pins (the key id is its first 16 digits)."""
+    return hashlib.sha256(raw_public(public_key)).hexdigest()
 
 
 def public_pem(public_key: Ed25519PublicKey) -> bytes:
@@ -44,6 +57,18 @@ def write_secret(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def destroy(path: Path) -> None:
+    """Overwrite a key file with zeros, flush it to disk, then remove it."""
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.write(b"\0" * size)
+        f.flush()
+        os.fsync(f.fileno())
+    path.unlink()
+
+
 @dataclass
 class Keyring:
     root: Path
@@ -57,13 +82,12 @@ class Keyring:
             raise AuditError(f"keys already exist in {self.root}; use `forgetctl keys rotate` for a new signing key")
         write_secret(self.root / "master.key", secrets.token_bytes(32))
         write_secret(self.root / "subject-hmac.key", secrets.token_bytes(32))
-        return self._new_signing_key(passphrase)
+        kid = self.create_signing_key(passphrase)
+        self.set_active(kid)
+        return kid
 
-    def rotate(self, passphrase: str | None = None) -> str:
-        self._require()
-        return self._new_signing_key(passphrase)
-
-    def _new_signing_key(self, passphrase: str | None) -> str:
+    def create_signing_key(self, passphrase: str | None) -> str:
+        """A new Ed25519 key pair on disk; it signs nothing until the log announces it."""
         key = Ed25519PrivateKey.generate()
         kid = key_id(key.public_key())
         encryption = (
@@ -72,8 +96,14 @@ class Keyring:
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         write_secret(self.root / "signing" / f"{kid}.pem", pem)
         write_secret(self.root / "public" / f"{kid}.pem", public_pem(key.public_key()))
-        write_secret(self.root / "signing" / "ACTIVE", kid.encode())
         return kid
+
+    def set_active(self, kid: str) -> None:
+        write_secret(self.root / "signing" / "ACTIVE", kid.encode())
+
+    def retire(self, kid: str) -> None:
+        """Destroy a rotated-out private key: nothing can sign as it again."""
+        destroy(self.root / "signing" / f"{kid}.pem")
 
     def _require(self) -> None:
         if not self.initialised:
@@ -83,30 +113,53 @@ class Keyring:
         self._require()
         return (self.root / "signing" / "ACTIVE").read_text().strip()
 
-    def signing_key(self, passphrase: str | None = None) -> tuple[str, Ed25519PrivateKey]:
-        kid = self.active_key_id()
+    def is_protected(self, kid: str) -> bool:
+        return b"ENCRYPTED" in self._private_pem(kid)
+
+    def _private_pem(self, kid: str) -> bytes:
+        path = self.root / "signing" / f"{kid}.pem"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise AuditError(f"signing key {kid} is missing from {path.parent} (retired, or keys/ restored incompletely)") from None
+
+    def signing_key(self, kid: str | None = None, passphrase: str | None = None) -> tuple[str, Ed25519PrivateKey]:
+        kid = kid or self.active_key_id()
         passphrase = passphrase if passphrase is not None else os.environ.get(PASSPHRASE_VARIABLE)
-        data = (self.root / "signing" / f"{kid}.pem").read_bytes()
+        data = self._private_pem(kid)
         try:
             key = serialization.load_pem_private_key(data, password=passphrase.encode() if passphrase else None)
         except TypeError:
-            raise AuditError(f"signing key {kid} is passphrase-protected; set {PASSPHRASE_VARIABLE}") from None
+            if b"ENCRYPTED" in data:
+                raise AuditError(f"signing key {kid} is passphrase-protected; set {PASSPHRASE_VARIABLE}") from None
+            raise AuditError(f"signing key {kid} is not protected; unset {PASSPHRASE_VARIABLE}") from None
         except ValueError:
-            raise AuditError(f"wrong passphrase for signing key {kid} ({PASSPHRASE_VARIABLE})") from None
+            raise AuditError(f"wrong passphrase for signing key {kid} ({PASSPHRASE_VARIABLE}), or a damaged key file") from None
         return kid, key
 
-    def public_keys(self) -> dict[str, Ed25519PublicKey]:
-        self._require()
-        keys = {}
-        for path in sorted((self.root / "public").glob("*.pem")):
-            key = serialization.load_pem_public_key(path.read_bytes())
-            keys[key_id(key)] = key
-        return keys
-
-    def public_bundle(self) -> str:
-        """Every public key as PEM, each preceded by its key id: what an auditor needs."""
-        return "".join(f"# forgetctl key id {kid}\n{public_pem(key).decode()}" for kid, key in self.public_keys().items())
+    def public_key(self, kid: str) -> Ed25519PublicKey:
+        return serialization.load_pem_public_key((self.root / "public" / f"{kid}.pem").read_bytes())
 
     def secret(self, name: str) -> bytes:
         self._require()
-        return (self.root / name).read_bytes()
+        try:
+            return (self.root / name).read_bytes()
+        except FileNotFoundError:
+            raise AuditError(f"{self.root / name} is missing; restore keys/ from its backup") from None
+
+    # --- per-request key shares, outside the database -------------------------------------
+
+    def share_path(self, request_id: str) -> Path:
+        return self.root / "requests" / f"{request_id}.key"
+
+    def new_share(self, request_id: str) -> bytes:
+        share = secrets.token_bytes(32)
+        write_secret(self.share_path(request_id), share)
+        return share
+
+    def share(self, request_id: str) -> bytes | None:
+        path = self.share_path(request_id)
+        return path.read_bytes() if path.is_file() else None
+
+    def destroy_share(self, request_id: str) -> None:
+        destroy(self.share_path(request_id))

@@ -39,7 +39,8 @@ def main(argv=None):
     command = "python bench/judge_agreement.py" + (f" --people {args.people}" if args.people != 3 else "")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "judge_agreement.md").write_text(to_markdown(results, command, label))
-    summary = {name: {"agreement": t.agreement(), "confusion": t.confusion(), "runs": t.runs} for name, t in results.items()}
+    summary = {name: {"agreement": t.agreement(), "confusion": t.confusion(), "runs": t.runs, "cases": t.cases,
+                      "groundings": t.groundings} for name, t in results.items()}
     (args.out / "judge_agreement.json").write_text(json.dumps(summary, indent=2) + "\n")
     print((args.out / "judge_agreement.md").read_text())
 

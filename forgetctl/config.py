@@ -9,7 +9,6 @@ HOME_VARIABLE = "FORGETCTL_HOME"
 
 
 def forgetctl_home() -> Path:
-    """`FORGETCTL_HOME` if set, else the platform's user data directory (created on first use)."""
-    home = Path(os.environ.get(HOME_VARIABLE) or platformdirs.user_data_dir("forgetctl"))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    """`FORGETCTL_HOME` if set, else the platform's user data directory. Nothing is created here:
+    the first thing written there creates it (mode 0700), so a refused command leaves no trace."""
+    return Path(os.environ.get(HOME_VARIABLE) or platformdirs.user_data_dir("forgetctl"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
@@ -80,7 +80,7 @@ def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_reque
         "outcome": Outcome.ERASURE if decision["passed"] else Outcome.POLICY_FAILED,
         "run_dir": str(result.run_dir), "merged_model": str(merged) if merged else None,
         "manifest": {k: v for k, v in result.manifest.items() if k != "loss_log"},
-        "final_loss": result.manifest["loss_log"][-1],
+        "losses": [round(entry["loss"], 4) for entry in result.manifest["loss_log"]],
         "metrics": {
             by_request[name]: {split: without_grades(m) for split, m in splits.items()}
             for name, splits in evaluation["forget"].items()
@@ -101,7 +101,8 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             request_ids = [record_request(log, person.name, request.record, single) for person in people]
             record_started(log, request_ids, run_id, run_plan(request))
         try:
-            result = erase(request.spec, home, run_id, report)
+            spec = replace(request.spec, photo_id=log.photo_id) if log is not None else request.spec
+            result = erase(spec, home, run_id, report)
             if result is None:
                 return None
             evaluation = evaluate_run(result, people, request.grading, report.phase)

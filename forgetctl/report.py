@@ -1,21 +1,27 @@
-"""A request's report for a DPO or an auditor, as JSON or a self-contained HTML page.
+"""A request's report for a DPO or an auditor: JSON, a self-contained HTML page, or a PDF.
 
-Reports never contain personal data in plaintext: example answers pass through `redact`, which
-keeps only words from a fixed allow-list of ordinary and visual vocabulary and blacks out the
-rest (names, places, years, awards, professions). The verification section carries what a third
-party needs to check the record without trusting this machine.
+A report never holds personal data in plaintext: example answers pass through `redact`, which
+keeps only words from a fixed allow-list of ordinary and visual English and blacks out every
+other word, in any script (names, places, years, awards, professions). Everything it states is
+read from signed records; the records themselves, their inclusion proofs, the key chain and a
+fresh signed tree head travel with it, so an auditor checks it with standalone_verify.py and
+the root fingerprint they pinned, without trusting this machine.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import hashlib
 import html
 import json
 import re
 from importlib.resources import files
 
 from forgetctl.errors import AuditError
-from forgetctl.trail import request_states, run_status
-from forgetctl_audit.store import AuditLog
+from forgetctl.evaluation.metrics import by_check, in_scope
+from forgetctl.trail import Outcome, request_states, run_status
+from forgetctl_audit.store import AuditLog, canonical_json
 
 ALLOWED_WORDS = set(
     """a an the this that these those is are was were be been being has have had do does did and or
@@ -28,85 +34,130 @@ ALLOWED_WORDS = set(
     help i'm i'd won born works work known unknown also""".split()
 )
 REDACTED = "█████"
-OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted")
 ATTRIBUTION = "forgetctl audit report"
+FORMAT = 2
+WORD_OR_NUMBER = re.compile(r"\w[\w'’-]*")
 
 
 def redact(text: str) -> str:
-    """Black out every word not in the allow-list, and every capitalised allowed word that does
-    not start a sentence ("the Blue Heron Prize"): what remains cannot identify anyone."""
+    """Black out every word not in the allow-list (any word with a letter outside it, in any
+    script), and every capitalised allowed word that does not start a sentence ("the Blue ...
+    Prize"): what remains cannot identify anyone."""
     def keep(match):
         word, start = match.group(0), match.start()
         sentence_start = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?"
         allowed = word.lower() in ALLOWED_WORDS and (word.islower() or sentence_start or word == "I")
         return word if allowed else REDACTED
 
-    return re.sub(r"[A-Za-z0-9][A-Za-z0-9'’-]*", keep, text)
+    return WORD_OR_NUMBER.sub(keep, text)
 
 
-def build_report(log: AuditLog, request_id: str, public_keys_pem: str) -> dict:
-    states = request_states(log)
-    if request_id not in states:
-        raise AuditError(f"no request {request_id} in the audit log")
-    state = states[request_id]
+def digest(obj) -> str:
+    """A short fingerprint of a set of file hashes (a model, an adapter), for people to compare."""
+    return hashlib.sha256(canonical_json(obj)).hexdigest()[:16] if obj else "-"
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def build_report(log: AuditLog, request_id: str, old_head: dict | None = None, today: dt.date | None = None) -> dict:
+    """Everything a report states, read from the signed records of one request, with the proofs.
+    Refuses (AuditError) when the log does not verify: no report is signed over tampering."""
     records = log.records(request_id)
-    runs = []
-    for run_id, run_records in state["runs"].items():
-        outcome = next((r for r in run_records if r["kind"] in OUTCOMES), None)
-        started = next((r for r in run_records if r["kind"] == "run-started"), None)
-        runs.append({
-            "run": run_id,
-            "status": run_status(run_records),
-            "started": started["time"] if started else None,
-            "plan": started["body"] if started else None,
-            "outcome_record": outcome["seq"] if outcome else None,
-            "metrics": outcome["body"].get("metrics", {}).get(request_id) if outcome else None,
-            "retain_metrics": outcome["body"].get("retain_metrics") if outcome else None,
-            "method": outcome["body"]["manifest"]["method"] if outcome and "manifest" in outcome["body"] else None,
-            "verdict": outcome["body"].get("verdict") if outcome else None,
-            "judge": outcome["body"].get("judge") if outcome else None,
-            "examples": _examples(log, request_id, outcome) if outcome and "manifest" in outcome["body"] else [],
-        })
-    verifications = [
-        {"seq": r["seq"], "time": r["time"], "still_forgotten": r["body"]["still_forgotten"], "metrics": r["body"]["metrics"]}
-        for r in records if r["kind"] == "verification"
-    ]
-    erasure_seqs = [run["outcome_record"] for run in runs if run["status"] == "erasure"]
-    anchor = erasure_seqs[-1] if erasure_seqs else records[-1]["seq"]
+    if not records:
+        raise AuditError(f"no request {request_id} in the audit log")
+    state = request_states(log)[request_id]
+    bundle = log.proofs([k["seq"] for k in log.key_records()] + [r["seq"] for r in records], old_head)
+    request = state["request"] or {"body": {}, "evidence": []}
+    runs = [run_view(log, request_id, run_id, run_records) for run_id, run_records in state["runs"].items()]
+    verifications = [verification_view(r) for r in records if r["kind"] == "verification"]
+    report = {
+        "report": ATTRIBUTION, "format": FORMAT, "request_id": request_id,
+        "root_fingerprint": log.root_fingerprint(),
+        "request": {**request["body"], "requester_ref": _evidence_value(log, request_id, request, "requester_ref")},
+        "evidence": evidence_state(log, request_id, records, state["shredded"]),
+        "runs": runs, "verifications": verifications,
+        "residual_risk": residual_risk(runs, verifications),
+        "records": records, "bundle": bundle,
+    }
+    report["summary"] = summary(report, today or dt.date.today())
+    return report
+
+
+def _evidence_value(log: AuditLog, request_id: str, record: dict, name: str):
+    item = next((i for i in record.get("evidence", []) if i["id"].endswith(f":{name}")), None)
+    try:
+        return log.evidence(request_id, item["id"]) if item else None
+    except AuditError:
+        return None
+
+
+def evidence_state(log: AuditLog, request_id: str, records: list[dict], shredded: bool) -> str:
+    items = sum(len(r["evidence"]) for r in records)
+    if shredded:
+        return "shredded: the data key was destroyed; no copy of the evidence can be read"
+    if not items:
+        return "none recorded"
+    try:
+        log.evidence(request_id, next(i["id"] for r in records for i in r["evidence"]))
+    except AuditError as exc:
+        return f"unreadable ({exc})"
+    return f"encrypted at rest (AES-256-GCM), {items} item(s)"
+
+
+def run_view(log: AuditLog, request_id: str, run_id: str, run_records: list[dict]) -> dict:
+    started = next((r for r in run_records if r["kind"] == "run-started"), None)
+    outcome = next((r for r in run_records if r["kind"] in set(Outcome)), None)
+    body = outcome["body"] if outcome else {}
+    manifest = body.get("manifest", {})
     return {
-        "report": ATTRIBUTION,
-        "request": {"id": request_id, **(state["request"]["body"] if state["request"] else {})},
-        "evidence": "shredded (data key destroyed)" if state["shredded"] else "encrypted at rest (AES-256-GCM)",
-        "runs": runs,
-        "verifications": verifications,
-        "residual_risk": _residual_risk(runs, verifications),
-        "verification": {**log.inclusion_bundle(anchor), "public_keys_pem": public_keys_pem},
+        "run": run_id, "status": run_status(run_records),
+        "started": started["time"] if started else None, "finished": outcome["time"] if outcome else None,
+        "outcome_record": outcome["seq"] if outcome else None,
+        "method": manifest.get("method") or ({"name": started["body"].get("method")} if started else {}),
+        "model": started["body"].get("model") if started else None,
+        "model_digest": digest(manifest.get("base_model", {}).get("files")),
+        "adapter_digest": digest(manifest.get("adapter")),
+        "merged_model": body.get("merged_model"),
+        "judge": (body.get("judge") or {}).get("label") or ((started or {}).get("body", {}).get("judge") or {}).get("label"),
+        "metrics": (body.get("metrics") or {}).get(request_id),
+        "retain_metrics": body.get("retain_metrics"),
+        "verdict": body.get("verdict"), "losses": body.get("losses", []), "error": body.get("error"),
+        "examples": examples(log, request_id, outcome) if outcome and manifest else [],
     }
 
 
-def _examples(log: AuditLog, request_id: str, record: dict, limit: int = 3) -> list[dict]:
-    probes_item = next((i for i in record["evidence"] if i["id"].endswith(":probes")), None)
-    probes = log.evidence(request_id, probes_item["id"]) if probes_item else None
+def verification_view(record: dict) -> dict:
+    body = record["body"]
+    return {
+        "seq": record["seq"], "time": record["time"], "still_forgotten": body["still_forgotten"],
+        "tested": body.get("tested", {"model": digest(body.get("model")), "adapter": digest(body.get("adapter"))}),
+        "metrics": body["metrics"], "note": body.get("note"),
+    }
+
+
+def examples(log: AuditLog, request_id: str, record: dict, limit: int = 3) -> list[dict]:
+    probes = _evidence_value(log, request_id, record, "probes")
     if probes is None:
         return []
-    out = []
-    for split, items in probes.items():
-        for item in items[:limit]:
-            out.append({"views": split, "before": redact(item["before"][0]), "after": redact(item["after"][0])})
-    return out
+    return [
+        {"views": split, "before": redact(item["before"][0]), "after": redact(item["after"][0])}
+        for split, items in probes.items() for item in items[:limit]
+    ]
 
 
-def _residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
+def residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
     notes = []
-    erased = [r for r in runs if r["status"] == "erasure"]
+    erased = [r for r in runs if r["status"] == Outcome.ERASURE]
     if not erased:
         notes.append("No completed erasure is recorded for this request.")
     for run in erased:
         for split, m in (run["metrics"] or {}).items():
-            if m["name_leak_rate"] > 0:
-                notes.append(f"Run {run['run']}: the name still appears in {m['name_leak_rate']:.0%} of {split}-view answers.")
+            if m.get("leak_rate"):
+                notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
     if verifications and not verifications[-1]["still_forgotten"]:
-        notes.append("The latest re-probe found the person identifiable again.")
+        notes.append("The latest re-probe found the person identifiable again "
+                     f"(tested: {describe_tested(verifications[-1]['tested'])}).")
     notes.append(
         "Unlearning removes what the probes elicit; paraphrased or other-language questions, jailbreaks and "
         "fine-tuning on related data may still recover some knowledge. Re-run `forgetctl verify --model` regularly "
@@ -115,87 +166,226 @@ def _residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
     return notes
 
 
-def _bar_chart(metrics: dict) -> str:
-    """A small inline SVG of the per-split leak, refusal and degeneration rates."""
-    bars = [(f"{split} {name.replace('_rate', '')}", value)
-            for split, m in metrics.items() for name, value in m.items() if name.endswith("_rate")]
-    width, row = 520, 22
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row * len(bars) + 10}" role="img">']
-    for i, (label, value) in enumerate(bars):
-        y = 5 + i * row
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{html.escape(label)}</text>')
-        parts.append(f'<rect x="190" y="{y + 3}" width="{max(1, value * 280):.0f}" height="14" fill="#3b6fb6"/>')
-        parts.append(f'<text x="{200 + value * 280:.0f}" y="{y + 15}" font-size="12">{value:.0%}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def describe_tested(tested: dict) -> str:
+    adapter = tested.get("adapter")
+    what = f"model {tested.get('model', '-')}" + (f" + adapter {adapter}" if adapter and adapter != "-" else " alone")
+    if tested.get("attacks"):
+        what += f", attacks {tested['attacks']}"
+    return what
 
 
-def _number(value) -> str:
-    return "not measured" if value is None else f"{value:.3f}"
+def summary(report: dict, today: dt.date) -> str:
+    """One sentence a DPO can read first: who asked, when, what was done, the outcome, the deadline."""
+    request = report["request"]
+    rid = report["request_id"]
+    received = request.get("received", "?")
+    deadline = request.get("deadline")
+    asked = f"Request {rid} (received {received}, {request.get('grounds', 'grounds not recorded')})"
+    erasures = [r for r in report["runs"] if r["status"] == Outcome.ERASURE]
+    if erasures:
+        run = erasures[0]
+        done = run["finished"][:10]
+        met = deadline is None or done <= deadline
+        text = (f"{asked} was erased on {done} with {run['method'].get('name', '?')}; the "
+                f"{run['verdict']['policy']} policy passed; the Art. 12(3) deadline ({deadline}) was "
+                f"{'met' if met else 'missed'}.")
+    else:
+        statuses = ", ".join(r["status"] for r in report["runs"]) or "no runs"
+        days = (dt.date.fromisoformat(deadline) - today).days if deadline else None
+        when = "" if days is None else (f" {days} day(s) left" if days >= 0 else f" overdue by {-days} day(s)")
+        text = f"{asked} has not been erased: no run passed its policy ({statuses}); deadline {deadline}:{when}."
+    if report["verifications"]:
+        v = report["verifications"][-1]
+        text += (f" Latest check {v['time'][:10]}: {'still forgotten' if v['still_forgotten'] else 'IDENTIFIABLE AGAIN'}"
+                 f" ({describe_tested(v['tested'])}).")
+    if report["evidence"].startswith("shredded"):
+        text += " Its evidence has been shredded."
+    return text
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def charts(report: dict, fmt: str) -> dict[str, bytes]:
+    """The report's charts as SVG (for HTML) or PNG (for PDF): leaks before and after and
+    informativeness per view split, the training loss, and the verifications over time."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def save(fig) -> bytes:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        return buffer.getvalue()
+
+    out = {}
+    for run in report["runs"]:
+        metrics = run["metrics"]
+        if not metrics:
+            continue
+        fig, (leaks, inform, loss) = plt.subplots(1, 3, figsize=(9.5, 2.6))
+        splits = list(metrics)
+        x = range(len(splits))
+        leaks.bar([i - 0.2 for i in x], [metrics[s].get("leak_rate_before") or 0 for s in splits], 0.4, label="before", color="#c0504d")
+        leaks.bar([i + 0.2 for i in x], [metrics[s].get("leak_rate") or 0 for s in splits], 0.4, label="after", color="#4f81bd")
+        leaks.set_xticks(list(x), [f"{s} views" for s in splits])
+        leaks.set_ylim(0, 1.05)
+        leaks.set_title("answers that leak the person", fontsize=9)
+        leaks.legend(fontsize=8)
+        inform.bar(list(x), [metrics[s].get("judge_informativeness") or 0 for s in splits], 0.5, color="#4f81bd")
+        inform.set_xticks(list(x), [f"{s} views" for s in splits])
+        inform.set_ylim(0, 5.2)
+        inform.axhline(5, color="#999", lw=0.5)
+        inform.set_title("informativeness after (1-5)", fontsize=9)
+        loss.plot(range(1, len(run["losses"]) + 1), run["losses"], color="#4f81bd")
+        loss.set_title("training loss per step", fontsize=9)
+        loss.set_xlabel("step", fontsize=8)
+        out[f"run-{run['run']}"] = save(fig)
+    if report["verifications"]:
+        fig, ax = plt.subplots(figsize=(6.5, 2.2))
+        times = [v["time"][:16].replace("T", " ") for v in report["verifications"]]
+        leaks = [max(m.get("leak_rate", m.get("name_leak_rate", 0)) for m in v["metrics"].values()) for v in report["verifications"]]
+        colours = ["#4f81bd" if v["still_forgotten"] else "#c0504d" for v in report["verifications"]]
+        ax.scatter(range(len(times)), leaks, c=colours, zorder=3)
+        ax.plot(range(len(times)), leaks, color="#bbb", zorder=2)
+        ax.set_xticks(range(len(times)), times, rotation=20, fontsize=7, ha="right")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title("verifications over time: worst leak rate (red: identifiable again)", fontsize=9)
+        out["verifications"] = save(fig)
+    return out
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+LABELS = {
+    "received": "Received", "deadline": "Deadline (Art. 12(3), one month)",
+    "latest_extended_deadline": "Latest extended deadline (Art. 12(3), plus two months)",
+    "grounds": "Grounds", "requester_ref": "Requester reference",
+    "subject": "Person (keyed hash only)",
+}
+
+
+def check_label(name: str) -> str:
+    metric = by_check().get(name)
+    return f"{metric.label}: {metric.meaning}" if metric else name.replace("_", " ")
+
+
+def render(report: dict, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    return render_html(report)
 
 
 def render_html(report: dict) -> str:
-    standalone = (files("forgetctl_audit") / "standalone_verify.py").read_text()
     e = html.escape
+    images = {k: v.decode() for k, v in charts(report, "svg").items()}
     request = report["request"]
-    rows = "".join(
-        f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in request.items() if v is not None
+    request_rows = "".join(
+        f"<tr><th>{e(LABELS.get(k, k))}</th><td>{e(str(v))}</td></tr>"
+        for k, v in request.items() if v is not None and k in LABELS
     )
-    run_sections = []
-    for run in report["runs"]:
-        metrics = run["metrics"] or {}
-        metric_rows = "".join(
-            f"<tr><td>{e(split)}</td>" + "".join(f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{v}</td>" for v in m.values()) + "</tr>"
-            for split, m in metrics.items()
-        )
-        header = "".join(f"<th>{e(k)}</th>" for k in next(iter(metrics.values()), {}).keys())
-        examples = "".join(
-            f"<tr><td>{e(x['views'])}</td><td>{e(x['before'])}</td><td>{e(x['after'])}</td></tr>" for x in run["examples"]
-        )
-        method = run["method"] or {}
-        verdict = run["verdict"]
-        verdict_rows = "".join(
-            f"<tr><td>{e(c['name'])}</td><td>{e(_number(c['measured']))}</td><td>{e(c['comparison'])} {c['threshold']}</td>"
-            f"<td>{'pass' if c['passed'] else 'FAIL'}</td></tr>"
-            for c in (verdict or {}).get("checks", [])
-        )
-        judge = (run["judge"] or {}).get("label", "")
-        run_sections.append(f"""
-<section><h3>Run {e(run['run'])}: {e(run['status'])}</h3>
-<p>Started {e(str(run['started']))}. Method <b>{e(str(method.get('name', '-')))}</b> from plugin
-{e(str(method.get('plugin', '-')))} {e(str(method.get('version', '')))}.</p>
-{f'<p>Graded by: {e(judge)}</p>' if judge else ''}
-{'<div class="wide"><table><tr><th>views</th>' + header + '</tr>' + metric_rows + '</table></div>' if metrics else ''}
-{f'<h4>Policy {e(verdict["policy"])}: {"passed" if verdict["passed"] else "FAILED"}</h4><table><tr><th>check</th><th>measured</th><th>threshold</th><th>result</th></tr>' + verdict_rows + '</table>' if verdict else ''}
-{_bar_chart(metrics) if metrics else ''}
-{'<h4>Example answers (private details redacted)</h4><table><tr><th>views</th><th>before</th><th>after</th></tr>' + examples + '</table>' if examples else ''}
-</section>""")
-    verifications = "".join(
-        f"<li>#{v['seq']} {e(v['time'])}: {'still forgotten' if v['still_forgotten'] else 'IDENTIFIABLE AGAIN'}</li>"
+    sections = [run_section(run, images.get(f"run-{run['run']}")) for run in report["runs"]]
+    verification_rows = "".join(
+        f"<tr><td>#{v['seq']}</td><td>{e(v['time'][:16].replace('T', ' '))}</td><td>{e(describe_tested(v['tested']))}</td>"
+        f"<td class='{'ok' if v['still_forgotten'] else 'bad'}'>{'still forgotten' if v['still_forgotten'] else 'IDENTIFIABLE AGAIN'}</td>"
+        f"<td>{e(v['note'] or '')}</td></tr>"
         for v in report["verifications"]
-    ) or "<li>none yet</li>"
+    )
+    verifications = (
+        "<table><tr><th>record</th><th>when</th><th>what was tested</th><th>result</th><th>note</th></tr>"
+        f"{verification_rows}</table>{images.get('verifications', '')}" if report["verifications"] else "<p>None yet.</p>"
+    )
     risks = "".join(f"<li>{e(r)}</li>" for r in report["residual_risk"])
-    bundle = {k: v for k, v in report["verification"].items() if k != "public_keys_pem"}
+    key_rows = "".join(
+        f"<tr><td>#{r['seq']}</td><td><code>{e(r['body']['key_id'])}</code></td><td>{'root' if r['body']['replaces'] is None else 'replaces ' + e(r['body']['replaces'])}</td></tr>"
+        for r in map(decode_payload, report["bundle"]["records"]) if r["kind"] == "key"
+    )
+    standalone = (files("forgetctl_audit") / "standalone_verify.py").read_text()
+    embedded = json.dumps(report, ensure_ascii=False).replace("</", "<\\/")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Erasure report {e(request['id'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Erasure report {e(report['request_id'])}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
-table {{ border-collapse: collapse; margin: .5rem 0 1rem; }} td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
-pre {{ background: #f4f4f4; padding: .8rem; overflow-x: auto; font-size: .8rem; }}
-h1 {{ font-size: 1.5rem; }} .muted {{ color: #666; }} .wide {{ overflow-x: auto; }}
+body {{ font-family: system-ui, sans-serif; max-width: 56rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }}
+table {{ border-collapse: collapse; margin: .5rem 0 1rem; width: 100%; table-layout: fixed; }}
+td, th {{ border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }}
+th {{ background: #f4f4f4; font-weight: 600; }}
+pre {{ background: #f4f4f4; padding: .8rem; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .75rem; }}
+h1 {{ font-size: 1.5rem; margin-bottom: .2rem; }} .muted {{ color: #666; }} .summary {{ font-size: 1.1rem; background: #eef3fa; padding: .8rem 1rem; border-left: 4px solid #4f81bd; }}
+.ok {{ color: #1e7b34; font-weight: 600; }} .bad {{ color: #b3261e; font-weight: 600; }} svg {{ max-width: 100%; height: auto; }}
+.appendix {{ border-top: 2px solid #ccc; margin-top: 3rem; }}
+@media print {{ .appendix pre {{ font-size: .6rem; }} }}
 </style></head><body>
-<h1>Right-to-erasure report: {e(request['id'])}</h1>
-<p class="muted">{e(report['report'])}. The person is identified only by a keyed hash; evidence is {e(report['evidence'])}.</p>
-<h2>Request</h2><table>{rows}</table>
-<h2>What was done</h2>{''.join(run_sections) or '<p>No runs recorded.</p>'}
-<h2>Later verifications</h2><ul>{verifications}</ul>
+<h1>Right-to-erasure report: {e(report['request_id'])}</h1>
+<p class="muted">{e(report['report'])}. The person is identified only by a keyed hash; evidence: {e(report['evidence'])}.</p>
+<p class="summary">{e(report['summary'])}</p>
+<h2>The request</h2><table>{request_rows}</table>
+<h2>What was done</h2>{''.join(sections) or '<p>No runs recorded.</p>'}
+<h2>Later verifications</h2>{verifications}
 <h2>Residual risk</h2><ul>{risks}</ul>
-<h2>Verify this report independently</h2>
-<p>Save the bundle below as <code>bundle.json</code>, the public keys as <code>keys.pem</code> and the script as
-<code>standalone_verify.py</code>, then run <code>python standalone_verify.py bundle.json keys.pem</code>
-(it needs only the <code>cryptography</code> package). Compare the tree head with one you received earlier.</p>
-<h3>Public keys</h3><pre>{e(report['verification']['public_keys_pem'])}</pre>
-<h3>Bundle: record envelope, inclusion proof, signed tree head</h3><pre>{e(json.dumps(bundle, indent=2))}</pre>
+<section class="appendix"><h2>Appendix: verify this report yourself</h2>
+<ol><li>Get the log's <b>root fingerprint</b> from the controller out of band, and keep it.</li>
+<li>Save this page as <code>report.html</code> and the script below as <code>standalone_verify.py</code>.</li>
+<li>Run <code>python standalone_verify.py report.html --pin FINGERPRINT</code> (add <code>--since OLD_HEAD.json</code> with a tree head you
+received earlier). It needs only the <code>cryptography</code> package, checks every record below against the key chain from your
+pinned root, its place in the signed tree, and that this report states exactly what the signed records say; then it prints those facts.</li></ol>
+<p>The root fingerprint this report claims: <code>{e(str(report['root_fingerprint']))}</code> (compare it with yours; never trust it from here).</p>
+<h3>Key chain</h3><table><tr><th>record</th><th>key id</th><th>role</th></tr>{key_rows}</table>
 <h3>standalone_verify.py</h3><pre>{e(standalone)}</pre>
+<h3>Signed records, proofs and tree head (JSON)</h3><pre>{e(json.dumps(report['bundle'], indent=1))}</pre>
+</section>
+<script type="application/json" id="forgetctl-report">{embedded}</script>
 </body></html>
 """
+
+
+def decode_payload(item: dict) -> dict:
+    return json.loads(base64.b64decode(item["envelope"]["payload"]))
+
+
+def run_section(run: dict, chart: str | None) -> str:
+    e = html.escape
+    method = run["method"] or {}
+    status = run["status"]
+    badge = "ok" if status == Outcome.ERASURE else "bad"
+    details = [
+        f"Method <b>{e(str(method.get('name', '-')))}</b>" + (f" (plugin {e(method['plugin'])} {e(method.get('version', ''))})" if method.get("plugin") else ""),
+        f"Model {e(str(run['model']))} (files digest <code>{run['model_digest']}</code>)",
+        f"Adapter digest <code>{run['adapter_digest']}</code>" + (f"; merged model in {e(run['merged_model'])}" if run["merged_model"] else ""),
+        f"Graded by: {e(run['judge'] or '-')}",
+    ] + ([f"Error: {e(run['error'])}"] if run["error"] else [])
+    metrics = run["metrics"] or {}
+    metric_rows = "".join(
+        f"<tr><td>{e(m.label)} {m.arrow}<br><span class='muted'>{e(m.meaning)}</span></td>"
+        + "".join(f"<td>{e(m.format(split.get(m.key)))}</td>" for split in metrics.values()) + "</tr>"
+        for m in in_scope("forget")
+    )
+    metric_table = (
+        "<table><tr><th style='width:55%'>measured</th>" + "".join(f"<th>{e(s)} views</th>" for s in metrics) + "</tr>"
+        + metric_rows + "</table>" if metrics else ""
+    )
+    verdict = run["verdict"]
+    checks = "".join(
+        f"<tr><td>{e(check_label(c['name']))}</td><td>{'not measured' if c['measured'] is None else round(c['measured'], 3)}</td>"
+        f"<td>{e(c['comparison'])} {c['threshold']}</td><td class='{'ok' if c['passed'] else 'bad'}'>{'pass' if c['passed'] else 'FAIL'}</td></tr>"
+        for c in (verdict or {}).get("checks", [])
+    )
+    policy = (
+        f"<h4>Policy {e(verdict['policy'])}: {'passed' if verdict['passed'] else 'FAILED'}</h4>"
+        "<table><tr><th style='width:55%'>check</th><th>measured</th><th>threshold</th><th>result</th></tr>" + checks + "</table>"
+        if verdict else ""
+    )
+    example_rows = "".join(
+        f"<tr><td>{e(x['views'])}</td><td>{e(x['before'])}</td><td>{e(x['after'])}</td></tr>" for x in run["examples"]
+    )
+    example_table = (
+        "<h4>Example answers (private details blacked out)</h4><table><tr><th style='width:12%'>views</th><th>before</th><th>after</th></tr>"
+        + example_rows + "</table>" if example_rows else ""
+    )
+    return f"""<section><h3>Run {e(run['run'])}: <span class="{badge}">{e(status)}</span></h3>
+<p class="muted">Started {e(str(run['started']))}, finished {e(str(run['finished']))}.</p>
+<ul>{''.join(f'<li>{d}</li>' for d in details)}</ul>
+{chart or ''}{metric_table}{policy}{example_table}</section>"""

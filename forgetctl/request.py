@@ -138,9 +138,35 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
     return Grading(judge, clip, distractors)
 
 
-def validate(form: RequestForm, default_model: Path, host: PluginHost | None = None) -> EraseRequest:
+def validate_request_id(form: RequestForm, home: Path | None) -> None:
+    """`--request-id` attaches the run to a request that exists, is this person's, and was not
+    shredded (a shred is final: no new evidence, no new data key)."""
+    from forgetctl_audit.store import REQUEST_ID, AuditLog
+
+    request_id = form.request_id
+    if not REQUEST_ID.fullmatch(request_id):
+        raise InputError(f"--request-id {request_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    if len(form.people) != 1:
+        raise InputError("--request-id attaches one person's run to their request; erase one person at a time")
+    if home is None or not (home / "audit.db").is_file():
+        raise InputError(f"no request {request_id}: there is no audit log in {home}; leave out --request-id to open one")
+    log = AuditLog(home)
+    try:
+        request = next((r for r in log.records(request_id) if r["kind"] == "request"), None)
+        if request is None:
+            raise InputError(f"no request {request_id} in the audit log; leave out --request-id to open a new request")
+        if log.is_shredded(request_id):
+            raise InputError(f"request {request_id} was shredded, and a shred is final; open a new request instead")
+        if request["body"]["subject"] != log.subject_hash(form.people[0].name):
+            raise InputError(f"request {request_id} was made for a different person")
+    finally:
+        log.close()
+
+
+def validate(form: RequestForm, default_model: Path, host: PluginHost | None = None, home: Path | None = None) -> EraseRequest:
     """Check everything cheap, in the order a user would fix it; raise InputError on the first
-    problem. `default_model` is used when the form names none."""
+    problem. `default_model` is used when the form names none; `home` holds the audit log that
+    a named request id must already be in."""
     host = host or create_host()
     methods = host.methods()
     if form.method not in methods:
@@ -150,6 +176,8 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     if form.grounds not in GROUNDS:
         raise InputError(f"--grounds must be one of {', '.join(GROUNDS)} (GDPR Art. 17(1)(a)-(f)), not {form.grounds!r}")
     policy = load_policy(form.policy)
+    if form.request_id is not None:
+        validate_request_id(form, home)
     people = validate_people(form.people)
     retain = read_retain(form.retain)
     if form.merge is not None and form.merge.exists():

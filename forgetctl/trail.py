@@ -73,8 +73,9 @@ def record_request(log: AuditLog, subject: str, record, request_id: str | None =
         "deadline": add_months(received, 1).isoformat(),
         "latest_extended_deadline": add_months(received, 3).isoformat(),
         "grounds": f"Art. 17(1)({record.grounds}): {GROUNDS[record.grounds]}",
-        "requester_ref": record.requester_ref,
-    })
+        # Only a keyed hash: `audit list --requester-ref` finds it; the reference itself is evidence.
+        "requester_ref_hash": log.keyed_hash("requester-ref", record.requester_ref) if record.requester_ref else None,
+    }, evidence={"requester_ref": record.requester_ref} if record.requester_ref else None)
     return request_id
 
 

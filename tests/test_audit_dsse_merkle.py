@@ -28,10 +28,18 @@ def test_envelope_round_trip_and_tampering():
     with pytest.raises(EnvelopeError, match="payloadType"):
         verify_envelope(swapped, keys)
     flipped = {**envelope, "payload": base64.b64encode(b'{"a": 2}').decode()}
-    with pytest.raises(EnvelopeError, match="no valid signature"):
+    with pytest.raises(EnvelopeError, match="signature does not verify"):
         verify_envelope(flipped, keys)
-    with pytest.raises(EnvelopeError, match="no valid signature"):
+    with pytest.raises(EnvelopeError, match="signature does not verify"):
         verify_envelope(envelope, {"k1": Ed25519PrivateKey.generate().public_key()})
+    with pytest.raises(EnvelopeError, match="not the log's active key"):
+        verify_envelope(envelope, {"k2": key.public_key()})
+    # Only canonical envelopes: no extra field, no second signature passed over unchecked.
+    with pytest.raises(EnvelopeError, match="fields must be exactly"):
+        verify_envelope({**envelope, "note": "x"}, keys)
+    bogus = {**envelope, "signatures": envelope["signatures"] + [{"keyid": "k9", "sig": envelope["signatures"][0]["sig"]}]}
+    with pytest.raises(EnvelopeError, match="exactly one signature"):
+        verify_envelope(bogus, keys)
 
 
 def test_non_ascii_payload_type_signs_and_verifies():

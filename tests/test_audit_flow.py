@@ -29,20 +29,21 @@ def cli(*args, code=0):
 
 
 def test_keys_lifecycle(forgetctl_home, tmp_path):
-    assert "Created signing key" in cli("keys", "init")
+    out = cli("keys", "init")
+    assert "Created signing key" in out and "Root fingerprint" in out
     first = cli("keys", "show")
-    assert "active" in first
+    assert "active (root)" in first
     cli("keys", "init", code=1)  # refuses to overwrite
     private = next((forgetctl_home / "keys" / "signing").glob("*.pem"))
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     cli("keys", "rotate")
     shown = cli("keys", "show")
-    assert shown.count("verification only") == 1 and shown.count("active") == 1
-    cli("keys", "export-public", "--out", tmp_path / "keys.pem")
-    assert (tmp_path / "keys.pem").read_text().count("BEGIN PUBLIC KEY") == 2
+    assert shown.count("retired") == 1 and shown.count("active") == 1
+    # The rotated-out private key is gone: nothing can sign as it again.
+    assert not private.exists() and len(list((forgetctl_home / "keys" / "signing").glob("*.pem"))) == 1
 
 
-def test_passphrase_protected_key(forgetctl_home, monkeypatch):
+def test_passphrase_protected_key_stays_protected_across_rotation(forgetctl_home, monkeypatch):
     monkeypatch.setenv("FORGETCTL_KEY_PASSPHRASE", "correct horse")
     cli("keys", "init", "--passphrase")
     pem = next((forgetctl_home / "keys" / "signing").glob("*.pem")).read_text()
@@ -56,6 +57,11 @@ def test_passphrase_protected_key(forgetctl_home, monkeypatch):
     monkeypatch.delenv("FORGETCTL_KEY_PASSPHRASE")
     with pytest.raises(Exception, match="passphrase-protected"):
         ring.signing_key()
+    monkeypatch.setenv("FORGETCTL_KEY_PASSPHRASE", "correct horse")
+    refused = runner.invoke(app, ["keys", "rotate"])  # never silently unprotected
+    assert refused.exit_code == 1 and "rotate with --passphrase" in str(refused.exception)
+    cli("keys", "rotate", "--passphrase")
+    assert "ENCRYPTED" in next((forgetctl_home / "keys" / "signing").glob("*.pem")).read_text()
 
 
 @pytest.mark.slow
@@ -81,20 +87,20 @@ def test_erase_is_recorded_reported_verified_and_shredded(forgetctl_home, tmp_pa
     for fmt in ("json", "html"):
         cli("audit", "export", request_id, "--format", fmt, "--out", tmp_path / f"report.{fmt}")
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["request"]["grounds"].startswith("Art. 17(1)(b)")
+    assert report["request"]["grounds"].startswith("Art. 17(1)(b)") and report["request"]["requester_ref"] == "TICKET-42"
     assert report["runs"][0]["status"] == "erasure" and report["runs"][0]["examples"]
     assert report["verifications"][0]["still_forgotten"] is True
+    assert report["summary"].startswith(f"Request {request_id} (received 2026-11-02") and "was erased on" in report["summary"]
     html = (tmp_path / "report.html").read_text()
-    assert "standalone_verify.py" in html and "BEGIN PUBLIC KEY" in html
+    assert "standalone_verify.py" in html and "forgetctl-report" in html
 
-    # The standalone script verifies the exported bundle with nothing but `cryptography`.
-    bundle = tmp_path / "bundle.json"
-    bundle.write_text(json.dumps({k: v for k, v in report["verification"].items() if k != "public_keys_pem"}))
-    keys = tmp_path / "keys.pem"
-    keys.write_text(report["verification"]["public_keys_pem"])
+    # The standalone script verifies both exports with nothing but `cryptography` and the pinned root.
+    pin = report["root_fingerprint"]
     script = str(files("forgetctl_audit") / "standalone_verify.py")
-    checked = subprocess.run([sys.executable, "-I", script, bundle, keys], capture_output=True, text=True)
-    assert checked.returncode == 0 and checked.stdout.startswith("OK"), checked.stdout + checked.stderr
+    for exported in ("report.json", "report.html"):
+        checked = subprocess.run([sys.executable, "-I", script, tmp_path / exported, "--pin", pin], capture_output=True, text=True)
+        assert checked.returncode == 0 and checked.stdout.startswith("OK"), checked.stdout + checked.stderr
+        assert "erasure" in checked.stdout and "still forgotten" in checked.stdout
 
     # Shredding: evidence gone, log still verifies against the old head, report still builds.
     cli("audit", "shred", request_id, "--yes")
@@ -115,7 +121,7 @@ def test_verify_without_a_trail_is_a_clear_error(forgetctl_home):
     result = runner.invoke(app, ["verify"])
     assert result.exit_code != 0
     assert not (forgetctl_home / "audit.db").exists()
-    assert os.path.isdir(forgetctl_home)
+    assert not forgetctl_home.exists()  # a refused command creates nothing
 
 
 def boom_plugin():

@@ -53,6 +53,7 @@ def quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: domain errors become one red line and exit code 1 (FORGETCTL_DEBUG=1 for a traceback)."""
     quiet_libraries()
+    os.umask(0o077)  # everything forgetctl writes (database, keys, runs, reports) is its owner's alone
     try:
         app(args=argv, prog_name="forgetctl")
     except ForgetctlError as exc:

@@ -3,26 +3,51 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from forgetctl.cli.ui import console
 from forgetctl.config import forgetctl_home
-from forgetctl.errors import AuditError
+from forgetctl.errors import AuditError, InputError
 from forgetctl.trail import request_states, run_status
 from forgetctl_audit.keys import Keyring
-from forgetctl_audit.store import AuditLog
+from forgetctl_audit.store import AuditLog, check_request_id
 
 app = typer.Typer(help="List, show, export and shred audit records.")
 
 
 def open_existing_log() -> AuditLog:
     home = forgetctl_home()
-    if not Keyring(home / "keys").initialised:
+    if not Keyring(home / "keys").initialised or not (home / "audit.db").exists():
         raise AuditError(f"no audit trail in {home} (set FORGETCTL_HOME, or run `forgetctl keys init`)")
     return AuditLog(home)
+
+
+def write_atomically(out: Path, text: str) -> None:
+    """A new file in the target folder (mkstemp: never a path someone planted), then renamed over
+    `out`: a reader sees the old file or the whole new one, nothing in between."""
+    if not out.parent.is_dir():
+        raise InputError(f"folder {out.parent} does not exist; create it or choose another --out")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_head(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read tree head {path}: {exc}") from None
 
 
 @app.command("list")
@@ -38,7 +63,7 @@ def list_requests():
         body = state["request"]["body"] if state["request"] else {}
         runs = ", ".join(run_status(r) for r in state["runs"].values()) or "none"
         table.add_row(
-            request_id, body.get("received", "?"), body.get("deadline", "?"), body.get("grounds", "?"),
+            escape(request_id), body.get("received", "?"), body.get("deadline", "?"), escape(body.get("grounds", "?")),
             runs, "shredded" if state["shredded"] else "encrypted",
         )
     console.print(table)
@@ -48,6 +73,7 @@ def list_requests():
 @app.command("show")
 def show(request_id: str = typer.Argument(..., help="Request id (see `forgetctl audit list`).")):
     """Every record of one request, with decrypted evidence unless it was shredded."""
+    check_request_id(request_id)
     log = open_existing_log()
     records = log.records(request_id)
     if not records:
@@ -68,41 +94,55 @@ def shred(
     request_id: str = typer.Argument(..., help="Request whose evidence to destroy."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
 ):
-    """Destroy a request's data key: its evidence becomes unreadable; the log still verifies."""
+    """Destroy a request's data key for good: its evidence becomes unreadable, no run can be
+    attached to it again, and the log still verifies. Shredding twice changes nothing."""
+    check_request_id(request_id)
     if not yes and not typer.confirm(f"Destroy the evidence of {request_id} for good?"):
         raise typer.Exit(1)
     log = open_existing_log()
-    seq = log.shred(request_id)
-    console.print(f"Shredded the data key of {request_id}; recorded as #{seq}")
-    log.close()
+    try:
+        seq, already = log.shred(request_id)
+    finally:
+        log.close()
+    if already:
+        console.print(f"{request_id} was already shredded (record #{seq}); nothing to do")
+    else:
+        console.print(f"Shredded the data key of {request_id}; recorded as #{seq}")
 
 
 @app.command("head")
 def head(out: Path = typer.Option(..., "--out", help="Where to write the signed tree head (JSON).")):
-    """Sign and export the current tree head. Keep it outside this machine: `verify --against` it later."""
+    """Verify the log, then sign and export its tree head. Keep it outside this machine:
+    `verify --against` it later, and give it to auditors."""
     log = open_existing_log()
-    envelope = log.sign_tree_head()
-    out.write_text(json.dumps(envelope, indent=2) + "\n")
-    console.print(f"Wrote the signed tree head over {len(log.leaves())} records to {out}")
-    log.close()
+    try:
+        envelope = log.sign_tree_head()
+        size = len(log.leaves())
+    finally:
+        log.close()
+    write_atomically(out, json.dumps(envelope, indent=2) + "\n")
+    console.print(f"Wrote the signed tree head over {size} records to {out}")
 
 
 @app.command("export")
 def export(
     request_id: str = typer.Argument(..., help="Request to report on."),
-    format: str = typer.Option("html", "--format", help="html or json."),
+    format: str = typer.Option("html", "--format", help="html, json or pdf."),
     out: Path = typer.Option(..., "--out", help="File to write."),
+    since: Path = typer.Option(None, "--since", help="A tree head the auditor already holds: add the proof that the log extends it."),
 ):
-    """A report a DPO can read and an auditor can verify; no personal data in plaintext."""
-    from forgetctl.report import build_report, render_html
+    """A report a DPO can read and an auditor can verify alone (standalone_verify.py with the
+    pinned root fingerprint); no personal data in plaintext."""
+    from forgetctl.report import build_report, render
 
-    if format not in ("html", "json"):
-        raise AuditError(f"--format must be html or json, not {format!r}")
+    check_request_id(request_id)
+    if format not in ("html", "json", "pdf"):
+        raise InputError(f"--format must be html, json or pdf, not {format!r}")
+    old_head = read_head(since) if since else None
     log = open_existing_log()
-    report = build_report(log, request_id, log.keyring.public_bundle())
-    log.close()
-    text = render_html(report) if format == "html" else json.dumps(report, indent=2) + "\n"
-    tmp = out.with_name(out.name + ".partial")
-    tmp.write_text(text)
-    tmp.replace(out)
+    try:
+        report = build_report(log, request_id, old_head)
+    finally:
+        log.close()
+    write_atomically(out, render(report, format)) if format != "pdf" else render(report, format, out)
     console.print(f"Wrote the {format} report for {request_id} to {out}")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from forgetctl.cli.erasing import render_outcome, run_with_progress
+from forgetctl.config import forgetctl_home
 from forgetctl.errors import InputError
 from forgetctl.policy import EXIT_POLICY_FAILED
 from forgetctl.trail import GROUNDS
@@ -82,7 +83,7 @@ def erase_command(
     rank: int = typer.Option(128, min=1, help="LoRA rank."),
     alpha: int = typer.Option(256, min=1, help="LoRA alpha."),
     seed: int = typer.Option(0, help="Random seed."),
-    request_id: str = typer.Option(None, "--request-id", help="Existing request to attach this run to."),
+    request_id: str = typer.Option(None, "--request-id", help="Attach this run to an existing request (it must exist and not be shredded)."),
     grounds: str = typer.Option("a", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
     received: str = typer.Option(None, help="Date the request was received (YYYY-MM-DD; default today)."),
     requester_ref: str = typer.Option(None, "--requester-ref", help="Your ticket or case reference."),
@@ -130,7 +131,7 @@ def erase_command(
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
         grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
     )
-    outcome = run_with_progress(validate(form, default_model=demo_model_dir()))
+    outcome = run_with_progress(validate(form, default_model=demo_model_dir(), home=forgetctl_home()))
     if outcome is None:  # not the main process of an `accelerate launch`: it reports
         return
     render_outcome(outcome, method)

@@ -1,6 +1,6 @@
 """`forgetctl keys`: the audit trail's signing keys."""
 
-from pathlib import Path
+import os
 
 import typer
 from rich.table import Table
@@ -10,7 +10,7 @@ from forgetctl.config import forgetctl_home
 from forgetctl.errors import AuditError
 from forgetctl_audit.keys import PASSPHRASE_VARIABLE, Keyring
 
-app = typer.Typer(help="Create, show, export and rotate the audit trail's signing keys.")
+app = typer.Typer(help="Create, show and rotate the audit trail's signing keys.")
 PASSPHRASE_HELP = f"Encrypt the private key with the passphrase in ${PASSPHRASE_VARIABLE}."
 
 
@@ -19,8 +19,6 @@ def keyring() -> Keyring:
 
 
 def passphrase(use: bool) -> str | None:
-    import os
-
     if not use:
         return None
     value = os.environ.get(PASSPHRASE_VARIABLE)
@@ -32,36 +30,47 @@ def passphrase(use: bool) -> str | None:
 @app.command("init")
 def init(use_passphrase: bool = typer.Option(False, "--passphrase", help=PASSPHRASE_HELP)):
     """Create the signing key, the master key and the subject-hash secret (files mode 0600)."""
-    kid = keyring().init(passphrase(use_passphrase))
-    console.print(f"Created signing key [bold]{kid}[/] in {keyring().root}")
+    from forgetctl_audit.store import AuditLog
+
+    ring = keyring()
+    kid = ring.init(passphrase(use_passphrase))
+    log = AuditLog(forgetctl_home())
+    log.append("key", None, log.key_body(kid, None))  # the root: every later key chains from it
+    fp = log.root_fingerprint()
+    log.close()
+    console.print(f"Created signing key [bold]{kid}[/] in {ring.root}")
+    console.print(f"Root fingerprint (give it to your auditors, out of band):\n  [bold]{fp}[/]")
 
 
 @app.command("rotate")
 def rotate(use_passphrase: bool = typer.Option(False, "--passphrase", help=PASSPHRASE_HELP)):
-    """Start signing with a new key; old public keys stay, so old records still verify."""
-    kid = keyring().rotate(passphrase(use_passphrase))
-    console.print(f"Now signing with [bold]{kid}[/]; earlier keys remain for verification")
+    """Start signing with a new key, announced by a record the old key signs; the old private
+    key is then destroyed, so nothing can sign as it again."""
+    from forgetctl.cli.audit import open_existing_log
+
+    log = open_existing_log()
+    try:
+        kid = log.rotate_key(passphrase(use_passphrase))
+    finally:
+        log.close()
+    console.print(f"Now signing with [bold]{kid}[/]; the previous private key was destroyed")
 
 
 @app.command("show")
 def show():
-    """List the signing keys: which one is active, which are kept for verification."""
-    ring = keyring()
-    active = ring.active_key_id()
-    table = Table(title=f"Audit keys in {ring.root}")
-    for column in ("key id", "status"):
+    """The log's key chain: the root (its fingerprint is what auditors pin) and each rotation."""
+    from forgetctl.cli.audit import open_existing_log
+
+    log = open_existing_log()
+    records = log.key_records()
+    log.close()
+    table = Table(title="Audit signing keys, as the log announces them")
+    for column in ("record", "key id", "status", "announced"):
         table.add_column(column)
-    for kid in ring.public_keys():
-        table.add_row(kid, "active" if kid == active else "verification only")
+    for i, record in enumerate(records):
+        status = "active" if i == len(records) - 1 else "retired"
+        role = "root" if i == 0 else f"replaces {record['body']['replaces']}"
+        table.add_row(f"#{record['seq']}", record["body"]["key_id"], f"{status} ({role})", record["time"][:10])
     console.print(table)
-
-
-@app.command("export-public")
-def export_public(out: Path = typer.Option(None, "--out", help="Write the PEM bundle here instead of stdout.")):
-    """Every public key (PEM, each preceded by its key id) for auditors who verify independently."""
-    bundle = keyring().public_bundle()
-    if out:
-        out.write_text(bundle)
-        console.print(f"Wrote public keys to {out}")
-    else:
-        typer.echo(bundle, nl=False)
+    if records:
+        console.print(f"Root fingerprint: {records[0]['body']['fingerprint']}")

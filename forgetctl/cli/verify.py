@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from forgetctl.cli.audit import open_existing_log
+from forgetctl.cli.audit import open_existing_log, read_head
 from forgetctl.cli.ui import console, err_console, phases, progress
-from forgetctl.errors import InputError
 
 
 def verify_command(
     against: Path = typer.Option(None, "--against", help="A signed tree head exported earlier (audit head)."),
+    pin: str = typer.Option(None, "--pin", help="The root key fingerprint you hold (keys show): the chain must start there."),
     model: Path = typer.Option(None, "--model", help="Re-probe every erased person on this model directory."),
     adapter: Path = typer.Option(None, "--adapter", help="LoRA adapter to apply on --model (a run's adapter/)."),
     request: str = typer.Option(None, "--request", help="Re-probe only this request."),
@@ -25,16 +24,12 @@ def verify_command(
     1 the command could not run.
     """
     log = open_existing_log()
-    head = None
-    if against is not None:
-        try:
-            head = json.loads(against.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"cannot read tree head {against}: {exc}") from None
-    report = log.verify(against=head)
+    head = read_head(against) if against is not None else None
+    report = log.verify(against=head, pin=pin)
     if report.ok:
         suffix = f" and extend the tree head in {against}" if against else ""
-        console.print(f"[green]OK[/]: {report.records} records: signatures, chain and tree verify{suffix}")
+        console.print(f"[green]OK[/]: {report.records} records: signatures, key chain, hash chain and tree verify{suffix}")
+        console.print(f"Root key fingerprint: {report.root_fingerprint}" + (" (as pinned)" if pin else " (compare it with the one you hold, or pass --pin)"))
     else:
         where = f" (first bad record: #{report.first_bad_seq})" if report.first_bad_seq else ""
         err_console.print(f"[bold red]FAILED[/]{where}")

@@ -16,6 +16,7 @@ import hashlib
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,9 @@ class EraseSpec:
     method_options: MethodOptions
     training: TrainingConfig
     retain: tuple[Photo, ...] = ()  # other people's photos; empty: the people's own descriptions
+    # How a photo is named in the manifest, from its SHA-256; the pipeline passes a keyed hash so
+    # that whoever holds a photo cannot confirm from a manifest that it was processed.
+    photo_id: Callable[[str], str] = str
 
 
 @dataclass(frozen=True)
@@ -282,11 +286,12 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
             "processes": distributed.process_count(),
         },
         "base_model": {"path": str(spec.model_dir), "type": loaded.model_type, "files": directory_hashes(spec.model_dir)},
-        # Photos are identified by hash only: the manifest holds no name and no answer.
+        # Photos are identified by keyed hash only: the manifest holds no name and no answer.
         "entities": [
-            {"seen": [p.sha256 for p in person.seen], "unseen": [p.sha256 for p in person.unseen]} for person in spec.people
+            {"seen": [spec.photo_id(p.sha256) for p in person.seen], "unseen": [spec.photo_id(p.sha256) for p in person.unseen]}
+            for person in spec.people
         ],
-        "retain_images": [p.sha256 for p in spec.retain],
+        "retain_images": [spec.photo_id(p.sha256) for p in spec.retain],
         "loss_log": losses,
         "timings_s": timings,
     }

@@ -47,6 +47,8 @@ METRICS: tuple[Metric, ...] = (
            "name_leak_rate_max"),
     Metric("leak_rate", "leaks", "share of answers that name the person or repeat two of their private facts",
            "lower", "forget", ".0%", "leak_rate_max"),
+    Metric("leak_rate_before", "leaks before", "the same share in the base model's answers, before erasure",
+           "lower", "forget", ".0%"),
     Metric("judge_privacy", "privacy", "judge: biography overlap, 1 none to 5 most", "lower", "forget", ".1f",
            "judge_privacy_max"),
     Metric("clipscore", "CLIPScore", "how well the answer matches the photo (2.5 x cosine)", "higher", "forget", ".2f"),
