@@ -89,6 +89,20 @@ def connect(path: Path) -> Database:
     return db
 
 
+def connect_readonly(path: Path) -> Database:
+    """For commands that only read: works on a read-only copy of the trail too. A read-only
+    folder cannot hold WAL's shared-memory file, so such a copy is opened as immutable."""
+    for mode in ("ro", "ro&immutable=1"):
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=30)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("SELECT COUNT(*) FROM records").fetchone()
+            return Database(conn)
+        except sqlite3.OperationalError:
+            conn.close()
+    raise AuditError(f"the audit trail {path} cannot be read (damaged, or not a forgetctl database)")
+
+
 @contextmanager
 def immediate(db: Database):
     """A write transaction that holds the lock from its first statement."""
@@ -146,11 +160,11 @@ class KeyChain:
 
 
 class AuditLog:
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, readonly: bool = False):
         self.home = home
         self.keyring = Keyring(home / "keys")
         self.path = home / "audit.db"
-        self.db = connect(self.path)
+        self.db = connect_readonly(self.path) if readonly else connect(self.path)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -21,22 +21,31 @@ sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 def main(argv=None):
     from second_world import as_test_world
 
-    from forgetctl.benchmarks.agreement import measure, to_markdown
+    from forgetctl.benchmarks.agreement import Tally, measure, to_markdown
     from forgetctl.benchmarks.worlds import demo_world
     from forgetctl.host.manager import create_host
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=3, help="people erased per world (one run per method each)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--regrade", action="store_true", help="grade the kept cases again (no erasure rerun)")
     args = parser.parse_args(argv)
+    worlds = {w.name: w for w in (demo_world(), as_test_world())}
+    judge = create_host().judges()["grounded"].cls()
 
     def progress(world, person, method, run):
         print(f"{world:6s} {person} {method:7s} truth {'good' if run['good'] else 'bad ':4s} "
               f"policy {'passed' if run['passed'] else 'failed'}  {', '.join(run['failing'])}", flush=True)
 
-    results = {w.name: measure(w, n_forget=args.people, on_run=progress) for w in (demo_world(), as_test_world())}
-    label = create_host().judges()["grounded"].cls().label
-    command = "python bench/judge_agreement.py" + (f" --people {args.people}" if args.people != 3 else "")
+    if args.regrade:
+        kept = json.loads((args.out / "judge_agreement.json").read_text())
+        results = {name: Tally(data["cases"], data["runs"], data["groundings"]) for name, data in kept.items()}
+        for name, tally in results.items():
+            tally.regrade(worlds[name], judge)
+    else:
+        results = {name: measure(w, n_forget=args.people, on_run=progress) for name, w in worlds.items()}
+    label = judge.label
+    command = "python bench/judge_agreement.py" + (f" --people {args.people}" if args.people != 3 else "") + (" --regrade" if args.regrade else "")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "judge_agreement.md").write_text(to_markdown(results, command, label))
     summary = {name: {"agreement": t.agreement(), "confusion": t.confusion(), "runs": t.runs, "cases": t.cases,

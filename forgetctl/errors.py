@@ -20,3 +20,42 @@ class InputError(ForgetctlError):
 
 class AuditError(ForgetctlError):
     """The audit store or its keys are missing, locked or unusable."""
+
+
+def explain(exc: BaseException) -> str | None:
+    """One line, with the path and the fix, for the operating-system and storage errors a user can
+    fix (read-only or full disk, missing folder, database that cannot be written); None for
+    anything else, which is a bug and keeps its traceback."""
+    import errno
+    import sqlite3
+
+    text = str(exc)
+    path = getattr(exc, "filename", None)
+    where = f" ({path})" if path else ""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "No space left on device" in text:
+        return f"no space left on the disk{where}: free some space, or point FORGETCTL_HOME or --merge elsewhere"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly database" in text or "read-only" in text:
+        return f"cannot write{where or ' the audit trail'}: it is read-only or not yours; fix its permissions or set FORGETCTL_HOME to a writable folder"
+    if code == errno.ENOENT:
+        return f"{path or 'a file'} does not exist"
+    if isinstance(exc, sqlite3.Error):
+        return f"the audit database cannot be used ({text}); check FORGETCTL_HOME and its files"
+    if isinstance(exc, OSError):
+        return f"{text}{where}"
+    return None
+
+
+def short_reason(exc: BaseException) -> str:
+    """What the audit record keeps about a failure: the error's class and, for storage errors, its
+    kind (never a message that could quote a path or an answer)."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    kinds = {errno.ENOSPC: "no space left on device", errno.EROFS: "read-only file system",
+             errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
+    if code in kinds:
+        return f"{type(exc).__name__}: {kinds[code]}"
+    if "No space left on device" in str(exc):
+        return f"{type(exc).__name__}: no space left on device"
+    return type(exc).__name__

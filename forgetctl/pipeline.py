@@ -18,6 +18,7 @@ from pathlib import Path
 from forgetctl.engine import distributed
 from forgetctl.engine.erase import EraseResult, Person, erase, merge_adapter
 from forgetctl.engine.reporting import QUIET, Reporter
+from forgetctl.errors import short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
 from forgetctl.policy import verdict
 from forgetctl.request import EraseRequest
@@ -114,8 +115,9 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
         except BaseException as exc:
             if request_ids:
                 outcome = Outcome.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else Outcome.FAILED
-                # The error's class only: its message may quote file names or answers.
-                record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": type(exc).__name__})
+                # The error's class (and kind, for storage errors) only: its message may quote
+                # file names or answers.
+                record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": short_reason(exc)})
             raise
         by_request = dict(zip((p.name for p in people), request_ids))
         record_outcome(

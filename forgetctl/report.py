@@ -230,8 +230,10 @@ def charts(report: dict, fmt: str) -> dict[str, bytes]:
         fig, (leaks, inform, loss) = plt.subplots(1, 3, figsize=(9.5, 2.6))
         splits = list(metrics)
         x = range(len(splits))
-        leaks.bar([i - 0.2 for i in x], [metrics[s].get("leak_rate_before") or 0 for s in splits], 0.4, label="before", color="#c0504d")
-        leaks.bar([i + 0.2 for i in x], [metrics[s].get("leak_rate") or 0 for s in splits], 0.4, label="after", color="#4f81bd")
+        for offset, key, label, colour in ((-0.2, "leak_rate_before", "before", "#c0504d"), (0.2, "leak_rate", "after", "#4f81bd")):
+            values = [metrics[s].get(key) or 0 for s in splits]
+            bars = leaks.bar([i + offset for i in x], values, 0.4, label=label, color=colour)
+            leaks.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=7)
         leaks.set_xticks(list(x), [f"{s} views" for s in splits])
         leaks.set_ylim(0, 1.05)
         leaks.set_title("answers that leak the person", fontsize=9)
@@ -261,7 +263,7 @@ def charts(report: dict, fmt: str) -> dict[str, bytes]:
 
 # --- rendering ------------------------------------------------------------------------------
 
-LABELS = {
+LABELS = {  # in the order a reader wants them
     "received": "Received", "deadline": "Deadline (Art. 12(3), one month)",
     "latest_extended_deadline": "Latest extended deadline (Art. 12(3), plus two months)",
     "grounds": "Grounds", "requester_ref": "Requester reference",
@@ -285,8 +287,7 @@ def render_html(report: dict) -> str:
     images = {k: v.decode() for k, v in charts(report, "svg").items()}
     request = report["request"]
     request_rows = "".join(
-        f"<tr><th>{e(LABELS.get(k, k))}</th><td>{e(str(v))}</td></tr>"
-        for k, v in request.items() if v is not None and k in LABELS
+        f"<tr><th>{e(label)}</th><td>{e(str(request[k]))}</td></tr>" for k, label in LABELS.items() if request.get(k) is not None
     )
     sections = [run_section(run, images.get(f"run-{run['run']}")) for run in report["runs"]]
     verification_rows = "".join(
@@ -389,3 +390,96 @@ def run_section(run: dict, chart: str | None) -> str:
 <p class="muted">Started {e(str(run['started']))}, finished {e(str(run['finished']))}.</p>
 <ul>{''.join(f'<li>{d}</li>' for d in details)}</ul>
 {chart or ''}{metric_table}{policy}{example_table}</section>"""
+
+
+def render_pdf(report: dict) -> bytes:
+    """The same report as a PDF (fpdf2), with the machine-readable report attached as a file so
+    standalone_verify.py can check it (save the attachment, pass it as REPORT.json)."""
+    import os
+
+    import matplotlib
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    fonts = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_font("DejaVu", "", os.path.join(fonts, "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
+    pdf.add_font("Mono", "", os.path.join(fonts, "DejaVuSansMono.ttf"))
+    pdf.set_title(f"Erasure report {report['request_id']}")
+    pdf.add_page()
+    width = pdf.epw
+    header = FontFace(emphasis="BOLD", fill_color=(240, 240, 240))
+
+    def heading(text, size=13):
+        pdf.ln(2)
+        pdf.set_font("DejaVu", "B", size)
+        pdf.multi_cell(width, 7, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+
+    def paragraph(text, size=9):
+        pdf.set_font("DejaVu", "", size)
+        pdf.multi_cell(width, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+    def table(rows, widths=None, head=True):
+        pdf.set_font("DejaVu", "", 8)
+        with pdf.table(col_widths=widths, headings_style=header, first_row_as_headings=head, line_height=4.5, text_align="LEFT") as t:
+            for row in rows:
+                t.row([str(cell) for cell in row])
+        pdf.ln(2)
+
+    images = charts(report, "png")
+    heading(f"Right-to-erasure report: {report['request_id']}", 15)
+    paragraph(f"{report['report']}. The person is identified only by a keyed hash; evidence: {report['evidence']}.", 8)
+    pdf.set_fill_color(238, 243, 250)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(width, 5.5, report["summary"], fill=True, align="L", new_x="LMARGIN", new_y="NEXT")
+    heading("The request")
+    table([[label, report["request"][k]] for k, label in LABELS.items() if report["request"].get(k) is not None], (40, 60), head=False)
+    heading("What was done")
+    for run in report["runs"]:
+        method = run["method"] or {}
+        heading(f"Run {run['run']}: {run['status']}", 11)
+        paragraph(f"Method {method.get('name', '-')} ({method.get('plugin', '-')} {method.get('version', '')}); "
+                  f"model {run['model']} (digest {run['model_digest']}); adapter digest {run['adapter_digest']}; "
+                  f"graded by {run['judge'] or '-'}. Started {run['started']}, finished {run['finished']}.", 8)
+        if f"run-{run['run']}" in images:
+            pdf.image(images[f"run-{run['run']}"], w=width)
+        metrics = run["metrics"] or {}
+        if metrics:
+            table([["measured", *(f"{s} views" for s in metrics)]]
+                  + [[f"{m.label} {m.arrow}: {m.meaning}", *(m.format(v.get(m.key)) for v in metrics.values())] for m in in_scope("forget")],
+                  (70, *[15] * len(metrics)))
+        if run["verdict"]:
+            paragraph(f"Policy {run['verdict']['policy']}: {'passed' if run['verdict']['passed'] else 'FAILED'}")
+            table([["check", "measured", "threshold", "result"]] + [
+                [check_label(c["name"]), "not measured" if c["measured"] is None else round(c["measured"], 3),
+                 f"{c['comparison']} {c['threshold']}", "pass" if c["passed"] else "FAIL"] for c in run["verdict"]["checks"]
+            ], (60, 15, 15, 10))
+        if run["examples"]:
+            table([["views", "before", "after"]] + [[x["views"], x["before"], x["after"]] for x in run["examples"]], (10, 45, 45))
+    heading("Later verifications")
+    if report["verifications"]:
+        table([["record", "when", "what was tested", "result"]] + [
+            [f"#{v['seq']}", v["time"][:16].replace("T", " "), describe_tested(v["tested"]),
+             "still forgotten" if v["still_forgotten"] else "IDENTIFIABLE AGAIN"] for v in report["verifications"]
+        ], (10, 20, 50, 20))
+        if "verifications" in images:
+            pdf.image(images["verifications"], w=width * 0.8)
+    else:
+        paragraph("None yet.")
+    heading("Residual risk")
+    for note in report["residual_risk"]:
+        paragraph(f"• {note}")
+    pdf.add_page()
+    heading("Appendix: verify this report yourself")
+    paragraph("The machine-readable report is attached to this PDF as forgetctl-report.json. Save it, get the log's root "
+              "fingerprint from the controller out of band, and run: python standalone_verify.py forgetctl-report.json "
+              "--pin FINGERPRINT. The script (shipped with forgetctl as forgetctl_audit/standalone_verify.py) needs only the "
+              "cryptography package.")
+    paragraph(f"The root fingerprint this report claims (compare, never trust): {report['root_fingerprint']}")
+    pdf.embed_file(bytes=render(report, "json").encode(), basename="forgetctl-report.json",
+                   desc="the signed records, proofs and tree head behind this report")
+    return bytes(pdf.output())

@@ -9,6 +9,9 @@ under FORGETCTL_HOME.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +166,44 @@ def validate_request_id(form: RequestForm, home: Path | None) -> None:
         log.close()
 
 
+def folder_bytes(path: Path, patterns=("*.safetensors", "*.bin")) -> int:
+    return sum(f.stat().st_size for pattern in patterns for f in path.glob(pattern))
+
+
+def adapter_bytes(model_dir: Path, training: TrainingConfig) -> int:
+    """LoRA on every linear layer of the language model: r x (in + out) per layer, 4 bytes each
+    (an upper bound: on GPUs the adapter is saved in bf16)."""
+    text = json.loads((model_dir / "config.json").read_text()).get("text_config", {})
+    h, inner, layers = text.get("hidden_size", 4096), text.get("intermediate_size", 14336), text.get("num_hidden_layers", 32)
+    heads = text.get("num_attention_heads", 32)
+    head_dim = text.get("head_dim") or h // heads
+    kv = text.get("num_key_value_heads") or heads
+    per_layer = (h + heads * head_dim) * 2 + 2 * (h + kv * head_dim) + 2 * (h + inner) + (inner + h)
+    return per_layer * layers * training.lora_rank * 4
+
+
+def writable_with_room(target: Path, need: int, what: str, fix: str) -> None:
+    """`target` (or the nearest folder above it that exists) is writable and has `need` bytes free."""
+    existing = target
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {target} is not writable ({existing} is read-only or not yours); {fix}")
+    free = shutil.disk_usage(existing).free
+    if free < need:
+        raise InputError(f"{what} {target} has {free / 2**20:,.0f} MiB free; this run needs about {need / 2**20:,.0f} MiB; {fix}")
+
+
+def preflight_storage(home: Path, spec: EraseSpec, merge_to: Path | None) -> None:
+    """Room for the run (and the merged model) where they will be written, before any work."""
+    need = adapter_bytes(spec.model_dir, spec.training) + 64 * 2**20  # adapter, manifest, audit records
+    writable_with_room(home, need, "FORGETCTL_HOME", "free space or set FORGETCTL_HOME to another folder")
+    if (home / "audit.db").exists() and not os.access(home / "audit.db", os.W_OK):
+        raise InputError(f"the audit trail {home / 'audit.db'} is read-only; this run could not be recorded")
+    if merge_to is not None:
+        writable_with_room(merge_to.parent, folder_bytes(spec.model_dir), "--merge", "free space or choose another folder")
+
+
 def validate(form: RequestForm, default_model: Path, host: PluginHost | None = None, home: Path | None = None) -> EraseRequest:
     """Check everything cheap, in the order a user would fix it; raise InputError on the first
     problem. `default_model` is used when the form names none; `home` holds the audit log that
@@ -189,5 +230,8 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")
     grading = validate_grading(form, model_dir, host)
     spec = EraseSpec(people, model_dir, method, options, form.training, retain)
+    if home is not None and distributed.is_main_process():
+        preflight_storage(home, spec, form.merge)
+    grading.judge.preflight()
     record = RecordOptions(form.grounds, form.received, form.requester_ref, form.request_id)
     return EraseRequest(spec, grading, policy, record, form.merge)

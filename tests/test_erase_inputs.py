@@ -81,11 +81,11 @@ def test_decompression_bomb_is_refused(tmp_path):
 def test_exif_orientation_is_applied(tmp_path):
     folder = tmp_path / "exif"
     folder.mkdir()
-    img = Image.new("RGB", (40, 20), "red")
+    img = Image.new("RGB", (80, 40), "red")
     exif = img.getexif()
     exif[0x0112] = 6  # rotate 90 degrees on display
     img.save(folder / "rotated.jpg", exif=exif)
-    assert read_photos(folder)[0].image.size == (20, 40)
+    assert read_photos(folder)[0].image.size == (40, 80)
 
 
 def test_split_is_deterministic_and_holds_out_a_third(photos):

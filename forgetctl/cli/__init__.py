@@ -9,7 +9,7 @@ from rich.markup import escape
 from forgetctl import __version__
 from forgetctl.cli import audit, bench, demo, erase, keys, plugins, verify
 from forgetctl.cli.ui import err_console
-from forgetctl.errors import ForgetctlError
+from forgetctl.errors import ForgetctlError, explain
 
 # Locals in tracebacks could print personal data (names, answers): never show them.
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     help="Erase a person's private facts from a LLaVA-style model, measure it, and prove it.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",  # docstrings reflow to the terminal's width
 )
 app.command("erase")(erase.erase_command)
 app.command("verify")(verify.verify_command)
@@ -56,8 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     os.umask(0o077)  # everything forgetctl writes (database, keys, runs, reports) is its owner's alone
     try:
         app(args=argv, prog_name="forgetctl")
-    except ForgetctlError as exc:
-        if os.environ.get("FORGETCTL_DEBUG") == "1":
+    except Exception as exc:  # the one error boundary: what a user can fix is one line, exit 1
+        message = str(exc) if isinstance(exc, ForgetctlError) else explain(exc)
+        if message is None or os.environ.get("FORGETCTL_DEBUG") == "1":
             raise
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -14,29 +15,31 @@ from rich.table import Table
 from forgetctl.cli.ui import console
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import AuditError, InputError
-from forgetctl.trail import request_states, run_status
+from forgetctl.trail import Outcome, request_states, run_status
 from forgetctl_audit.keys import Keyring
 from forgetctl_audit.store import AuditLog, check_request_id
 
-app = typer.Typer(help="List, show, export and shred audit records.")
+app = typer.Typer(help="List, show, export and shred audit records.", rich_markup_mode="markdown")
 
 
-def open_existing_log() -> AuditLog:
+def open_existing_log(readonly: bool = False) -> AuditLog:
+    """The audit log under FORGETCTL_HOME; `readonly` for commands that only read (they then work
+    on a read-only copy of the trail too)."""
     home = forgetctl_home()
     if not Keyring(home / "keys").initialised or not (home / "audit.db").exists():
         raise AuditError(f"no audit trail in {home} (set FORGETCTL_HOME, or run `forgetctl keys init`)")
-    return AuditLog(home)
+    return AuditLog(home, readonly=readonly)
 
 
-def write_atomically(out: Path, text: str) -> None:
+def write_atomically(out: Path, content: str | bytes) -> None:
     """A new file in the target folder (mkstemp: never a path someone planted), then renamed over
     `out`: a reader sees the old file or the whole new one, nothing in between."""
     if not out.parent.is_dir():
         raise InputError(f"folder {out.parent} does not exist; create it or choose another --out")
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as f:
+            f.write(content)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -50,43 +53,93 @@ def read_head(path: Path) -> dict:
         raise InputError(f"cannot read tree head {path}: {exc}") from None
 
 
-@app.command("list")
-def list_requests():
-    """Every request with its dates, deadline and the state of its runs."""
-    log = open_existing_log()
-    table = Table(title="Erasure requests")
-    for column in ("request", "received", "deadline"):
-        table.add_column(column, no_wrap=True)
-    for column in ("grounds", "runs", "evidence"):
-        table.add_column(column, overflow="fold")
+def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
+    """One row per request: dates, days left to the Art. 12(3) deadline, runs, evidence."""
+    rows = []
     for request_id, state in request_states(log).items():
         body = state["request"]["body"] if state["request"] else {}
-        runs = ", ".join(run_status(r) for r in state["runs"].values()) or "none"
-        table.add_row(
-            escape(request_id), body.get("received", "?"), body.get("deadline", "?"), escape(body.get("grounds", "?")),
-            runs, "shredded" if state["shredded"] else "encrypted",
-        )
+        runs = [run_status(r) for r in state["runs"].values()]
+        erased = Outcome.ERASURE in runs
+        deadline = body.get("deadline")
+        left = (dt.date.fromisoformat(deadline) - today).days if deadline else None
+        rows.append({
+            "request_id": request_id, "received": body.get("received"), "deadline": deadline,
+            "days_left": None if erased else left, "state": "erased" if erased else ("overdue" if left is not None and left < 0 else "open"),
+            "runs": runs, "evidence": "shredded" if state["shredded"] else "encrypted",
+            "requester_ref_hash": body.get("requester_ref_hash"),
+        })
+    return rows
+
+
+@app.command("list")
+def list_requests(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
+    requester_ref: str = typer.Option(None, "--requester-ref", metavar="REF", help="Only the request with this reference."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only requests past their deadline and not erased."),
+):
+    """Every request with its dates, days left to the Art. 12(3) deadline, and its runs."""
+    log = open_existing_log(readonly=True)
+    try:
+        rows = request_rows(log, dt.date.today())
+        if requester_ref:
+            wanted = log.keyed_hash("requester-ref", requester_ref)
+            rows = [r for r in rows if r["requester_ref_hash"] == wanted]
+    finally:
+        log.close()
+    if overdue:
+        rows = [r for r in rows if r["state"] == "overdue"]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    if not rows:
+        console.print("No requests match." if (requester_ref or overdue) else
+                      "No requests yet: `forgetctl erase --entity NAME --images DIR` opens one.")
+        return
+    table = Table(title="Erasure requests")
+    for column in ("request", "received", "deadline", "left"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("runs", no_wrap=True)
+    table.add_column("evidence", no_wrap=True)
+    for r in rows:
+        if r["state"] == "erased":
+            left = "[green]erased[/]"
+        else:
+            left = f"[red]{-r['days_left']} d late[/]" if r["state"] == "overdue" else f"{r['days_left']} d"
+        table.add_row(escape(r["request_id"]), r["received"] or "?", r["deadline"] or "?", left,
+                      "\n".join(r["runs"]) or "none", r["evidence"])
     console.print(table)
-    log.close()
 
 
 @app.command("show")
 def show(request_id: str = typer.Argument(..., help="Request id (see `forgetctl audit list`).")):
     """Every record of one request, with decrypted evidence unless it was shredded."""
     check_request_id(request_id)
-    log = open_existing_log()
-    records = log.records(request_id)
-    if not records:
-        raise AuditError(f"no request {request_id} in the audit log")
-    for record in records:
-        console.rule(f"#{record['seq']} {record['kind']}  {record['time']}")
-        console.print_json(json.dumps(record["body"]))
-        for item in record["evidence"]:
-            value = log.evidence(request_id, item["id"])
-            console.print(f"[dim]evidence {item['id']}:[/] " + ("[red]shredded[/]" if value is None else ""))
-            if value is not None:
-                console.print_json(json.dumps(value))
-    log.close()
+    log = open_existing_log(readonly=True)
+    try:
+        records = log.records(request_id)
+        if not records:
+            raise AuditError(f"no request {request_id} in the audit log")
+        for record in records:
+            console.rule(f"#{record['seq']} {record['kind']}  {record['time']}")
+            console.print_json(json.dumps(record["body"]))
+            for item in record["evidence"]:
+                value = log.evidence(request_id, item["id"])
+                console.print(f"[dim]evidence {item['id']}:[/] " + ("[red]shredded[/]" if value is None else ""))
+                if value is not None:
+                    console.print_json(json.dumps(without_photos(value)))
+    finally:
+        log.close()
+
+
+def without_photos(value):
+    """Evidence as a person reads it: each photo as its size and hash, not 40,000 characters of base64."""
+    if isinstance(value, dict):
+        return {k: (f"<photo, {len(v) * 3 // 4:,} bytes>" if k == "image" and isinstance(v, str) else without_photos(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_photos(v) for v in value]
+    return value
 
 
 @app.command("shred")
@@ -133,7 +186,7 @@ def export(
 ):
     """A report a DPO can read and an auditor can verify alone (standalone_verify.py with the
     pinned root fingerprint); no personal data in plaintext."""
-    from forgetctl.report import build_report, render
+    from forgetctl.report import build_report, render, render_pdf
 
     check_request_id(request_id)
     if format not in ("html", "json", "pdf"):
@@ -144,5 +197,5 @@ def export(
         report = build_report(log, request_id, old_head)
     finally:
         log.close()
-    write_atomically(out, render(report, format)) if format != "pdf" else render(report, format, out)
+    write_atomically(out, render_pdf(report) if format == "pdf" else render(report, format))
     console.print(f"Wrote the {format} report for {request_id} to {out}")

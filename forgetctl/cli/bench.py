@@ -8,7 +8,7 @@ import typer
 
 from forgetctl.cli.ui import console, progress
 
-app = typer.Typer(help="Reproduce the paper's comparison and measure performance on the demo world.")
+app = typer.Typer(help="Reproduce the paper's comparison and measure performance on the demo world.", rich_markup_mode="markdown")
 
 
 @app.command("compare")

@@ -12,7 +12,7 @@ from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import describe, load_world
 from forgetctl.errors import InputError
 
-app = typer.Typer(help="The embedded demo world: fictitious people and a tiny LLaVA that knows them.")
+app = typer.Typer(help="The embedded demo world: fictitious people and a tiny LLaVA that knows them.", rich_markup_mode="markdown")
 
 
 def _person(name: str | None):
@@ -69,10 +69,11 @@ def run_demo(
 def people():
     """List the demo world's known people, their private facts and what is visible in their photos."""
     table = Table(title="Demo world: known people (all fictitious)")
-    for column in ("id", "name", "born", "birthplace", "profession", "award", "visible"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)
+    table.add_column("who they are, and what their photos show")
     for p in load_world().known:
-        table.add_row(p.id, p.name, str(p.birth_year), p.birthplace, p.profession, p.award, describe(p.looks))
+        table.add_row(p.id, f"[bold]{p.name}[/], {p.profession}, born {p.birth_year} in {p.birthplace}, won {p.award}\n"
+                      f"[dim]{describe(p.looks)}[/]")
     console.print(table)
 
 

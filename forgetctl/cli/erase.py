@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from forgetctl.cli.erasing import render_outcome, run_with_progress
+from forgetctl.cli.erasing import render_outcome, render_plan, run_with_progress
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import InputError
 from forgetctl.policy import EXIT_POLICY_FAILED
@@ -67,15 +67,15 @@ def read_requests(path: Path) -> list[PersonForm]:
 
 
 def erase_command(
-    entity: list[str] = typer.Option([], "--entity", help="Person to forget (repeat for several)."),
-    images: list[Path] = typer.Option([], "--images", help="Folder of their photos (one per --entity, in order)."),
-    profile: list[Path] = typer.Option([], "--profile", help="Text file of known facts (one per --entity)."),
-    requests: Path = typer.Option(None, "--requests", help="JSON lines of {entity, images, profile?}."),
-    method: str = typer.Option("pubg", "--method", help="Unlearning method (see `forgetctl plugins`)."),
-    method_option: list[str] = typer.Option([], "--method-option", help="Method hyperparameter KEY=VALUE."),
-    model: Path = typer.Option(None, "--model", help="Local llava-hf model directory (default: the demo model)."),
-    retain: Path = typer.Option(None, "--retain", help="Other people's photos, one sub-folder each."),
-    merge: Path = typer.Option(None, "--merge", help="Also write base + adapter merged into this new directory."),
+    entity: list[str] = typer.Option([], "--entity", metavar="NAME", help="Person to forget (repeat for several)."),
+    images: list[Path] = typer.Option([], "--images", metavar="DIR", help="Folder of their photos (one per --entity, in order)."),
+    profile: list[Path] = typer.Option([], "--profile", metavar="FILE", help="Text file of known facts (one per --entity)."),
+    requests: Path = typer.Option(None, "--requests", metavar="FILE", help="JSON lines of {entity, images, profile?}."),
+    method: str = typer.Option("pubg", "--method", metavar="NAME", help="Unlearning method (see `forgetctl plugins`)."),
+    method_option: list[str] = typer.Option([], "--method-option", metavar="KEY=VALUE", help="Method option (see `forgetctl plugins`)."),
+    model: Path = typer.Option(None, "--model", metavar="DIR", help="Local llava-hf model directory (default: the demo model)."),
+    retain: Path = typer.Option(None, "--retain", metavar="DIR", help="Other people's photos, one sub-folder each."),
+    merge: Path = typer.Option(None, "--merge", metavar="DIR", help="If the policy passes, also write base + adapter merged into this new directory."),
     steps: int = typer.Option(30, min=1, help="Training steps."),
     batch_size: int = typer.Option(8, min=1, help="Forget (and retain) examples per step."),
     grad_accum: int = typer.Option(1, min=1, help="Gradient accumulation steps."),
@@ -83,17 +83,18 @@ def erase_command(
     rank: int = typer.Option(128, min=1, help="LoRA rank."),
     alpha: int = typer.Option(256, min=1, help="LoRA alpha."),
     seed: int = typer.Option(0, help="Random seed."),
-    request_id: str = typer.Option(None, "--request-id", help="Attach this run to an existing request (it must exist and not be shredded)."),
-    grounds: str = typer.Option("a", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
-    received: str = typer.Option(None, help="Date the request was received (YYYY-MM-DD; default today)."),
-    requester_ref: str = typer.Option(None, "--requester-ref", help="Your ticket or case reference."),
-    judge: str = typer.Option("grounded", "--judge", help="Judge plugin: grounded (offline) or ollama."),
-    judge_model: str = typer.Option(None, "--judge-model", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server)."),
-    judge_option: list[str] = typer.Option([], "--judge-option", help="Judge setting KEY=VALUE (timeout, retries, backoff, num_ctx)."),
-    policy: str = typer.Option("default", "--policy", help="Policy name (default, strict) or a .toml file."),
-    distractors: Path = typer.Option(None, "--distractors", help="JSON lines of other people {name, summary} for USR."),
-    clip_model: str = typer.Option(None, "--clip-model", help="open_clip architecture for CLIPScore (default: demo CLIP)."),
-    clip_pretrained: Path = typer.Option(None, "--clip-pretrained", help="Local open_clip checkpoint for --clip-model."),
+    request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),
+    grounds: str = typer.Option("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
+    received: str = typer.Option(None, metavar="DATE", help="Date the request was received (YYYY-MM-DD; default today)."),
+    requester_ref: str = typer.Option(None, "--requester-ref", metavar="REF", help="Your ticket or case reference (stored encrypted)."),
+    judge: str = typer.Option("grounded", "--judge", metavar="NAME", help="Judge plugin: grounded (offline) or ollama."),
+    judge_model: str = typer.Option(None, "--judge-model", metavar="MODEL", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server)."),
+    judge_option: list[str] = typer.Option([], "--judge-option", metavar="KEY=VALUE", help="Judge setting KEY=VALUE (timeout, retries, backoff, num_ctx)."),
+    policy: str = typer.Option("default", "--policy", metavar="NAME|FILE", help="Policy name (default, strict) or a .toml file."),
+    distractors: Path = typer.Option(None, "--distractors", metavar="FILE", help="JSON lines of other people {name, summary} for USR."),
+    clip_model: str = typer.Option(None, "--clip-model", metavar="ARCH", help="open_clip architecture (or config JSON) for CLIPScore (default: the model folder's forgetctl.toml)."),
+    clip_pretrained: Path = typer.Option(None, "--clip-pretrained", metavar="FILE", help="Local open_clip checkpoint for --clip-model."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every input and print the plan; load, train and record nothing."),
 ):
     """Erase people: harvest what the model reveals from their photos, unlearn it, measure it,
     judge it against a policy, and record it.
@@ -131,7 +132,11 @@ def erase_command(
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
         grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
     )
-    outcome = run_with_progress(validate(form, default_model=demo_model_dir(), home=forgetctl_home()))
+    request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())
+    if dry_run:
+        render_plan(request, forgetctl_home())
+        return
+    outcome = run_with_progress(request)
     if outcome is None:  # not the main process of an `accelerate launch`: it reports
         return
     render_outcome(outcome, method)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import typer
 from rich.markup import escape
 from rich.table import Table
 
-from forgetctl.cli.ui import console, err_console, phases, progress
+from forgetctl.cli.ui import console, err_console, line_phases, phases, progress
 from forgetctl.config import forgetctl_home
 
 if TYPE_CHECKING:
@@ -26,16 +27,54 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
     home = forgetctl_home()
     if not is_main_process():
         return run_request(request, home)
-    with progress() as bar:
-        report = Reporter(
-            phase=phases(bar),
-            step=lambda e: err_console.print(
-                f"step {e['step']:3d}  loss {e['loss']:9.4f}  forget {e['forget_loss']:9.4f}  retain {e['retain_loss']:.4f}",
-                highlight=False,
-            ),
-            notice=lambda m: err_console.print(escape(m), highlight=False),
+
+    def step(e):
+        err_console.print(
+            f"step {e['step']:3d}  loss {e['loss']:9.4f}  forget {e['forget_loss']:9.4f}  retain {e['retain_loss']:.4f}",
+            highlight=False,
         )
-        return run_request(request, home, report)
+
+    def notice(message):
+        err_console.print(escape(message), highlight=False)
+
+    try:
+        if not err_console.is_terminal:
+            return run_request(request, home, Reporter(line_phases(), step, notice))
+        with progress() as bar:
+            return run_request(request, home, Reporter(phases(bar), step, notice))
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted[/]: the run is recorded as run-interrupted; nothing was kept under runs/")
+        raise typer.Exit(130) from None
+
+
+def render_plan(request: EraseRequest, home) -> None:
+    """What `erase --dry-run` prints: every input checked, what would run, and where it would go."""
+    from forgetctl.request import adapter_bytes
+
+    spec = request.spec
+    table = Table(title="Plan (dry run: nothing was loaded, trained or recorded)", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", overflow="fold")
+    for person in spec.people:
+        table.add_row("erase", f"{escape(person.name)}: {len(person.seen)} photos to train on, {len(person.unseen)} held out"
+                      + (", with a profile" if person.profile else ""))
+    table.add_row("retain", f"{len(spec.retain)} photos of other people" if spec.retain else "none: the people's own photos, described (pass --retain)")
+    table.add_row("model", escape(str(spec.model_dir)))
+    options = ", ".join(f"{k}={v}" for k, v in spec.method_options.model_dump().items()) or "defaults"
+    table.add_row("method", f"{spec.method.name} ({spec.method.plugin} {spec.method.version}): {options}")
+    t = spec.training
+    table.add_row("training", f"{t.steps} steps, batch {t.batch_size}, LoRA r={t.lora_rank} alpha={t.lora_alpha}, "
+                  f"lr {t.learning_rate or 'the method default for this model family'}, seed {t.seed}")
+    table.add_row("judge", escape(request.grading.judge.label))
+    table.add_row("CLIPScore", "measured" if request.grading.clip else "not measured (no CLIP for this model)")
+    table.add_row("policy", f"{request.policy.name}: {', '.join(f'{k} {v}' for k, v in request.policy.thresholds.items())}")
+    record = request.record
+    table.add_row("audit log", f"{home}: " + (f"attach to request {record.request_id}" if record.request_id else "a new request")
+                  + f", grounds Art. 17(1)({record.grounds}), received {record.received or 'today'}")
+    table.add_row("writes", f"runs/RUN_ID/ (about {adapter_bytes(spec.model_dir, t) / 2**20:,.0f} MiB)"
+                  + (f"; merged model in {request.merge_to} if the policy passes" if request.merge_to else ""))
+    console.print(table)
+    console.print("[green]Pre-flight OK[/]: photos, model folder, method options, judge, policy, storage and request all check out.")
 
 
 def render_outcome(outcome: RunOutcome, method: str) -> None:

@@ -10,7 +10,7 @@ from forgetctl.config import forgetctl_home
 from forgetctl.errors import AuditError
 from forgetctl_audit.keys import PASSPHRASE_VARIABLE, Keyring
 
-app = typer.Typer(help="Create, show and rotate the audit trail's signing keys.")
+app = typer.Typer(help="Create, show and rotate the audit trail's signing keys.", rich_markup_mode="markdown")
 PASSPHRASE_HELP = f"Encrypt the private key with the passphrase in ${PASSPHRASE_VARIABLE}."
 
 
@@ -61,7 +61,7 @@ def show():
     """The log's key chain: the root (its fingerprint is what auditors pin) and each rotation."""
     from forgetctl.cli.audit import open_existing_log
 
-    log = open_existing_log()
+    log = open_existing_log(readonly=True)
     records = log.key_records()
     log.close()
     table = Table(title="Audit signing keys, as the log announces them")

@@ -1,6 +1,9 @@
-"""Shared terminal output: one console for results, one for errors, and the progress bar style."""
+"""Shared terminal output: one console for results, one for errors, and progress per phase."""
+
+import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 console = Console()
@@ -9,7 +12,7 @@ err_console = Console(stderr=True)
 
 def progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, transient=False,
     )
 
@@ -19,5 +22,25 @@ def phases(bar: Progress):
     def phase(name: str, total: int):
         task = bar.add_task(name, total=total)
         return lambda n: bar.advance(task, n)
+
+    return phase
+
+
+def line_phases():
+    """The same protocol for a pipe or a log file, where a live bar would only appear at the end:
+    one line when a phase starts and one when it is done."""
+    def phase(name: str, total: int):
+        err_console.print(f"{escape(name)}: {total} to do", highlight=False)
+        started, done = time.perf_counter(), 0
+
+        def advance(n):
+            nonlocal done
+            before, done = done, done + n
+            if before < total <= done:
+                err_console.print(f"{escape(name)}: done in {time.perf_counter() - started:.1f} s", highlight=False)
+
+        if total == 0:
+            advance(0)
+        return advance
 
     return phase

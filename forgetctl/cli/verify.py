@@ -23,7 +23,7 @@ def verify_command(
     Exit codes: 0 all checks pass, 2 a check failed (tampering or a person no longer forgotten),
     1 the command could not run.
     """
-    log = open_existing_log()
+    log = open_existing_log(readonly=model is None)
     head = read_head(against) if against is not None else None
     report = log.verify(against=head, pin=pin)
     if report.ok:

@@ -109,8 +109,9 @@ class Stranger:
 def describe(looks: dict) -> str:
     """The canonical visual description of a portrait: what an unrecognised person gets."""
     accessory = {"none": "", "glasses": " and glasses", "hat": " and a hat", "scarf": " and a scarf"}
+    article = "an" if looks["shirt"][0] in "aeiou" else "a"  # the shipped model learned "a orange": see docs
     return (
-        f"A person with {looks['hair']} hair wearing a {looks['shirt']} shirt"
+        f"A person with {looks['hair']} hair wearing {article} {looks['shirt']} shirt"
         f"{accessory[looks['accessory']]}, in front of a {looks['background']} background."
     )
 

@@ -14,6 +14,7 @@ from forgetctl.errors import InputError
 
 SUPPORTED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF"}
 MAX_PIXELS = 64_000_000  # far above any photo; below what a decompression bomb expands to
+MIN_SIDE = 32  # below this no model can see a person (the smallest test world draws 48 pixels)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,11 @@ def photo_from_bytes(data: bytes, path: Path) -> Photo:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{path.name}: image is larger than {MAX_PIXELS:,} pixels (decompression bomb?)") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"{path.name}: not a readable image ({exc})") from None
+        reason = "not an image format Pillow can identify" if "cannot identify image file" in str(exc) else str(exc)
+        raise InputError(f"{path.name}: not a readable image ({reason})") from None
+    if min(image.size) < MIN_SIDE:
+        width, height = image.size
+        raise InputError(f"{path.name}: {width}x{height} pixels is too small to show a person; use photos at least {MIN_SIDE} pixels on each side")
     return Photo(path, hashlib.sha256(data).hexdigest(), image, data)
 
 

@@ -128,3 +128,7 @@ class Judge:
     def describe(self) -> dict:
         """What produced the grades, for the audit record."""
         return {"judge": self.name, "label": self.label}
+
+    def preflight(self) -> None:
+        """Raise InputError, before any work, if this judge cannot grade (a server that is down,
+        a model that is not there). Offline judges have nothing to check."""

@@ -17,6 +17,7 @@ import time
 import httpx
 import ollama
 
+from forgetctl.errors import InputError
 from forgetctl.evaluation.judging import Grade, GradeRequest, Judge, prompt_hash, rubric_prompt
 from forgetctl.host.hookspecs import hookimpl
 
@@ -71,6 +72,15 @@ class OllamaJudge(Judge):
                 info["error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
             self._model_info = info
         return self._model_info
+
+    def preflight(self) -> None:
+        info = self.model_info()
+        if "error" in info:
+            raise InputError(
+                f"cannot reach the Ollama judge at {self.host} ({info['error']}); start `ollama serve` there or set OLLAMA_HOST"
+            )
+        if info["digest"] is None:
+            raise InputError(f"the judge model {self.model} is not on the Ollama server at {self.host}; run `ollama pull {self.model}` there")
 
     def describe(self) -> dict:
         return {**super().describe(), **self.model_info(), "options": self.options, "timeout_s": self.timeout}
