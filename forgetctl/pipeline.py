@@ -20,6 +20,7 @@ from forgetctl.engine.erase import EraseResult, Person, erase, merge_adapter
 from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
+from forgetctl.lineage import RELEASE, release_body
 from forgetctl.policy import verdict
 from forgetctl.request import EraseRequest
 from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
@@ -65,6 +66,11 @@ def erasure_evidence(person: Person, result: EraseResult, evaluation: dict) -> d
             for split, probes in result.forget[person.name].items()
         },
         "grades": {split: m["grades"] for split, m in evaluation["forget"][person.name].items()},
+        # Other people's photos and the base's answers: later releases re-probe them (collateral).
+        "retain": [
+            {"sha256": p.photo.sha256, "image": base64.b64encode(p.photo.data).decode(), "before": p.before}
+            for p in result.retain
+        ] if result.retain_are_others else [],
         # What counts as this person's private facts, from the base model's answers: later
         # re-probes judge leaks exactly as this erasure did.
         "private_terms": evaluation["private_terms"][person.name],
@@ -87,6 +93,8 @@ def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_reque
             for name, splits in evaluation["forget"].items()
         },
         "retain_metrics": without_grades(evaluation["retain"]),
+        "earlier": evaluation["earlier"], "earlier_unverifiable": evaluation["earlier_unverifiable"],
+        "start_named": result.start_named,
         "judge": evaluation["judge"], "verdict": decision,
     }
 
@@ -106,12 +114,13 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             result = erase(spec, home, run_id, report)
             if result is None:
                 return None
-            evaluation = evaluate_run(result, people, request.grading, report.phase)
+            lineage = request.lineage
+            evaluation = evaluate_run(result, people, request.grading, report.phase, lineage.detectors, lineage.unverifiable)
             decision = verdict(request.policy, evaluation)
             merged = None
-            if decision["passed"] and request.merge_to is not None:
-                merge_adapter(result.loaded, request.merge_to)
-                merged = request.merge_to
+            if decision["passed"] and request.release:  # a passing erasure becomes a deployable version
+                merged = request.merge_to or home / "releases" / run_id
+                merge_adapter(result.loaded, merged)
         except BaseException as exc:
             if request_ids:
                 outcome = Outcome.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else Outcome.FAILED
@@ -124,6 +133,8 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             log, request_ids, run_id, outcome_body(result, evaluation, decision, by_request, merged),
             evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},
         )
+        if merged is not None:
+            log.append(RELEASE, None, release_body(request.lineage.start, request.spec.model_dir, merged, run_id, request_ids))
         return RunOutcome(result, evaluation, decision, by_request, merged)
     finally:
         if log is not None:

@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from forgetctl.errors import InputError
-from forgetctl.evaluation.metrics import INCONCLUSIVE, Metric, by_check
+from forgetctl.evaluation.metrics import INCONCLUSIVE, LINEAGE_SCOPES, Metric, by_check
 
 EXIT_POLICY_FAILED = 2
 
@@ -71,14 +71,21 @@ def load_policy(name_or_file: str) -> Policy:
 
 
 def measured_values(metric: Metric, evaluation: dict) -> list:
-    """The metric's value in every place it was measured: each person's split, or the retain set."""
+    """The metric's value in every place it was measured: each person's split, the retain set, or
+    each person an earlier release erased (their photos, their erasure's retain people)."""
     if metric.scope == "retain":
         return [evaluation["retain"].get(metric.key)]
+    if metric.scope in LINEAGE_SCOPES:
+        earlier = evaluation.get("earlier", {}).values()
+        wanted = ("retain",) if metric.scope == "earlier retain" else ("seen", "unseen")
+        return [splits[s].get(metric.key) for splits in earlier for s in wanted if s in splits]
     return [m.get(metric.key) for person in evaluation["forget"].values() for m in person.values()]
 
 
 def check(metric: Metric, threshold: float, evaluation: dict) -> Check:
     values = measured_values(metric, evaluation)
+    if not values and metric.scope in LINEAGE_SCOPES:
+        return Check(metric.check, None, threshold, metric.comparison, True, "no earlier erasure to re-probe")
     if not values or any(v is None for v in values):
         return Check(metric.check, None, threshold, metric.comparison, False, "not measured (no conclusive grade?)")
     value = metric.worst(values)
@@ -96,4 +103,7 @@ def verdict(policy: Policy, evaluation: dict) -> dict:
     if policy.inconclusive_fails:
         count = inconclusive_count(evaluation)
         checks.append(Check(INCONCLUSIVE.check, count, 0, "<=", count == 0, INCONCLUSIVE.meaning))
-    return {"policy": policy.name, "passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks]}
+    # Earlier erasures whose evidence is gone cannot be re-probed: said, never counted as verified.
+    unverified = [f"{request} cannot be re-probed: {why}" for request, why in evaluation.get("earlier_unverifiable", {}).items()]
+    return {"policy": policy.name, "passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks],
+            "notes": unverified}

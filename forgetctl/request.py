@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
@@ -24,6 +24,7 @@ from forgetctl.engine.training import TrainingConfig
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
+from forgetctl.lineage import Lineage, Start, plan_start
 from forgetctl.policy import Policy, load_policy
 from forgetctl.trail import GROUNDS
 
@@ -59,6 +60,19 @@ class RequestForm:
     received: dt.date | None = None
     requester_ref: str | None = None
     request_id: str | None = None
+    fork: bool = False  # start from a version that lacks a later erasure, on purpose
+    keep_earlier: bool = False  # keep earlier people's leaks in the forget data
+    release: bool = True  # a passing erasure becomes a deployable version
+
+
+@dataclass(frozen=True)
+class LineagePlan:
+    """Where the run starts in the model lineage and what it must keep erased."""
+
+    start: Start = field(default_factory=lambda: Start(None, None))
+    earlier: tuple = ()  # forgetctl.engine.erase.Earlier, from the evidence
+    detectors: dict = field(default_factory=dict)  # earlier request id -> LeakDetector
+    unverifiable: dict = field(default_factory=dict)  # earlier request id -> why it cannot be re-probed
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,9 @@ class EraseRequest:
     grading: Grading
     policy: Policy
     record: RecordOptions
-    merge_to: Path | None = None
+    merge_to: Path | None = None  # where the release goes (None: FORGETCTL_HOME/releases/RUN_ID)
+    lineage: LineagePlan = field(default_factory=LineagePlan)
+    release: bool = True
 
 
 def read_retain(retain_dir: Path | None) -> tuple:
@@ -194,13 +210,15 @@ def writable_with_room(target: Path, need: int, what: str, fix: str) -> None:
         raise InputError(f"{what} {target} has {free / 2**20:,.0f} MiB free; this run needs about {need / 2**20:,.0f} MiB; {fix}")
 
 
-def preflight_storage(home: Path, spec: EraseSpec, merge_to: Path | None) -> None:
-    """Room for the run (and the merged model) where they will be written, before any work."""
+def preflight_storage(home: Path, spec: EraseSpec, merge_to: Path | None, release: bool) -> None:
+    """Room for the run (and the release) where they will be written, before any work."""
     need = adapter_bytes(spec.model_dir, spec.training) + 64 * 2**20  # adapter, manifest, audit records
+    if release and merge_to is None:
+        need += folder_bytes(spec.model_dir)  # the release goes under FORGETCTL_HOME/releases/
     writable_with_room(home, need, "FORGETCTL_HOME", "free space or set FORGETCTL_HOME to another folder")
     if (home / "audit.db").exists() and not os.access(home / "audit.db", os.W_OK):
         raise InputError(f"the audit trail {home / 'audit.db'} is read-only; this run could not be recorded")
-    if merge_to is not None:
+    if release and merge_to is not None:
         writable_with_room(merge_to.parent, folder_bytes(spec.model_dir), "--merge", "free space or choose another folder")
 
 
@@ -221,6 +239,10 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         validate_request_id(form, home)
     people = validate_people(form.people)
     retain = read_retain(form.retain)
+    erased_photos = {p.sha256: person.name for person in people for p in person.views}
+    both = [p.path.name for p in retain if p.sha256 in erased_photos]
+    if both:
+        raise InputError(f"{', '.join(both)} in --retain is also a photo of a person being erased; take it out of the retain folder")
     if form.merge is not None and form.merge.exists():
         raise InputError(f"{form.merge} already exists; choose another --merge directory")
     model_dir = Path(form.model or default_model).expanduser().resolve()
@@ -228,10 +250,44 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     processes = distributed.process_count()
     if form.training.batch_size % processes:
         raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")
-    grading = validate_grading(form, model_dir, host)
-    spec = EraseSpec(people, model_dir, method, options, form.training, retain)
+    lineage = plan_lineage(form, model_dir, home, people)
+    # Grading defaults (CLIP, distractors) belong to the original base, not to a merged release.
+    grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
+    spec = EraseSpec(
+        people, model_dir, method, options, form.training, retain, reference_dir=lineage.start.root_dir,
+        earlier=lineage.earlier, keep_earlier=form.keep_earlier,
+    )
     if home is not None and distributed.is_main_process():
-        preflight_storage(home, spec, form.merge)
+        preflight_storage(home, spec, form.merge, form.release)
     grading.judge.preflight()
     record = RecordOptions(form.grounds, form.received, form.requester_ref, form.request_id)
-    return EraseRequest(spec, grading, policy, record, form.merge)
+    return EraseRequest(spec, grading, policy, record, form.merge, lineage, form.release)
+
+
+def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) -> LineagePlan:
+    """Is `model_dir` a known version? Then start from it only if that brings nobody back, take
+    the sound reference from its original base, and re-probe everyone its ancestors erased."""
+    if home is None or not (home / "audit.db").is_file():
+        return LineagePlan()
+    from forgetctl.verification import load_earlier
+    from forgetctl_audit.store import AuditLog
+
+    log = AuditLog(home, readonly=True)
+    try:
+        start = plan_start(Lineage.from_log(log), model_dir, form.fork)
+        earlier, detectors, unverifiable = load_earlier(log, start.earlier)
+    finally:
+        log.close()
+    return LineagePlan(start, tuple(without_the_erased(earlier, people)), detectors, unverifiable)
+
+
+def without_the_erased(earlier: list, people) -> list:
+    """An earlier erasure's retain photos of someone who is erased now (or was since) would count
+    their forgetting as collateral damage: they are left out of that measurement."""
+    erased = {p.sha256 for person in people for p in person.views}
+    erased |= {p.sha256 for e in earlier for photos in e.photos.values() for p in photos}
+    return [
+        replace(e, retain=tuple(p for p in e.retain if p.sha256 not in erased),
+                retain_before=tuple(b for p, b in zip(e.retain, e.retain_before) if p.sha256 not in erased))
+        for e in earlier
+    ]

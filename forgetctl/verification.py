@@ -7,32 +7,20 @@ a request whose data key was shredded can no longer be re-probed (that is the po
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from pathlib import Path
 
-from forgetctl.engine.erase import ask, directory_hashes
+from forgetctl.engine.erase import Earlier, ask, directory_hashes
 from forgetctl.engine.images import photo_from_bytes
 from forgetctl.engine.loading import load_model
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import answer_rates
 from forgetctl.evaluation.grounding import LeakDetector
 from forgetctl.evaluation.rouge import mean_rouge_l
+from forgetctl.lineage import Lineage, files_digest, model_digest
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.trail import request_states
 from forgetctl_audit.store import AuditLog
-
-
-def erased_requests(log: AuditLog, adapter_hashes: dict | None, only: str | None) -> list[tuple[str, dict]]:
-    """(request id, latest erasure record) for each erased request, matching the adapter if given."""
-    chosen = []
-    for request_id, state in request_states(log).items():
-        if only and request_id != only:
-            continue
-        erasures = [r for records in state["runs"].values() for r in records if r["kind"] == "erasure"]
-        if adapter_hashes is not None:
-            erasures = [r for r in erasures if r["body"]["manifest"]["adapter"] == adapter_hashes]
-        if erasures and not state["shredded"]:
-            chosen.append((request_id, erasures[-1]))
-    return chosen
 
 
 def evidence_of(log: AuditLog, request_id: str, record: dict) -> dict:
@@ -50,22 +38,93 @@ def evidence_photos(probes: list[dict]) -> list:
     return [photo_from_bytes(base64.b64decode(p["image"]), Path(p["sha256"][:12])) for p in probes]
 
 
-def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str | None, phase) -> list[dict]:
-    adapter_hashes = directory_hashes(adapter_dir) if adapter_dir else None
-    targets = erased_requests(log, adapter_hashes, only)
-    if not targets:
+def latest_erasure(log: AuditLog, request_id: str) -> dict | None:
+    state = request_states(log).get(request_id)
+    erasures = [r for records in (state or {"runs": {}})["runs"].values() for r in records if r["kind"] == "erasure"]
+    return erasures[-1] if erasures else None
+
+
+def load_earlier(log: AuditLog, request_ids) -> tuple[list[Earlier], dict[str, LeakDetector], dict[str, str]]:
+    """The people earlier releases erased, from their evidence: what to re-probe, how to tell a
+    leak, and which cannot be re-probed any more (and why)."""
+    earlier, detectors, unverifiable = [], {}, {}
+    for request_id in request_ids:
+        record = latest_erasure(log, request_id)
+        if log.is_shredded(request_id):
+            unverifiable[request_id] = "its evidence was shredded"
+            continue
+        evidence = evidence_of(log, request_id, record) if record else {}
+        if "probes" not in evidence:
+            unverifiable[request_id] = "no erasure evidence is recorded for it"
+            continue
+        probes = evidence["probes"]
+        retain = evidence.get("retain", [])
+        earlier.append(Earlier(
+            request_id,
+            {split: tuple(evidence_photos(items)) for split, items in probes.items()},
+            {split: tuple(p["before"] for p in items) for split, items in probes.items()},
+            tuple(evidence_photos(retain)), tuple(p["before"] for p in retain),
+        ))
+        detectors[request_id] = leak_detector(evidence)
+    return earlier, detectors, unverifiable
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a verification re-probes, and what it says it tested."""
+
+    requests: list[str]
+    tested: dict  # model digest, lineage version, adapter digest, whether the model carries the erasures
+    unverifiable: dict[str, str]
+
+
+def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str | None, allow_unerased: bool) -> Targets:
+    """Exactly the people the model is supposed to have forgotten: a release's lineage, or the
+    erasures an adapter made; the original base only when asked for explicitly (it carries none)."""
+    digest = model_digest(model_dir)
+    lineage = Lineage.from_log(log)
+    version = lineage.lookup(digest)
+    tested = {"model": digest, "version": None, "adapter": None, "carries_erasure": True, "attacks": None}
+    if adapter_dir is not None:
+        hashes = directory_hashes(adapter_dir)
+        tested["adapter"] = files_digest(hashes)
+        requests = [r for r, state in request_states(log).items() for records in state["runs"].values() for rec in records
+                    if rec["kind"] == "erasure" and rec["body"]["manifest"]["adapter"] == hashes
+                    and files_digest(rec["body"]["manifest"]["base_model"]["files"]) == digest]
+        if not requests:
+            raise InputError(f"no erasure in this audit log made the adapter {adapter_dir} on the model {model_dir}")
+    elif version is None:
         raise InputError(
-            "no erased request with readable evidence matches"
-            + (f" the adapter {adapter_dir}" if adapter_dir else "")
-            + (f" and request {only}" if only else "")
+            f"{model_dir} is not a release in this audit log; verify a release (`forgetctl lineage list`), "
+            "or the base with --adapter runs/RUN_ID/adapter"
         )
+    elif version.is_root:
+        if not allow_unerased:
+            raise InputError(
+                f"{model_dir} is the original base: it carries no erasure, so its leaks are expected and prove nothing. "
+                "Verify a release (`forgetctl lineage head`), or pass --allow-unerased to probe it anyway (recorded as such)"
+            )
+        requests, tested["carries_erasure"] = sorted(lineage.erased_in(version.root)), False
+    else:
+        requests, tested["version"] = list(version.erased), version.version
+    requests = [r for r in dict.fromkeys(requests) if not only or r == only]
+    if only and not requests:
+        raise InputError(f"request {only} is not among the erasures {model_dir} carries")
+    _, _, unverifiable = load_earlier(log, requests)
+    return Targets([r for r in requests if r not in unverifiable], tested, unverifiable)
+
+
+def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: Targets, phase) -> list[dict]:
+    """Ask every target's photos again on the model (with the adapter), judge leaks as their
+    erasure did, and sign one verification record per request saying exactly what was tested."""
     loaded = load_model(model_dir)
     if adapter_dir:
         from peft import PeftModel
 
         loaded.model = PeftModel.from_pretrained(loaded.model, adapter_dir).eval()
     results = []
-    for request_id, record in targets:
+    for request_id in targets.requests:
+        record = latest_erasure(log, request_id)
         evidence = evidence_of(log, request_id, record)
         metrics, answers = {}, {}
         for split, probes in evidence["probes"].items():
@@ -79,13 +138,10 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str 
                 **answer_rates(flat_now, leak_detector(evidence)),
             }
             answers[split] = now
-        forgotten = all(m["name_leak_rate"] == 0 for m in metrics.values())
+        forgotten = all(m["leak_rate"] == 0 for m in metrics.values())
         log.append(
             "verification", request_id,
-            {
-                "erasure_record": record["seq"], "model": directory_hashes(model_dir),
-                "adapter": adapter_hashes, "metrics": metrics, "still_forgotten": forgotten,
-            },
+            {"erasure_record": record["seq"], "tested": targets.tested, "metrics": metrics, "still_forgotten": forgotten},
             evidence={"answers": answers},
         )
         results.append({"request_id": request_id, "metrics": metrics, "forgotten": forgotten})

@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from forgetctl import __version__
-from forgetctl.cli import audit, bench, demo, erase, keys, plugins, verify
+from forgetctl.cli import audit, bench, demo, erase, keys, lineage, plugins, verify
 from forgetctl.cli.ui import err_console
 from forgetctl.errors import ForgetctlError, explain
 
@@ -23,6 +23,7 @@ app.command("erase")(erase.erase_command)
 app.command("verify")(verify.verify_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
+app.add_typer(lineage.app, name="lineage")
 app.add_typer(demo.app, name="demo")
 app.add_typer(bench.app, name="bench")
 app.command("plugins")(plugins.list_plugins)

@@ -75,7 +75,10 @@ def erase_command(
     method_option: list[str] = typer.Option([], "--method-option", metavar="KEY=VALUE", help="Method option (see `forgetctl plugins`)."),
     model: Path = typer.Option(None, "--model", metavar="DIR", help="Local llava-hf model directory (default: the demo model)."),
     retain: Path = typer.Option(None, "--retain", metavar="DIR", help="Other people's photos, one sub-folder each."),
-    merge: Path = typer.Option(None, "--merge", metavar="DIR", help="If the policy passes, also write base + adapter merged into this new directory."),
+    merge: Path = typer.Option(None, "--merge", metavar="DIR", help="Where to write the release (base + adapter merged) if the policy passes (default: FORGETCTL_HOME/releases/RUN_ID)."),
+    fork: bool = typer.Option(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded)."),
+    keep_earlier: bool = typer.Option(False, "--keep-earlier", help="Keep earlier erased people's leaks in the forget data too."),
+    no_release: bool = typer.Option(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance."),
     steps: int = typer.Option(30, min=1, help="Training steps."),
     batch_size: int = typer.Option(8, min=1, help="Forget (and retain) examples per step."),
     grad_accum: int = typer.Option(1, min=1, help="Gradient accumulation steps."),
@@ -131,6 +134,7 @@ def erase_command(
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
         grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
+        fork=fork, keep_earlier=keep_earlier, release=not no_release,
     )
     request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())
     if dry_run:

@@ -114,10 +114,17 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
         table.add_row(check["name"], measured, f"{check['comparison']} {check['threshold']}",
                       "[green]pass[/]" if check["passed"] else "[red]FAIL[/]")
     console.print(table)
+    for request_id, splits in evaluation.get("earlier", {}).items():
+        parts = [f"{split} {m.get('leak_rate', 0):.0%} leaks" if split != "retain" else f"retain drop {m['rouge_l_drop']:.3f}"
+                 for split, m in splits.items()]
+        console.print(f"Erased before, {request_id}: " + ", ".join(parts))
+    for note in decision.get("notes", []):
+        console.print(f"[yellow]{escape(note)}[/] (not counted as verified)")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.manifest["timings_s"].items())
     console.print(f"Adapter and manifest in [cyan]{result.run_dir}[/]  ({timings})")
     if outcome.merged:
-        console.print(f"Merged model (base + adapter) in [cyan]{outcome.merged}[/]")
+        console.print(f"Release (base + adapter merged, deployable) in [cyan]{outcome.merged}[/]; "
+                      "`forgetctl lineage head` names the version to serve")
     for name, request_id in outcome.request_ids.items():
         state = "an erasure" if decision["passed"] else "a run that failed its policy"
         console.print(f"Recorded in the audit log as {state} under request [bold]{request_id}[/] ({escape(name)})")

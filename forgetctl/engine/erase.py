@@ -55,6 +55,19 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """Someone an earlier release of this lineage erased, from their request's evidence: their
+    photos and what the original base said about them (per split), and the retain photos of
+    that erasure with the base's answers. Re-probed after every later release."""
+
+    label: str  # the request id
+    photos: dict[str, tuple[Photo, ...]]  # "seen" / "unseen"
+    before: dict[str, tuple[list[str], ...]]
+    retain: tuple[Photo, ...] = ()
+    retain_before: tuple[list[str], ...] = ()
+
+
+@dataclass(frozen=True)
 class EraseSpec:
     """What the engine needs to erase people, already validated (see forgetctl.request)."""
 
@@ -67,6 +80,11 @@ class EraseSpec:
     # How a photo is named in the manifest, from its SHA-256; the pipeline passes a keyed hash so
     # that whoever holds a photo cannot confirm from a manifest that it was processed.
     photo_id: Callable[[str], str] = str
+    # Starting from a release: the original base, whose answers say what each person's facts are
+    # (a release may already have garbled them), and the people erased before.
+    reference_dir: Path | None = None
+    earlier: tuple[Earlier, ...] = ()
+    keep_earlier: bool = False  # also keep the earlier people's leaks in the forget data
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,9 @@ class EraseResult:
     retain: list[Probe]
     loaded: LoadedModel = field(repr=False)
     retain_are_others: bool = True
+    # Per earlier request: {"seen"/"unseen": probes of their photos, "retain": their retain probes}.
+    earlier: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
+    start_named: float | None = None  # share of the starting release's answers that still name the people
 
 
 def file_sha256(path: Path) -> str:
@@ -214,6 +235,8 @@ def harvest(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> H
             if spec.retain else "the base model names the person even when asked only what is visible; give other people's photos with --retain"
         )
     forget = examples(seen, IDENTITY_QUESTIONS, before[: len(seen)])
+    if spec.keep_earlier:  # earlier people's leaks stay in the forget data, as the base revealed them
+        forget += [ex for e in spec.earlier for ex in examples(list(e.photos["seen"]), IDENTITY_QUESTIONS, list(e.before["seen"]))]
     return Harvest(
         views, before, references, retain_views, retain_questions, retain_before, retain_references, forget, retain,
         retain_are_others=bool(spec.retain),
@@ -273,6 +296,29 @@ def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report
     return forget, retain
 
 
+def probe_earlier(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, dict[str, list[Probe]]]:
+    """Regression probes: every earlier person's photos, and their erasure's retain photos."""
+    jobs = [(e.label, split, photos, e.before[split], IDENTITY_QUESTIONS) for e in spec.earlier for split, photos in e.photos.items()]
+    jobs += [(e.label, "retain", e.retain, e.retain_before, RETAIN_QUESTIONS) for e in spec.earlier if e.retain]
+    if not jobs:
+        return {}
+    advance = report.phase("Re-probing people erased before", sum(len(j[2]) * len(j[4]) for j in jobs))
+    out: dict[str, dict[str, list[Probe]]] = {}
+    for label, split, photos, before, questions in jobs:
+        now = ask(loaded, list(photos), questions, advance)
+        out.setdefault(label, {})[split] = [Probe(p, list(b), a) for p, b, a in zip(photos, before, now)]
+    return out
+
+
+def start_leaks(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest) -> float:
+    """How often the starting release still names the people, on their seen photos, before any
+    training: a release an earlier erasure damaged may already hide someone."""
+    seen = [p for person in spec.people for p in person.seen]
+    answers = [a for per_photo in ask(loaded, seen, RETAIN_QUESTIONS) for a in per_photo]
+    names = [person.name for person in spec.people]
+    return sum(names_a_person(a, names) for a in answers) / max(len(answers), 1)
+
+
 def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: Trainer, losses: list[dict], timings: dict) -> dict:
     """What was run, by which code, on which files: hashes and hyperparameters, no personal data."""
     return {
@@ -292,6 +338,10 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
             for person in spec.people
         ],
         "retain_images": [spec.photo_id(p.sha256) for p in spec.retain],
+        "lineage": {
+            "reference": str(spec.reference_dir) if spec.reference_dir else None,
+            "earlier": [e.label for e in spec.earlier], "keep_earlier": spec.keep_earlier,
+        },
         "loss_log": losses,
         "timings_s": timings,
     }
@@ -309,22 +359,31 @@ def write_run(run_dir: Path, loaded: LoadedModel, manifest: dict) -> dict:
 def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) -> EraseResult | None:
     """Run the stages. Returns None in the processes of an `accelerate launch` other than the main one."""
     clock = Stopwatch()
+    start_named = None
+    if spec.reference_dir is not None:  # what the people's facts are, from the original base
+        with clock.lap("harvest"):
+            harvested = harvest(load_model(spec.reference_dir, device=str(distributed.device())), spec, report)
     with clock.lap("load"):
         loaded = load(spec)
-    with clock.lap("harvest"):
-        harvested = harvest(loaded, spec, report)
+    if spec.reference_dir is None:
+        with clock.lap("harvest"):
+            harvested = harvest(loaded, spec, report)
+    else:
+        start_named = start_leaks(loaded, spec, harvested)
+        if start_named == 0:
+            report.notice("the starting release no longer names the people to erase (the base did); "
+                          "unlearning what the original base revealed")
     with clock.lap("prepare"):
         trainer = prepare(loaded, spec, harvested, report)
     with clock.lap("train"):
         losses = train(trainer, harvested, spec.training, report)
     with clock.lap("evaluate"):
         forget, retain = probe_after(loaded, spec, harvested, report)
+        earlier = probe_earlier(loaded, spec, report)
     if not distributed.is_main_process():
         return None
-    manifest = build_manifest(run_id, spec, loaded, trainer, losses, clock.laps)
-    run_dir = home / "runs" / run_id
-    manifest = write_run(run_dir, loaded, manifest)
-    return EraseResult(run_dir, manifest, forget, retain, loaded, harvested.retain_are_others)
+    manifest = write_run(home / "runs" / run_id, loaded, build_manifest(run_id, spec, loaded, trainer, losses, clock.laps))
+    return EraseResult(home / "runs" / run_id, manifest, forget, retain, loaded, harvested.retain_are_others, earlier, start_named)
 
 
 def merge_adapter(loaded: LoadedModel, out: Path) -> None:

@@ -161,8 +161,26 @@ def groundings(result, people, distractors: Distractors):
     return {name: grounding(text) for name, text in erased.items()}, [(grounding(t), g) for t, g in retain]
 
 
-def evaluate_run(result, people, grading: Grading, phase=no_progress) -> dict:
-    """All metrics for one run, keyed by person then split ("seen", "unseen"), plus retain."""
+def earlier_metrics(result, detectors: dict[str, LeakDetector]) -> dict:
+    """Per request an earlier release erased: leaks on their photos again (with the detector their
+    erasure kept), and how far their erasure's retain people moved from the original base."""
+    out = {}
+    for label, splits in result.earlier.items():
+        out[label] = {}
+        for split, probes in splits.items():
+            after = [a for p in probes for a in p.after]
+            if split == "retain":
+                rouge = mean_rouge_l(after, [a for p in probes for a in p.before])
+                out[label][split] = {"answers": len(after), "rouge_l_drop": 1.0 - rouge}
+            else:
+                out[label][split] = {"answers": len(after), **answer_rates(after, detectors[label])}
+    return out
+
+
+def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: dict | None = None, unverifiable: dict | None = None) -> dict:
+    """All metrics for one run, keyed by person then split ("seen", "unseen"), plus retain, plus
+    the people earlier releases erased (`earlier`: their leak detectors; `unverifiable`: those
+    whose evidence is gone, and why)."""
     judge = grading.judge
     views = sum(len(p) for e in result.forget.values() for p in e.values())
     advance = phase(f"Judging ({judge.name})", len(RUBRICS) * views + len(result.retain))
@@ -178,6 +196,7 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress) -> dict:
     graded = [judge_answers(judge, ("informativeness",), g, [p.after[0] for p in g], grounding, "", advance) for grounding, g in retain]
     return {
         "judge": judge.describe(), "forget": forget, "retain": retain_metrics(result, graded, grading),
+        "earlier": earlier_metrics(result, earlier or {}), "earlier_unverifiable": dict(unverifiable or {}),
         # Per person, what counts as their private facts: kept only in the encrypted evidence.
         "private_terms": {name: g.private for name, g in subjects.items()},
     }

@@ -67,7 +67,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("judge_informativeness", "inform", "judge: informativeness of other people's answers", "higher",
            "retain", ".1f"),
     Metric("clipscore", "CLIPScore", "how well other people's answers match their photos", "higher", "retain", ".2f"),
+    Metric("leak_rate", "earlier leaks", "share of answers that leak a person an earlier release erased",
+           "lower", "earlier", ".0%", "previously_erased_leak_rate_max"),
+    Metric("rouge_l_drop", "earlier retain drop", "ROUGE-L drop of earlier releases' retain people, against the original base",
+           "lower", "earlier retain", ".3f", "previously_retained_drop_max"),
 )
+# Scopes that are empty for a first erasure: their checks then pass, saying there was nothing to re-probe.
+LINEAGE_SCOPES = ("earlier", "earlier retain")
 
 # Grades the judge could not give, counted over every split and the retain set. Bounded by a
 # policy's `[judge] inconclusive_fails`, not by a threshold: any at all fails such a policy.
