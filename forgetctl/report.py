@@ -70,7 +70,8 @@ def build_report(log: AuditLog, request_id: str, old_head: dict | None = None, t
     bundle = log.proofs([k["seq"] for k in log.key_records()] + [r["seq"] for r in records], old_head)
     request = state["request"] or {"body": {}, "evidence": []}
     runs = [run_view(log, request_id, run_id, run_records) for run_id, run_records in state["runs"].items()]
-    verifications = [verification_view(r) for r in records if r["kind"] == "verification"]
+    notes = {r["body"]["about"]: r["body"]["note"] for r in records if r["kind"] == "annotation"}
+    verifications = [verification_view(r, notes.get(r["seq"])) for r in records if r["kind"] == "verification"]
     report = {
         "report": ATTRIBUTION, "format": FORMAT, "request_id": request_id,
         "root_fingerprint": log.root_fingerprint(),
@@ -127,12 +128,13 @@ def run_view(log: AuditLog, request_id: str, run_id: str, run_records: list[dict
     }
 
 
-def verification_view(record: dict) -> dict:
+def verification_view(record: dict, note: str | None = None) -> dict:
+    """A verification and what it tested; `note` is the latest signed annotation about it."""
     body = record["body"]
     return {
         "seq": record["seq"], "time": record["time"], "still_forgotten": body["still_forgotten"],
         "tested": body.get("tested", {"model": digest(body.get("model")), "adapter": digest(body.get("adapter"))}),
-        "metrics": body["metrics"], "note": body.get("note"),
+        "metrics": body["metrics"], "note": note,
     }
 
 
@@ -155,9 +157,9 @@ def residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
         for split, m in (run["metrics"] or {}).items():
             if m.get("leak_rate"):
                 notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
-    if verifications and not verifications[-1]["still_forgotten"]:
-        notes.append("The latest re-probe found the person identifiable again "
-                     f"(tested: {describe_tested(verifications[-1]['tested'])}).")
+    real = findings(verifications)
+    if real and not real[-1]["still_forgotten"]:
+        notes.append(f"The latest re-probe found the person identifiable again (tested: {describe_tested(real[-1]['tested'])}).")
     notes.append(
         "Unlearning removes what the probes elicit; paraphrased or other-language questions, jailbreaks and "
         "fine-tuning on related data may still recover some knowledge. Re-run `forgetctl verify --model` regularly "
@@ -166,9 +168,27 @@ def residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
     return notes
 
 
+def result_words(v: dict) -> str:
+    if v["tested"].get("carries_erasure") is False:
+        return "leaks, as expected without the erasure" if not v["still_forgotten"] else "no leak (no erasure tested)"
+    return "still forgotten" if v["still_forgotten"] else "IDENTIFIABLE AGAIN"
+
+
+def findings(verifications: list[dict]) -> list[dict]:
+    """Verifications of a model that carries the erasure: the only ones that can find it undone."""
+    return [v for v in verifications if v["tested"].get("carries_erasure") is not False and not v["note"]]
+
+
 def describe_tested(tested: dict) -> str:
+    """What a verification probed, in words: a release, an adapter on its base, or a model that
+    carries no erasure at all (a test, not a finding)."""
     adapter = tested.get("adapter")
-    what = f"model {tested.get('model', '-')}" + (f" + adapter {adapter}" if adapter and adapter != "-" else " alone")
+    if tested.get("version"):
+        what = f"release {tested['version']}"
+    else:
+        what = f"model {tested.get('model', '-')}" + (f" + adapter {adapter}" if adapter and adapter != "-" else " alone")
+    if tested.get("carries_erasure") is False:
+        what += " (the original base, without the erasure: a test, not a finding)"
     if tested.get("attacks"):
         what += f", attacks {tested['attacks']}"
     return what
@@ -194,10 +214,10 @@ def summary(report: dict, today: dt.date) -> str:
         days = (dt.date.fromisoformat(deadline) - today).days if deadline else None
         when = "" if days is None else (f" {days} day(s) left" if days >= 0 else f" overdue by {-days} day(s)")
         text = f"{asked} has not been erased: no run passed its policy ({statuses}); deadline {deadline}:{when}."
-    if report["verifications"]:
-        v = report["verifications"][-1]
-        text += (f" Latest check {v['time'][:10]}: {'still forgotten' if v['still_forgotten'] else 'IDENTIFIABLE AGAIN'}"
-                 f" ({describe_tested(v['tested'])}).")
+    real = findings(report["verifications"])
+    if real:
+        v = real[-1]
+        text += f" Latest check {v['time'][:10]}: {result_words(v)} ({describe_tested(v['tested'])})."
     if report["evidence"].startswith("shredded"):
         text += " Its evidence has been shredded."
     return text
@@ -292,7 +312,7 @@ def render_html(report: dict) -> str:
     sections = [run_section(run, images.get(f"run-{run['run']}")) for run in report["runs"]]
     verification_rows = "".join(
         f"<tr><td>#{v['seq']}</td><td>{e(v['time'][:16].replace('T', ' '))}</td><td>{e(describe_tested(v['tested']))}</td>"
-        f"<td class='{'ok' if v['still_forgotten'] else 'bad'}'>{'still forgotten' if v['still_forgotten'] else 'IDENTIFIABLE AGAIN'}</td>"
+        f"<td class='{'ok' if v['still_forgotten'] or v['tested'].get('carries_erasure') is False else 'bad'}'>{result_words(v)}</td>"
         f"<td>{e(v['note'] or '')}</td></tr>"
         for v in report["verifications"]
     )
@@ -464,7 +484,7 @@ def render_pdf(report: dict) -> bytes:
     if report["verifications"]:
         table([["record", "when", "what was tested", "result"]] + [
             [f"#{v['seq']}", v["time"][:16].replace("T", " "), describe_tested(v["tested"]),
-             "still forgotten" if v["still_forgotten"] else "IDENTIFIABLE AGAIN"] for v in report["verifications"]
+             result_words(v)] for v in report["verifications"]
         ], (10, 20, 50, 20))
         if "verifications" in images:
             pdf.image(images["verifications"], w=width * 0.8)

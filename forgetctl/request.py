@@ -61,7 +61,7 @@ class RequestForm:
     requester_ref: str | None = None
     request_id: str | None = None
     fork: bool = False  # start from a version that lacks a later erasure, on purpose
-    keep_earlier: bool = False  # keep earlier people's leaks in the forget data
+    keep_earlier: bool = True  # keep earlier people's leaks in the forget data (docs/lineage.md)
     release: bool = True  # a passing erasure becomes a deployable version
 
 

@@ -53,6 +53,11 @@ def read_head(path: Path) -> dict:
         raise InputError(f"cannot read tree head {path}: {exc}") from None
 
 
+# Run outcomes, short enough for an 80-column table.
+RUN_LABELS = {Outcome.ERASURE: "erasure", Outcome.POLICY_FAILED: "failed policy", Outcome.FAILED: "failed",
+              Outcome.INTERRUPTED: "interrupted"}
+
+
 def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
     """One row per request: dates, days left to the Art. 12(3) deadline, runs, evidence."""
     rows = []
@@ -97,17 +102,15 @@ def list_requests(
                       "No requests yet: `forgetctl erase --entity NAME --images DIR` opens one.")
         return
     table = Table(title="Erasure requests")
-    for column in ("request", "received", "deadline", "left"):
+    for column in ("request", "received, due", "left", "runs", "evidence"):
         table.add_column(column, no_wrap=True)
-    table.add_column("runs", no_wrap=True)
-    table.add_column("evidence", no_wrap=True)
     for r in rows:
         if r["state"] == "erased":
             left = "[green]erased[/]"
         else:
             left = f"[red]{-r['days_left']} d late[/]" if r["state"] == "overdue" else f"{r['days_left']} d"
-        table.add_row(escape(r["request_id"]), r["received"] or "?", r["deadline"] or "?", left,
-                      "\n".join(r["runs"]) or "none", r["evidence"])
+        runs = "\n".join(RUN_LABELS.get(status, status) for status in r["runs"]) or "none"
+        table.add_row(escape(r["request_id"]), f"{r['received'] or '?'}\n{r['deadline'] or '?'}", left, runs, r["evidence"])
     console.print(table)
 
 
@@ -161,6 +164,25 @@ def shred(
         console.print(f"{request_id} was already shredded (record #{seq}); nothing to do")
     else:
         console.print(f"Shredded the data key of {request_id}; recorded as #{seq}")
+
+
+@app.command("annotate")
+def annotate(
+    request_id: str = typer.Argument(..., help="Request the record belongs to."),
+    seq: int = typer.Argument(..., help="The record to annotate (its # in `audit show`)."),
+    note: str = typer.Option(..., "--note", help="What a reader should know about it (no personal data: it is signed in clear)."),
+):
+    """Add a signed note to a record, such as a verification made by mistake. Records are never
+    edited: the note is a new record, and reports show it beside the one it is about."""
+    check_request_id(request_id)
+    log = open_existing_log()
+    try:
+        if not any(r["seq"] == seq for r in log.records(request_id)):
+            raise AuditError(f"request {request_id} has no record #{seq}")
+        new = log.append("annotation", request_id, {"about": seq, "note": note})
+    finally:
+        log.close()
+    console.print(f"Annotated #{seq} of {request_id}; recorded as #{new}")
 
 
 @app.command("head")

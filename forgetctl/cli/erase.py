@@ -77,7 +77,7 @@ def erase_command(
     retain: Path = typer.Option(None, "--retain", metavar="DIR", help="Other people's photos, one sub-folder each."),
     merge: Path = typer.Option(None, "--merge", metavar="DIR", help="Where to write the release (base + adapter merged) if the policy passes (default: FORGETCTL_HOME/releases/RUN_ID)."),
     fork: bool = typer.Option(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded)."),
-    keep_earlier: bool = typer.Option(False, "--keep-earlier", help="Keep earlier erased people's leaks in the forget data too."),
+    keep_earlier: bool = typer.Option(True, "--keep-earlier/--no-keep-earlier", help="Keep the leaks of people erased by earlier releases in the forget data (measured in docs/lineage.md)."),
     no_release: bool = typer.Option(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance."),
     steps: int = typer.Option(30, min=1, help="Training steps."),
     batch_size: int = typer.Option(8, min=1, help="Forget (and retain) examples per step."),

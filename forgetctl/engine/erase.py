@@ -84,7 +84,7 @@ class EraseSpec:
     # (a release may already have garbled them), and the people erased before.
     reference_dir: Path | None = None
     earlier: tuple[Earlier, ...] = ()
-    keep_earlier: bool = False  # also keep the earlier people's leaks in the forget data
+    keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
 
 
 @dataclass(frozen=True)
@@ -243,15 +243,14 @@ def harvest(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> H
     )
 
 
-def prepare(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET) -> Trainer:
-    """Wrap the model in LoRA and let the method compute what it needs before training."""
+def prepare(reference: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET) -> UnlearningMethod:
+    """Let the method compute what it needs from the reference model before training (PUBG's o*
+    samples, NPO's reference log-probs): the plain base, or the original base of a lineage, so a
+    release that earlier erasures may have damaged never becomes anyone's reference."""
     method = spec.method.cls(spec.method_options)
-    rates = method.learning_rates
-    learning_rate = spec.training.learning_rate or rates.get(model_family(loaded), rates["default"])
-    # Seed before anything random: LoRA's initialisation, reference samples and training draw from it.
+    # Seed before anything random: reference samples, LoRA's initialisation and training draw from it.
     torch.manual_seed(spec.training.seed)
-    loaded.model = wrap_with_lora(loaded.model, spec.training)
-    ctx = UnlearningContext(loaded, [e.answer for e in harvested.retain], seed=spec.training.seed)
+    ctx = UnlearningContext(reference, [e.answer for e in harvested.retain], seed=spec.training.seed)
     total = len(harvested.forget)
     advance = report.phase("Preparing method", total)
     done = 0
@@ -263,9 +262,16 @@ def prepare(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Re
 
     ctx.on_progress = progress
     method.prepare(ctx, harvested.forget)
-    ctx.on_progress = None
     advance(max(total - done, 0))  # methods with nothing to prepare finish the bar at once
-    return Trainer(ctx, method, learning_rate)
+    return method
+
+
+def attach_adapter(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, method: UnlearningMethod) -> Trainer:
+    """Wrap the model to train in LoRA, with the learning rate for its family."""
+    rates = method.learning_rates
+    learning_rate = spec.training.learning_rate or rates.get(model_family(loaded), rates["default"])
+    loaded.model = wrap_with_lora(loaded.model, spec.training)
+    return Trainer(UnlearningContext(loaded, [e.answer for e in harvested.retain], seed=spec.training.seed), method, learning_rate)
 
 
 def train(trainer: Trainer, harvested: Harvest, training: TrainingConfig, report: Reporter = QUIET) -> list[dict]:
@@ -359,22 +365,23 @@ def write_run(run_dir: Path, loaded: LoadedModel, manifest: dict) -> dict:
 def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) -> EraseResult | None:
     """Run the stages. Returns None in the processes of an `accelerate launch` other than the main one."""
     clock = Stopwatch()
-    start_named = None
-    if spec.reference_dir is not None:  # what the people's facts are, from the original base
-        with clock.lap("harvest"):
-            harvested = harvest(load_model(spec.reference_dir, device=str(distributed.device())), spec, report)
-    with clock.lap("load"):
-        loaded = load(spec)
+    with clock.lap("load"):  # the reference: the model itself, or the original base of its lineage
+        reference = load_model(spec.reference_dir or spec.model_dir, device=str(distributed.device()))
+    with clock.lap("harvest"):
+        harvested = harvest(reference, spec, report)
+    with clock.lap("prepare"):
+        method = prepare(reference, spec, harvested, report)
     if spec.reference_dir is None:
-        with clock.lap("harvest"):
-            harvested = harvest(loaded, spec, report)
+        loaded, start_named = reference, None
     else:
-        start_named = start_leaks(loaded, spec, harvested)
+        del reference  # one model in memory at a time
+        with clock.lap("load release"):
+            loaded = load(spec)
+            start_named = start_leaks(loaded, spec, harvested)
         if start_named == 0:
             report.notice("the starting release no longer names the people to erase (the base did); "
                           "unlearning what the original base revealed")
-    with clock.lap("prepare"):
-        trainer = prepare(loaded, spec, harvested, report)
+    trainer = attach_adapter(loaded, spec, harvested, method)
     with clock.lap("train"):
         losses = train(trainer, harvested, spec.training, report)
     with clock.lap("evaluate"):

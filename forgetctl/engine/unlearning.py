@@ -8,7 +8,7 @@ loaded base model with the LoRA adapter switched off: never a second copy of the
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -104,10 +104,11 @@ class UnlearningContext:
 
     @contextmanager
     def reference(self):
-        """The frozen base model: the adapter disabled and no gradients. Never through DDP: a
-        no-grad pass needs no gradient sync."""
-        with self.loaded.model.disable_adapter(), torch.no_grad():
-            yield self.loaded.model
+        """The frozen base model: the adapter disabled (or no adapter yet) and no gradients. Never
+        through DDP: a no-grad pass needs no gradient sync."""
+        model = self.loaded.model
+        with (model.disable_adapter() if hasattr(model, "disable_adapter") else nullcontext()), torch.no_grad():
+            yield model
 
     def progress(self, n: int) -> None:
         if self.on_progress:
