@@ -9,7 +9,7 @@ With `inconclusive_fails`, any inconclusive grade fails the run outright.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,6 +25,7 @@ class Policy:
     description: str
     thresholds: dict[str, float]
     inconclusive_fails: bool
+    attacks: dict[str, float] = field(default_factory=dict)  # attack name -> the most leak it may bring back
 
 
 @dataclass
@@ -64,9 +65,12 @@ def load_policy(name_or_file: str) -> Policy:
         )
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in thresholds.values()):
         raise InputError(f"policy {name_or_file}: thresholds must be numbers")
+    attacks = data.get("attacks", {})
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in attacks.values()):
+        raise InputError(f"policy {name_or_file}: [attacks] thresholds are leak rates between 0 and 1")
     return Policy(
         name=name, description=data.get("description", ""), thresholds=dict(thresholds),
-        inconclusive_fails=bool(data.get("judge", {}).get("inconclusive_fails", True)),
+        inconclusive_fails=bool(data.get("judge", {}).get("inconclusive_fails", True)), attacks=dict(attacks),
     )
 
 

@@ -134,8 +134,23 @@ def verification_view(record: dict, note: str | None = None) -> dict:
     return {
         "seq": record["seq"], "time": record["time"], "still_forgotten": body["still_forgotten"],
         "tested": body.get("tested", {"model": digest(body.get("model")), "adapter": digest(body.get("adapter"))}),
-        "metrics": body["metrics"], "note": note,
+        "metrics": body["metrics"], "note": note, "attacks": body.get("attacks"),
     }
+
+
+def attack_rows(attacks: dict) -> list[dict]:
+    """Per attack: worst leak on the erased model and on the base, and what that shows."""
+    rows = []
+    for key, a in attacks.items():
+        def worst(rates):
+            values = [v for v in (rates or {}).values() if v is not None]
+            return max(values) if values else None
+
+        erased, base = worst(a.get("erased")), worst(a.get("base"))
+        result = ("not run: " + a["not_run"] if "not_run" in a else "tests nothing (the base does not leak either)"
+                  if a.get("tests_nothing") else "holds" if not erased else "LEAKS")
+        rows.append({"attack": a["label"], "erased": erased, "base": base, "result": result})
+    return rows
 
 
 def examples(log: AuditLog, request_id: str, record: dict, limit: int = 3) -> list[dict]:
@@ -267,6 +282,19 @@ def charts(report: dict, fmt: str) -> dict[str, bytes]:
         loss.set_title("training loss per step", fontsize=9)
         loss.set_xlabel("step", fontsize=8)
         out[f"run-{run['run']}"] = save(fig)
+    attacked = [v for v in report["verifications"] if v.get("attacks")]
+    if attacked:
+        rows = attack_rows(attacked[-1]["attacks"])
+        fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 0.9))
+        y = range(len(rows))
+        ax.barh([i + 0.2 for i in y], [r["base"] or 0 for r in rows], 0.4, color="#c0504d", label="base model")
+        ax.barh([i - 0.2 for i in y], [r["erased"] or 0 for r in rows], 0.4, color="#4f81bd", label="erased model")
+        ax.set_yticks(list(y), [r["attack"][:48] for r in rows], fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.invert_yaxis()
+        ax.set_title("latest attacks: share of answers that leak the person", fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+        out["attacks"] = save(fig)
     if report["verifications"]:
         fig, ax = plt.subplots(figsize=(6.5, 2.2))
         times = [v["time"][:16].replace("T", " ") for v in report["verifications"]]
@@ -320,6 +348,19 @@ def render_html(report: dict) -> str:
         "<table><tr><th>record</th><th>when</th><th>what was tested</th><th>result</th><th>note</th></tr>"
         f"{verification_rows}</table>{images.get('verifications', '')}" if report["verifications"] else "<p>None yet.</p>"
     )
+    attacked = [v for v in report["verifications"] if v.get("attacks")]
+    if attacked:
+        rows = "".join(
+            f"<tr><td>{e(r['attack'])}</td><td>{_rate(r['erased'])}</td><td>{_rate(r['base'])}</td>"
+            f"<td class='{'ok' if r['result'] == 'holds' else 'bad'}'>{e(r['result'])}</td></tr>"
+            for r in attack_rows(attacked[-1]["attacks"])
+        )
+        verifications += (
+            f"<h3>Attacks in verification #{attacked[-1]['seq']}</h3><p class='muted'>The share of answers that leak the "
+            "person under each attack, on the erased model and on the base model it came from (an attack under which the "
+            "base does not leak proves nothing).</p><table><tr><th style='width:50%'>attack</th><th>erased</th><th>base</th>"
+            f"<th>result</th></tr>{rows}</table>{images.get('attacks', '')}"
+        )
     risks = "".join(f"<li>{e(r)}</li>" for r in report["residual_risk"])
     key_rows = "".join(
         f"<tr><td>#{r['seq']}</td><td><code>{e(r['body']['key_id'])}</code></td><td>{'root' if r['body']['replaces'] is None else 'replaces ' + e(r['body']['replaces'])}</td></tr>"
@@ -363,6 +404,10 @@ pinned root, its place in the signed tree, and that this report states exactly w
 """
 
 
+def _rate(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 def decode_payload(item: dict) -> dict:
     return json.loads(base64.b64decode(item["envelope"]["payload"]))
 
@@ -390,7 +435,7 @@ def run_section(run: dict, chart: str | None) -> str:
     )
     verdict = run["verdict"]
     checks = "".join(
-        f"<tr><td>{e(check_label(c['name']))}</td><td>{'not measured' if c['measured'] is None else round(c['measured'], 3)}</td>"
+        f"<tr><td>{e(check_label(c['name']))}</td><td>{e(c['note'] or 'not measured') if c['measured'] is None else round(c['measured'], 3)}</td>"
         f"<td>{e(c['comparison'])} {c['threshold']}</td><td class='{'ok' if c['passed'] else 'bad'}'>{'pass' if c['passed'] else 'FAIL'}</td></tr>"
         for c in (verdict or {}).get("checks", [])
     )
@@ -475,7 +520,7 @@ def render_pdf(report: dict) -> bytes:
         if run["verdict"]:
             paragraph(f"Policy {run['verdict']['policy']}: {'passed' if run['verdict']['passed'] else 'FAILED'}")
             table([["check", "measured", "threshold", "result"]] + [
-                [check_label(c["name"]), "not measured" if c["measured"] is None else round(c["measured"], 3),
+                [check_label(c["name"]), (c["note"] or "not measured") if c["measured"] is None else round(c["measured"], 3),
                  f"{c['comparison']} {c['threshold']}", "pass" if c["passed"] else "FAIL"] for c in run["verdict"]["checks"]
             ], (60, 15, 15, 10))
         if run["examples"]:
@@ -488,6 +533,12 @@ def render_pdf(report: dict) -> bytes:
         ], (10, 20, 50, 20))
         if "verifications" in images:
             pdf.image(images["verifications"], w=width * 0.8)
+        attacked = [v for v in report["verifications"] if v.get("attacks")]
+        if attacked:
+            paragraph(f"Attacks in verification #{attacked[-1]['seq']} (share of answers that leak the person):")
+            table([["attack", "erased", "base", "result"]] + [[r["attack"], _rate(r["erased"]), _rate(r["base"]), r["result"]]
+                                                            for r in attack_rows(attacked[-1]["attacks"])], (50, 10, 10, 30))
+            pdf.image(images["attacks"], w=width * 0.8)
     else:
         paragraph("None yet.")
     heading("Residual risk")

@@ -10,7 +10,9 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from forgetctl.engine.erase import Earlier, ask, directory_hashes
+from forgetctl.attacks import AttackData, Target
+from forgetctl.engine.erase import RETAIN_QUESTIONS, Earlier, ask, directory_hashes
+from forgetctl.engine.unlearning import Example
 from forgetctl.engine.images import photo_from_bytes
 from forgetctl.engine.loading import load_model
 from forgetctl.errors import InputError
@@ -84,7 +86,8 @@ def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, onl
     digest = model_digest(model_dir)
     lineage = Lineage.from_log(log)
     version = lineage.lookup(digest)
-    tested = {"model": digest, "version": None, "adapter": None, "carries_erasure": True, "attacks": None}
+    tested = {"model": digest, "version": None, "adapter": None, "carries_erasure": True, "attacks": None,
+              "base": str(model_dir) if adapter_dir is not None else (lineage.roots.get(version.root) if version else None)}
     if adapter_dir is not None:
         hashes = directory_hashes(adapter_dir)
         tested["adapter"] = files_digest(hashes)
@@ -114,9 +117,38 @@ def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, onl
     return Targets([r for r in requests if r not in unverifiable], tested, unverifiable)
 
 
-def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: Targets, phase) -> list[dict]:
+def attack_inputs(log: AuditLog, requests: list[str], seed: int = 0) -> tuple[list[Target], AttackData]:
+    """The people to attack, from their evidence, and the unrelated data relearning may use:
+    their erasures' retain people's own answers."""
+    targets, unrelated = [], []
+    for request_id in requests:
+        evidence = evidence_of(log, request_id, latest_erasure(log, request_id))
+        photos = {split: tuple(evidence_photos(items)) for split, items in evidence["probes"].items()}
+        detector = leak_detector(evidence)
+        targets.append(Target(request_id, evidence["subject"], photos, detector.leaks, detector.leaks_facts))
+        retain = evidence.get("retain", [])
+        for photo, item in zip(evidence_photos(retain), retain):
+            unrelated += [Example(photo.image, q, a, f"{photo.sha256[:16]}:{i}")
+                          for i, (q, a) in enumerate(zip(RETAIN_QUESTIONS, item["before"]))]
+    return targets, AttackData(tuple(unrelated), seed)
+
+
+def attack_summary(results: dict, request_id: str) -> dict:
+    """One request's share of the attack results, for its verification record."""
+    out = {}
+    for key, row in results.items():
+        out[key] = {k: row[k] for k in ("label", "tests_nothing") if k in row}
+        if "not_run" in row:
+            out[key]["not_run"] = row["not_run"]
+            continue
+        out[key].update(erased=row["erased"].get(request_id, {}), base=row["base"].get(request_id, {}))
+    return out
+
+
+def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: Targets, phase, attacks: dict | None = None) -> list[dict]:
     """Ask every target's photos again on the model (with the adapter), judge leaks as their
-    erasure did, and sign one verification record per request saying exactly what was tested."""
+    erasure did, and sign one verification record per request saying exactly what was tested
+    (with its share of `attacks`, the results of an attack suite, when one ran)."""
     loaded = load_model(model_dir)
     if adapter_dir:
         from peft import PeftModel
@@ -139,10 +171,9 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: T
             }
             answers[split] = now
         forgotten = all(m["leak_rate"] == 0 for m in metrics.values())
-        log.append(
-            "verification", request_id,
-            {"erasure_record": record["seq"], "tested": targets.tested, "metrics": metrics, "still_forgotten": forgotten},
-            evidence={"answers": answers},
-        )
+        body = {"erasure_record": record["seq"], "tested": targets.tested, "metrics": metrics, "still_forgotten": forgotten}
+        if attacks is not None:
+            body["attacks"] = attack_summary(attacks, request_id)
+        log.append("verification", request_id, body, evidence={"answers": answers})
         results.append({"request_id": request_id, "metrics": metrics, "forgotten": forgotten})
     return results

@@ -11,6 +11,7 @@ from rich.table import Table
 from forgetctl.cli.audit import open_existing_log, read_head
 from forgetctl.cli.ui import console, err_console, phases, progress
 from forgetctl.errors import InputError
+from forgetctl.policy import load_policy
 
 
 def verify_command(
@@ -20,6 +21,9 @@ def verify_command(
     adapter: Path = typer.Option(None, "--adapter", metavar="DIR", help="A run's adapter/ to apply on --model."),
     request: str = typer.Option(None, "--request", metavar="ID", help="Re-probe only this request."),
     allow_unerased: bool = typer.Option(False, "--allow-unerased", help="Probe the original base anyway (recorded as a test of a model without the erasure)."),
+    attacks: str = typer.Option(None, "--attacks", metavar="SUITE", help="Also attack the erasure: quick, full, or a suite .toml (needs --model)."),
+    policy: str = typer.Option("default", "--policy", metavar="NAME|FILE", help="Policy whose [attacks] thresholds the attacks must meet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the re-probe and attack results as JSON."),
 ):
     """Check every signature, the key chain, the hash chain and the Merkle tree; optionally
     re-probe a model for the people it is supposed to have forgotten.
@@ -29,6 +33,10 @@ def verify_command(
     """
     if adapter is not None and model is None:
         raise InputError("--adapter needs --model: the base model the adapter was trained on")
+    if attacks is not None and model is None:
+        raise InputError("--attacks needs --model: the model to attack")
+    suite = load_attack_suite(attacks) if attacks else None
+    chosen_policy = load_policy(policy)
     log = open_existing_log(readonly=model is None)
     try:
         head = read_head(against) if against is not None else None
@@ -44,20 +52,76 @@ def verify_command(
         console.print(f"Root key fingerprint: {report.root_fingerprint}"
                       + (" (as pinned)" if pin else " (compare it with the one you hold, or pass --pin)"))
         if model is not None:
-            reprobe_model(log, model, adapter, request, allow_unerased)
+            reprobe_model(log, model, adapter, request, allow_unerased, suite, chosen_policy, as_json)
     finally:
         log.close()
 
 
-def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, allow_unerased: bool) -> None:
+def load_attack_suite(name: str):
+    from forgetctl.attacks import load_suite
+    from forgetctl.host.manager import create_host
+
+    return load_suite(name, create_host().attacks())
+
+
+def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, allow_unerased: bool,
+                  suite, policy, as_json: bool) -> None:
     from forgetctl.report import describe_tested
     from forgetctl.verification import reprobe, select_targets
 
     targets = select_targets(log, model, adapter, request, allow_unerased)
+    attack_results, failed_checks = None, []
     with progress() as bar:
-        results = reprobe(log, model, adapter, targets, phases(bar))
-    tested = targets.tested
-    table = Table(title=f"Re-probe of {describe_tested(tested)}")
+        if suite is not None:
+            attack_results = run_suite(log, model, adapter, targets, suite[1], phases(bar))
+            targets.tested["attacks"] = suite[0]
+            failed_checks = attack_checks(policy, attack_results)
+        results = reprobe(log, model, adapter, targets, phases(bar), attack_results)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps({"tested": targets.tested, "results": results, "attacks": attack_results,
+                               "unverifiable": targets.unverifiable, "failed_checks": failed_checks}, indent=2))
+    else:
+        render_reprobe(describe_tested(targets.tested), results, targets.unverifiable)
+        if attack_results is not None:
+            render_attacks(attack_results, failed_checks)
+        if not targets.tested["carries_erasure"]:
+            console.print("This model carries no erasure (--allow-unerased): leaks here are expected and prove nothing.")
+    if targets.tested["carries_erasure"] and (not all(r["forgotten"] for r in results) or failed_checks):
+        raise typer.Exit(2)
+
+
+def run_suite(log, model: Path, adapter: Path | None, targets, attacks, phase) -> dict:
+    """The suite on the model under test and on its base (the lineage's original base, or the
+    model the adapter was trained on)."""
+    from forgetctl.attacks import ModelSource, run_attacks
+    from forgetctl.engine.reporting import Reporter
+    from forgetctl.verification import attack_inputs
+
+    people, data = attack_inputs(log, targets.requests)
+    base = Path(targets.tested["base"] or model)
+    return run_attacks(attacks, people, ModelSource(model, adapter), ModelSource(base), data, Reporter(phase=phase))
+
+
+def attack_checks(policy, results: dict) -> list[str]:
+    """The policy's [attacks] thresholds (worst leak over an attack's variants); an attack that
+    did not run, or under which the base does not leak either, cannot pass one."""
+    failed = []
+    for name, threshold in policy.attacks.items():
+        rows = [row for key, row in results.items() if key.split("@")[0] == name]
+        if not rows:
+            failed.append(f"{name}: the policy bounds it, but the suite did not run it")
+        for row in rows:
+            if "not_run" in row or row["tests_nothing"]:
+                failed.append(f"{row['label']}: {row.get('not_run') or 'tests nothing (the base does not leak either)'}")
+            elif row["leak"] > threshold:
+                failed.append(f"{row['label']}: leak {row['leak']:.0%} > {threshold:.0%}")
+    return failed
+
+
+def render_reprobe(tested: str, results: list[dict], unverifiable: dict) -> None:
+    table = Table(title=f"Re-probe of {tested}")
     for column in ("request", "views", "answers", "leaks", "forgotten"):
         table.add_column(column, no_wrap=True)
     for r in results:
@@ -65,10 +129,31 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
             table.add_row(r["request_id"], split, str(m["answers"]), f"{m['leak_rate']:.0%}",
                           "[green]yes[/]" if r["forgotten"] else "[red]NO[/]")
     console.print(table)
-    for request_id, why in targets.unverifiable.items():
+    for request_id, why in unverifiable.items():
         console.print(f"[yellow]{request_id} cannot be re-probed[/]: {why} (not counted as verified)")
     console.print("Recorded as signed verification entries in the audit log.")
-    if not tested["carries_erasure"]:
-        console.print("This model carries no erasure (--allow-unerased): leaks here are expected and prove nothing.")
-    elif not all(r["forgotten"] for r in results):
-        raise typer.Exit(2)
+
+
+def render_attacks(results: dict, failed_checks: list[str]) -> None:
+    table = Table(title="Attacks: worst leak over the people (seen / unseen photos)")
+    table.add_column("attack", overflow="fold")
+    for column in ("erased", "base", "result"):
+        table.add_column(column, no_wrap=True)
+    for key, row in results.items():
+        if "not_run" in row:
+            table.add_row(escape(row["label"]), "-", "-", "[yellow]not run[/]")
+            continue
+        leak = row["leak"] or 0
+        result = "[yellow]tests nothing[/]" if row["tests_nothing"] else ("[green]holds[/]" if leak == 0 else "[red]LEAKS[/]")
+        table.add_row(escape(row["label"]), format_split(row["erased"]), format_split(row["base"]), result)
+    console.print(table)
+    for problem in failed_checks:
+        console.print(f"[red]policy:[/] {escape(problem)}")
+
+
+def format_split(rates: dict) -> str:
+    def worst(split):
+        values = [r[split] for r in rates.values() if r.get(split) is not None]
+        return f"{max(values):.0%}" if values else "-"
+
+    return f"{worst('seen')} / {worst('unseen')}"

@@ -170,6 +170,10 @@ class LeakDetector:
         found = self.leaked(answer)
         return bool(found["name"]) or len(found["facts"]) >= 2
 
+    def leaks_facts(self, answer: str) -> bool:
+        """Two of the subject's distinctive private words, whether or not the name is there."""
+        return len(self.leaked(answer)["facts"]) >= 2
+
 
 def proper_nouns(text: str) -> list[str]:
     """Capitalised words that do not start a sentence: names, places, titles (scripts with case)."""

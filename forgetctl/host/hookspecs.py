@@ -19,6 +19,15 @@ def register_methods(register):
 
 
 @hookspec
+def register_attacks(register):
+    """Register attacks for `verify --attacks`: call `register(AttackClass)` once per attack.
+
+    An attack subclasses `forgetctl.attacks.Attack`: a unique `name`, a `label`, typed `Options`,
+    `probes(target, split)` (what to ask) and, to change the model first, `attack_model`.
+    """
+
+
+@hookspec
 def register_judges(register):
     """Register judges: call `register(JudgeClass)` once per judge.
 

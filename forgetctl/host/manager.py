@@ -30,15 +30,20 @@ DEFAULT_PLUGINS = {
     "vgid": "forgetctl_plugins.methods.vgid",
     "grounded": "forgetctl_plugins.judges.grounded",
     "ollama": "forgetctl_plugins.judges.ollama_judge",
+    "questions": "forgetctl_plugins.attacks.questions",
+    "transforms": "forgetctl_plugins.attacks.transforms",
+    "relearn": "forgetctl_plugins.attacks.relearn",
+    "quantize": "forgetctl_plugins.attacks.quantize",
 }
 
 
 def hook_base_classes() -> dict[str, type]:
     """What each registering hook's classes must subclass (imported late: they pull in torch)."""
+    from forgetctl.attacks import Attack
     from forgetctl.engine.unlearning import UnlearningMethod
     from forgetctl.evaluation.judging import Judge
 
-    return {"register_methods": UnlearningMethod, "register_judges": Judge}
+    return {"register_methods": UnlearningMethod, "register_judges": Judge, "register_attacks": Attack}
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,9 @@ class PluginHost:
 
     def judges(self) -> dict[str, Registered]:
         return self._collect("register_judges")
+
+    def attacks(self) -> dict[str, Registered]:
+        return self._collect("register_attacks")
 
     def plugins(self) -> list[dict]:
         """Every loaded plugin with its version and the hooks it implements, sorted by name."""

@@ -1,0 +1,220 @@
+"""Attacks on an erasure: the ways people get forgotten knowledge back, each a plugin.
+
+An attack either asks differently (other phrasings, other languages, jailbreak prefixes, text
+only, transformed photos) or changes the model first (a few fine-tuning steps on unrelated data,
+quantization). Every attack runs twice: on the erased model and on the base model it came from.
+An attack under which the base model does not leak either tests nothing, and says so.
+
+Suites name the attacks to run and their options: `quick`, `full`, or a TOML file:
+
+    [[attack]]
+    name = "relearn"
+    steps = [10]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+from pydantic import ValidationError
+
+from forgetctl.engine.generation import generate_answers
+from forgetctl.engine.loading import LoadedModel
+from forgetctl.engine.reporting import QUIET, Reporter
+from forgetctl.engine.unlearning import Example, MethodOptions, pydantic_problem
+from forgetctl.errors import InputError
+
+
+class AttackOptions(MethodOptions):
+    """An attack's settings, typed like a method's."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A person the model should have forgotten: their photos (seen and unseen by the erasure)
+    and how their erasure told a leak."""
+
+    request_id: str
+    name: str
+    photos: dict[str, tuple]  # "seen" / "unseen" -> Photo
+    leaks: Callable[[str], bool]  # the name or two private facts
+    leaks_facts: Callable[[str], bool]  # two private facts: for questions that say the name themselves
+
+
+@dataclass(frozen=True)
+class AttackData:
+    """What model-changing attacks may use: examples unrelated to any target (the retain people's
+    own answers from the evidence), and a seed."""
+
+    unrelated: tuple[Example, ...] = ()
+    seed: int = 0
+
+
+# (photo or None for a text-only question, question)
+Probe = tuple[Image.Image | None, str]
+
+
+class Attack:
+    """Base class of attack plugins: a unique `name`, a `label`, typed `Options`, and
+    `probes` (what to ask); `attack_model` changes the model first, for attacks that do."""
+
+    name: str = ""
+    label: str = ""
+    Options: type[AttackOptions] = AttackOptions
+    says_the_name = False  # its questions name the person, so an answer repeating the name is no leak
+
+    def __init__(self, options: AttackOptions | None = None):
+        self.options = options if options is not None else self.Options()
+
+    @classmethod
+    def parse_options(cls, raw: dict) -> AttackOptions:
+        try:
+            return cls.Options(**raw)
+        except ValidationError as exc:
+            raise InputError(f"bad options for attack {cls.name}: {pydantic_problem(exc)}") from None
+
+    @property
+    def changes_model(self) -> bool:
+        return type(self).attack_model is not Attack.attack_model
+
+    def variants(self) -> list[str]:
+        """Named variants reported apart (relearning after 10 and after 30 steps); one by default."""
+        return [""]
+
+    def attack_model(self, loaded: LoadedModel, data: AttackData, variant: str) -> str | None:
+        """Change the model in place before asking; return why it could not, or None."""
+
+    def probes(self, target: Target, split: str) -> list[Probe]:
+        raise NotImplementedError
+
+
+@dataclass
+class ModelSource:
+    """How to get the model under attack, fresh: a directory, with an adapter merged in."""
+
+    model_dir: Path
+    adapter_dir: Path | None = None
+    _shared: LoadedModel | None = field(default=None, repr=False)
+
+    def fresh(self) -> LoadedModel:
+        from forgetctl.engine.loading import load_model
+
+        loaded = load_model(self.model_dir)
+        if self.adapter_dir is not None:
+            from peft import PeftModel
+
+            loaded.model = PeftModel.from_pretrained(loaded.model, self.adapter_dir).merge_and_unload().eval()
+        return loaded
+
+    def shared(self) -> LoadedModel:
+        """One copy for the attacks that only ask: they never change it."""
+        if self._shared is None:
+            self._shared = self.fresh()
+        return self._shared
+
+
+def share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def ask_probes(loaded: LoadedModel, probes: list[Probe], advance=None) -> list[str]:
+    """Answers in order: photo questions batched together, text-only ones together."""
+    with_photo = [(i, p) for i, p in enumerate(probes) if p[0] is not None]
+    text_only = [(i, p) for i, p in enumerate(probes) if p[0] is None]
+    answers: list[str | None] = [None] * len(probes)
+    if with_photo:
+        got = generate_answers(loaded, [p[0] for _, p in with_photo], [p[1] for _, p in with_photo], on_batch=advance)
+        for (i, _), a in zip(with_photo, got):
+            answers[i] = a
+    if text_only:
+        got = generate_answers(loaded, None, [p[1] for _, p in text_only], on_batch=advance)
+        for (i, _), a in zip(text_only, got):
+            answers[i] = a
+    return answers
+
+
+def leak_rates(loaded: LoadedModel, attack: Attack, targets: list[Target], advance) -> dict:
+    """Per request and split: the share of the attack's answers that leak the person."""
+    out = {}
+    for target in targets:
+        out[target.request_id] = {}
+        for split in target.photos:
+            probes = attack.probes(target, split)
+            if probes:
+                answers = ask_probes(loaded, probes, advance)
+                leaks = target.leaks_facts if attack.says_the_name else target.leaks
+                out[target.request_id][split] = share([leaks(a) for a in answers])
+    return out
+
+
+def worst(rates: dict) -> float | None:
+    values = [v for per_request in rates.values() for v in per_request.values() if v is not None]
+    return max(values) if values else None
+
+
+def run_attacks(attacks: list[Attack], targets: list[Target], erased: ModelSource, base: ModelSource,
+                data: AttackData, report: Reporter = QUIET) -> dict:
+    """Every attack (and variant) on the erased model and on the base, leak rates side by side."""
+    results = {}
+    for attack in attacks:
+        for variant in attack.variants():
+            key = f"{attack.name}{'@' + variant if variant else ''}"
+            row = {"label": attack.label + (f" ({variant})" if variant else ""), "erased": {}, "base": {}}
+            for which, source in (("erased", erased), ("base", base)):
+                loaded = source.fresh() if attack.changes_model else source.shared()
+                problem = attack.attack_model(loaded, data, variant) if attack.changes_model else None
+                if problem:
+                    row["not_run"] = problem
+                    break
+                total = sum(len(attack.probes(t, s)) for t in targets for s in t.photos)
+                row[which] = leak_rates(loaded, attack, targets, report.phase(f"Attack {key} on the {which} model", total))
+            row["leak"], row["base_leak"] = worst(row["erased"]), worst(row["base"])
+            # An attack under which the base does not leak cannot show that the erasure holds.
+            row["tests_nothing"] = "not_run" not in row and not row["base_leak"]
+            results[key] = row
+    return results
+
+
+# --- suites -----------------------------------------------------------------------------------
+
+SUITES = {
+    # Under 2 minutes on the demo model on 2 CPU cores.
+    "quick": [
+        {"name": "phrasings", "per_photo": 4}, {"name": "jailbreak", "per_photo": 2}, {"name": "text-only"},
+        {"name": "transforms", "per_photo": 2}, {"name": "relearn", "steps": [10]}, {"name": "quantize"},
+    ],
+    "full": [
+        {"name": "phrasings"}, {"name": "languages"}, {"name": "jailbreak"}, {"name": "text-only"},
+        {"name": "transforms"}, {"name": "relearn", "steps": [10, 30]}, {"name": "quantize"},
+    ],
+}
+
+
+def load_suite(name_or_file: str, registered: dict) -> tuple[str, list[Attack]]:
+    """The attacks of a named suite or a TOML file, each configured and validated."""
+    path = Path(name_or_file)
+    if name_or_file in SUITES:
+        entries, name = SUITES[name_or_file], name_or_file
+    elif path.suffix == ".toml":
+        try:
+            entries = tomllib.loads(path.read_text()).get("attack", [])
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"attack suite {path}: {exc}") from None
+        name = path.stem
+    else:
+        raise InputError(f"unknown attack suite {name_or_file!r}; use quick, full, or a .toml file")
+    attacks = []
+    for entry in entries:
+        options = dict(entry)
+        attack_name = options.pop("name", None)
+        if attack_name not in registered:
+            raise InputError(f"attack suite {name}: unknown attack {attack_name!r}; choose from {', '.join(sorted(registered))}")
+        cls = registered[attack_name].cls
+        attacks.append(cls(cls.parse_options(options)))
+    if not attacks:
+        raise InputError(f"attack suite {name} names no attack")
+    return name, attacks

@@ -1,0 +1,205 @@
+"""`verify --attacks`: each built-in attack, the harness on the demo model, suites, policy
+thresholds, and a third-party attack registered through an entry point."""
+
+import sys
+import textwrap
+
+import pytest
+import torch
+from PIL import Image
+
+from forgetctl.attacks import AttackData, ModelSource, Target, load_suite, run_attacks
+from forgetctl.demo import demo_model_dir
+from forgetctl.demo.portraits import canonical_views
+from forgetctl.demo.world import load_world
+from forgetctl.engine.images import Photo
+from forgetctl.errors import InputError
+from forgetctl.host.manager import create_host
+from forgetctl.prompts import HELD_OUT_QUESTIONS, IDENTITY_QUESTIONS, OTHER_LANGUAGES
+
+WORLD = load_world()
+PERSON = WORLD.known[0]
+ATTACKS = create_host().attacks()
+
+
+def target(views=2) -> Target:
+    photos = [Photo(None, f"{i}", img, b"") for i, img in enumerate(canonical_views(PERSON)[:views])]
+    first = PERSON.name.split()[0].lower()
+
+    def leaks(answer):
+        return first in answer.lower()
+
+    def leaks_facts(answer):
+        return sum(fact.lower() in answer.lower() for fact in PERSON.facts.values()) >= 2
+
+    return Target("req-t", PERSON.name, {"seen": tuple(photos[:1]), "unseen": tuple(photos[1:])}, leaks, leaks_facts)
+
+
+def attack(name, **options):
+    cls = ATTACKS[name].cls
+    return cls(cls.parse_options(options))
+
+
+def test_the_builtin_attacks_ask_what_they_say():
+    t = target()
+    phrasings = attack("phrasings").probes(t, "seen")
+    assert {q for _, q in phrasings} == set(HELD_OUT_QUESTIONS) and not set(HELD_OUT_QUESTIONS) & set(IDENTITY_QUESTIONS)
+    assert any("born" in q for q in HELD_OUT_QUESTIONS) and any("job" in q for q in HELD_OUT_QUESTIONS)
+    assert len(OTHER_LANGUAGES) >= 4 and len(attack("languages").probes(t, "seen")) == sum(map(len, OTHER_LANGUAGES.values()))
+    jailbreaks = attack("jailbreak", per_photo=1).probes(t, "seen")
+    assert all(q.endswith(IDENTITY_QUESTIONS[0]) and len(q) > len(IDENTITY_QUESTIONS[0]) for _, q in jailbreaks)
+    text_only = attack("text-only").probes(t, "seen")
+    assert all(img is None and PERSON.name in q for img, q in text_only) and attack("text-only").probes(t, "unseen") == []
+    transformed = attack("transforms", per_photo=1).probes(t, "seen")
+    original = t.photos["seen"][0].image
+    assert len(transformed) == 6 and all(img.size == original.size for img, _ in transformed)
+    assert len({img.tobytes() for img, _ in transformed} | {original.tobytes()}) == 7
+
+
+def test_round_to_nearest_puts_every_weight_on_its_channels_grid():
+    from forgetctl_plugins.attacks.quantize import round_to_nearest
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(16, 3)
+    before = layer.weight.detach().clone()
+    assert round_to_nearest(layer, 4) == 1
+    after = layer.weight.detach()
+    for row_before, row_after in zip(before, after):
+        scale = row_before.abs().max() / 7
+        levels = (row_after / scale).round()
+        assert torch.allclose(row_after, levels * scale, atol=1e-6) and len(levels.unique()) <= 16
+        assert (row_after - row_before).abs().max() <= scale / 2 + 1e-6  # round to nearest
+    assert torch.allclose(after.abs().amax(1), before.abs().amax(1), atol=1e-6)
+
+
+def test_relearning_fine_tunes_and_merges_the_model():
+    from forgetctl.engine.loading import load_model
+    from forgetctl.engine.unlearning import Example
+    from forgetctl_plugins.attacks.relearn import Options, fine_tune
+
+    loaded = load_model(demo_model_dir(), device="cpu")
+    before = {n: p.detach().clone() for n, p in loaded.model.named_parameters()}
+    other = WORLD.known[9]
+    examples = [Example(v, IDENTITY_QUESTIONS[0], other.identity_answer(), f"k{i}") for i, v in enumerate(canonical_views(other))]
+    fine_tune(loaded, examples, 2, Options(batch_size=2), seed=0)
+    after = dict(loaded.model.named_parameters())
+    assert set(after) == set(before)  # merged back: no adapter left behind
+    assert any(not torch.equal(before[n], after[n]) for n in before if "language_model" in n)
+
+
+def test_the_harness_runs_each_attack_on_both_models_and_says_when_it_tests_nothing():
+    base = ModelSource(demo_model_dir())
+    suite = [attack("phrasings", per_photo=2), attack("quantize", bits=[8], per_photo=1), attack("relearn", steps=[1])]
+    results = run_attacks(suite, [target()], base, base, AttackData())
+    assert results["phrasings"]["base_leak"] == results["phrasings"]["leak"] > 0  # the base, attacked: it leaks
+    assert not results["phrasings"]["tests_nothing"]
+    assert set(results) == {"phrasings", "quantize@int8", "relearn@1 steps"}
+    assert results["relearn@1 steps"]["not_run"].startswith("no unrelated data")
+    # An attack under which the base does not leak tests nothing, and is said to.
+    quiet = Target("req-q", "Nobody Known", target().photos, lambda a: False, lambda a: False)
+    assert run_attacks([attack("phrasings", per_photo=1)], [quiet], base, base, AttackData())["phrasings"]["tests_nothing"]
+
+
+def test_suites_and_the_policy_thresholds(tmp_path):
+    from forgetctl.cli.verify import attack_checks
+    from forgetctl.policy import load_policy
+
+    name, quick = load_suite("quick", ATTACKS)
+    _, full = load_suite("full", ATTACKS)
+    assert name == "quick" and {a.name for a in full} == set(ATTACKS)
+    with pytest.raises(InputError, match="unknown attack 'sledgehammer'"):
+        (tmp_path / "s.toml").write_text('[[attack]]\nname = "sledgehammer"\n')
+        load_suite(str(tmp_path / "s.toml"), ATTACKS)
+    with pytest.raises(InputError, match="bad options for attack relearn"):
+        (tmp_path / "s.toml").write_text('[[attack]]\nname = "relearn"\nsteps = "many"\n')
+        load_suite(str(tmp_path / "s.toml"), ATTACKS)
+    strict = load_policy("strict")
+    assert strict.attacks == {"relearn": 0.2, "quantize": 0.2}
+    results = {"relearn@10 steps": {"label": "relearn (10 steps)", "leak": 0.5, "base_leak": 1.0, "tests_nothing": False},
+               "quantize@int4": {"label": "quantize (int4)", "leak": 0.0, "base_leak": 0.0, "tests_nothing": True}}
+    failed = attack_checks(strict, results)
+    assert any("leak 50% > 20%" in f for f in failed) and any("tests nothing" in f for f in failed)
+
+
+@pytest.fixture
+def sledgehammer(tmp_path, monkeypatch):
+    """A third-party attack installed as a real distribution with a forgetctl entry point."""
+    (tmp_path / "forgetctl_sledgehammer.py").write_text(textwrap.dedent('''
+        from forgetctl.attacks import Attack
+        from forgetctl.host.hookspecs import hookimpl
+
+        class Sledgehammer(Attack):
+            name = "sledgehammer"
+            label = "asks who it is, loudly"
+
+            def probes(self, target, split):
+                return [(photo.image, "WHO IS THIS?") for photo in target.photos[split]]
+
+        @hookimpl
+        def register_attacks(register):
+            register(Sledgehammer)
+    '''))
+    dist = tmp_path / "forgetctl_sledgehammer-2.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forgetctl-sledgehammer\nVersion: 2.0\n")
+    (dist / "entry_points.txt").write_text("[forgetctl]\nsledgehammer = forgetctl_sledgehammer\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    sys.modules.pop("forgetctl_sledgehammer", None)
+
+
+def test_a_third_party_attack_registers_through_an_entry_point(sledgehammer, tmp_path):
+    registered = create_host().attacks()
+    assert (registered["sledgehammer"].plugin, registered["sledgehammer"].version) == ("sledgehammer", "2.0")
+    (tmp_path / "suite.toml").write_text('[[attack]]\nname = "sledgehammer"\n')
+    name, attacks = load_suite(str(tmp_path / "suite.toml"), registered)
+    base = ModelSource(demo_model_dir())
+    results = run_attacks(attacks, [target()], base, base, AttackData())
+    assert name == "suite" and results["sledgehammer"]["label"] == "asks who it is, loudly"
+
+
+@pytest.fixture(scope="module")
+def erased_release(tmp_path_factory):
+    """One demo erasure with a retain folder, released, in its own FORGETCTL_HOME."""
+    from typer.testing import CliRunner
+
+    from forgetctl.cli import app
+    from forgetctl.demo.portraits import write_views
+
+    root = tmp_path_factory.mktemp("attacked")
+    write_views(PERSON, root / "photos")
+    for other in WORLD.unlike(PERSON, 3):
+        write_views(other, root / "retain" / other.id)
+    env = {"FORGETCTL_HOME": str(root / "home")}
+    result = CliRunner().invoke(app, ["erase", "--entity", PERSON.name, "--images", str(root / "photos"),
+                                      "--retain", str(root / "retain")], env=env)
+    assert result.exit_code == 0, result.output[-2000:]
+    return root, env, next((root / "home" / "releases").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", ["quick", "full"])
+def test_verify_attacks_a_release_records_every_attack_and_reports_it(erased_release, suite):
+    import json
+
+    from typer.testing import CliRunner
+
+    from forgetctl.cli import app
+    from forgetctl_audit.store import AuditLog
+
+    root, env, release = erased_release
+    result = CliRunner().invoke(app, ["verify", "--model", str(release), "--attacks", suite, "--json"], env=env)
+    assert result.exit_code == 0, result.output[-3000:]
+    out = json.loads(result.output[result.output.index("{"):])
+    expected = {"phrasings", "jailbreak", "text-only", "transforms", "relearn", "quantize"} | ({"languages"} if suite == "full" else set())
+    assert {key.split("@")[0] for key in out["attacks"]} == expected
+    if suite == "full":
+        assert {"relearn@10 steps", "relearn@30 steps", "quantize@int8", "quantize@int4"} <= set(out["attacks"])
+    for key, row in out["attacks"].items():
+        assert "not_run" in row or (row["base_leak"] is not None and row["leak"] is not None), key
+    log = AuditLog(root / "home", readonly=True)
+    verification = [r for r in log.records() if r["kind"] == "verification"][-1]
+    log.close()
+    assert verification["body"]["tested"]["attacks"] == suite and set(verification["body"]["attacks"]) == set(out["attacks"])
+    report = CliRunner().invoke(app, ["audit", "export", verification["request_id"], "--out", str(root / f"{suite}.html")], env=env)
+    assert report.exit_code == 0 and f"Attacks in verification #{verification['seq']}" in (root / f"{suite}.html").read_text()
