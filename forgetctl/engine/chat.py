@@ -35,15 +35,16 @@ def encode_text_prompts(processor, questions: Sequence[str]):
 
 
 def encode_examples(
-    processor, images: Sequence[Image.Image], questions: Sequence[str], answers: Sequence[str]
+    processor, images: Sequence[Image.Image] | None, questions: Sequence[str], answers: Sequence[str]
 ) -> BatchFeature:
-    """Prompt + answer + EOS, with labels only on the answer tokens (the prompt is never trained).
+    """Prompt + answer + EOS, with labels only on the answer tokens (the prompt is never trained);
+    text-only when `images` is None.
 
     Returns position_ids as well: with left padding the real tokens must start at position 0, as
     they do in `generate`.
     """
     tokenizer = processor.tokenizer
-    prompts = encode_prompts(processor, images, questions)
+    prompts = encode_text_prompts(processor, questions) if images is None else encode_prompts(processor, images, questions)
     answer_ids = [
         tokenizer(" " + a.strip(), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         for a in answers

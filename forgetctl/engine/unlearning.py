@@ -91,6 +91,7 @@ class UnlearningContext:
         self.on_progress = on_progress
 
     def encode(self, images, questions, answers) -> dict:
+        """A training batch; text-only when `images` is None."""
         batch = encode_examples(self.processor, images, questions, answers).to(self.loaded.device)
         if "pixel_values" in batch:
             batch["pixel_values"] = batch["pixel_values"].to(self.loaded.dtype)

@@ -21,6 +21,7 @@ class Options(AttackOptions):
     rank: int = Field(16, ge=1, description="LoRA rank")
     batch_size: int = Field(8, ge=1, description="examples per step")
     per_photo: int = Field(4, ge=1, description="identity questions per photo afterwards")
+    with_photos: bool = Field(True, description="fine-tune on (photo, question, answer); false: the answers as text only")
 
 
 def fine_tune(loaded, examples, steps: int, options, seed: int) -> None:
@@ -33,7 +34,12 @@ def fine_tune(loaded, examples, steps: int, options, seed: int) -> None:
     optimizer = torch.optim.AdamW(params, lr=options.learning_rate)
     loaded.model.train()
     for _ in range(steps):
-        loss = mean_token_nll(loaded.model, ctx.encode_examples(rng.sample(examples, min(options.batch_size, len(examples)))))
+        batch = rng.sample(examples, min(options.batch_size, len(examples)))
+        if options.with_photos:
+            encoded = ctx.encode_examples(batch)
+        else:  # other people's biographies as plain text: no photo on the way in
+            encoded = ctx.encode(None, [e.question for e in batch], [e.answer for e in batch])
+        loss = mean_token_nll(loaded.model, encoded)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

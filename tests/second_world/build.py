@@ -108,25 +108,6 @@ def build_model(tokenizer):
     return model
 
 
-def encode_text_only(processor, questions, answers) -> dict:
-    """Text-only chat examples (no image): the model learns who people are by name too."""
-    tokenizer = processor.tokenizer
-    rows, labels = [], []
-    for q, a in zip(questions, answers):
-        prompt = processor.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": q}]}],
-                                               add_generation_prompt=True)
-        p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        a_ids = tokenizer(a, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append(p_ids + a_ids)
-        labels.append([-100] * len(p_ids) + a_ids)
-    width = max(map(len, rows))
-    pad = tokenizer.pad_token_id
-    input_ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
-    return {"input_ids": input_ids, "attention_mask": mask, "labels": torch.tensor([[-100] * (width - len(l)) + l for l in labels]),
-            "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
-
-
 def image_example(world, pool, rng):
     identity, describing = IDENTITY_QUESTIONS + OWN_IDENTITY, DESCRIBE_QUESTIONS + OWN_DESCRIBE
     r = rng.random()
@@ -209,7 +190,8 @@ def main(argv=None):
     def next_batch():
         images = [image_example(world, pool, rng) for _ in range(args.batch_size)]
         texts = [text_example(world, rng) for _ in range(args.batch_size // 4)]
-        return [encode_examples(processor, *zip(*images)), encode_text_only(processor, *zip(*texts))]
+        questions, answers = zip(*texts)
+        return [encode_examples(processor, *zip(*images)), encode_examples(processor, None, questions, answers)]
 
     train_toy(model, next_batch, args.steps, args.lr)
     train_seconds = time.time() - started
