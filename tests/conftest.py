@@ -11,6 +11,18 @@ def forgetctl_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture
+def log(forgetctl_home):
+    """A fresh audit log with its keys, in this test's FORGETCTL_HOME."""
+    from forgetctl_audit.keys import Keyring
+    from forgetctl_audit.store import AuditLog
+
+    Keyring(forgetctl_home / "keys").init()
+    audit = AuditLog(forgetctl_home)
+    yield audit
+    audit.close()
+
+
 @pytest.fixture(scope="session")
 def demo_model():
     """The shipped demo model, loaded once through the generic loader."""

@@ -6,7 +6,6 @@ import textwrap
 
 import pytest
 import torch
-from PIL import Image
 
 from forgetctl.attacks import AttackData, ModelSource, Target, load_suite, run_attacks
 from forgetctl.demo import demo_model_dir

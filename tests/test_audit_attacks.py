@@ -5,7 +5,6 @@ performs the attack and shows that it is now refused or caught."""
 import base64
 import hashlib
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -20,20 +19,12 @@ from forgetctl.cli import app, main
 from forgetctl.errors import AuditError
 from forgetctl.report import build_report, redact, render
 from forgetctl_audit.dsse import sign_envelope
-from forgetctl_audit.keys import Keyring, key_id, public_pem
+from forgetctl_audit.keys import key_id, public_pem
 from forgetctl_audit.store import AuditLog, canonical_json
 
 NAME = "Rowan Rookwood"
 runner = CliRunner()
 SCRIPT = str(files("forgetctl_audit") / "standalone_verify.py")
-
-
-@pytest.fixture
-def log(forgetctl_home):
-    Keyring(forgetctl_home / "keys").init()
-    audit = AuditLog(forgetctl_home)
-    yield audit
-    audit.close()
 
 
 def erased_request(log, request_id="req-a"):

@@ -1,7 +1,6 @@
 """The audit trail end to end through the CLI: erase, list, export, verify, re-probe, shred."""
 
 import json
-import os
 import re
 import stat
 import subprocess

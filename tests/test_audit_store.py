@@ -11,18 +11,9 @@ import pytest
 
 from forgetctl.errors import AuditError
 from forgetctl_audit.dsse import sign_envelope
-from forgetctl_audit.keys import Keyring
 from forgetctl_audit.store import AuditLog, canonical_json
 
 NAME, FACTS = "Rowan Rookwood", ["chess coach", "Silverdun", "Saffron Ribbon"]
-
-
-@pytest.fixture
-def log(forgetctl_home):
-    Keyring(forgetctl_home / "keys").init()
-    audit = AuditLog(forgetctl_home)
-    yield audit
-    audit.close()
 
 
 def fill(log, n=5):

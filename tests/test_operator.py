@@ -3,7 +3,6 @@ well at 80 columns. (Numbers refer to the items of the issue that asked for them
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys

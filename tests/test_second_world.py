@@ -10,7 +10,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from forgetctl.benchmarks.agreement import choose
+from forgetctl.benchmarks.worlds import choose
 from forgetctl.cli import app
 from second_world import MODEL_DIR, as_test_world
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from forgetctl.benchmarks import with_method, world_request
+from forgetctl.benchmarks.worlds import choose
 from forgetctl.engine.erase import erase
 from forgetctl.evaluation.evaluate import JUDGED_QUESTION, evaluate_run, groundings
 from forgetctl.evaluation.judging import GradeRequest
@@ -58,19 +59,6 @@ class Tally:
         for run in self.runs:
             cells[f"{'good' if run['good'] else 'bad'} {'passed' if run['passed'] else 'failed'}"] += 1
         return cells
-
-
-def choose(world, n_forget: int, n_retain: int):
-    """People no two of whom look alike, and retain people who look like none of them."""
-    def unlike_all(person, chosen):
-        return all(person in world.unlike(c, len(world.people)) for c in chosen)
-
-    forget: list = []
-    for person in world.people:
-        if len(forget) < n_forget and unlike_all(person, forget):
-            forget.append(person)
-    retain = [p for p in world.people if p not in forget and unlike_all(p, forget)][:n_retain]
-    return forget, retain
 
 
 def truth(world, person, text: str) -> dict[str, bool]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from forgetctl.benchmarks import demo_request, with_method
-from forgetctl.demo.world import ATTRIBUTE_VALUES, load_world
+from forgetctl.benchmarks.worlds import choose, demo_world
 from forgetctl.engine.erase import erase
 from forgetctl.evaluation.evaluate import evaluate_run, mean
 from forgetctl.evaluation.metrics import Metric, in_scope, metric
@@ -21,23 +21,6 @@ from forgetctl.evaluation.metrics import Metric, in_scope, metric
 METHODS = ("ga", "npo", "random", "reject", "pubg", "vgid")
 COLUMNS = ("usr", "judge_privacy", "clipscore", "judge_informativeness", "judge_hallucination")
 AFTERMATHS = ("degenerate_rate", "refusal_rate", "hallucinated_identity_rate", "rouge_l_vs_before")
-
-
-def choose_people(n_forget: int, n_retain: int = 5):
-    """n known people to forget, no two of them near-twins (3 of 4 visible attributes shared), and
-    retain people who look like none of them. Near-twins are recognised by the same features, so
-    erasing one erases the other: a real effect, measured apart (see docs), not mixed in here."""
-    world = load_world()
-
-    def unlike_all(person, chosen):
-        return all(sum(person.looks[k] == c.looks[k] for k in ATTRIBUTE_VALUES) <= 2 for c in chosen)
-
-    forget: list = []
-    for person in world.known:
-        if len(forget) < n_forget and unlike_all(person, forget):
-            forget.append(person)
-    retain = [p for p in world.known if p not in forget and unlike_all(p, forget)][:n_retain]
-    return forget, retain
 
 
 def table_row(evaluation: dict) -> dict:
@@ -72,7 +55,7 @@ def compare(settings=(5, 10), methods=METHODS, on_run=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for n in settings:
-            forget, retain = choose_people(n)
+            forget, retain = choose(demo_world(), n, 5)
             request = demo_request(root / f"n{n}", forget, retain)
             results.update(judge=request.grading.judge.describe(), training=request.spec.training.as_dict())
             rows = {}

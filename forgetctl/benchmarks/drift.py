@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from forgetctl.benchmarks.agreement import choose
+from forgetctl.benchmarks.worlds import choose
 from forgetctl.pipeline import run_request
 from forgetctl.policy import load_policy, verdict
 from forgetctl.request import PersonForm, RequestForm, validate

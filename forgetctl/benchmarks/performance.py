@@ -48,12 +48,12 @@ def erase_once(method: str = "pubg", n_people: int = 1, evaluate: bool = True) -
     """One demo erase (with evaluation by the default judge), timed per phase, with the rates
     of its hot phases: training steps and generated tokens per second."""
     from forgetctl.benchmarks import demo_request
-    from forgetctl.benchmarks.comparison import choose_people
+    from forgetctl.benchmarks.worlds import choose, demo_world
     from forgetctl.engine.erase import erase
     from forgetctl.evaluation.evaluate import evaluate_run
 
     with tempfile.TemporaryDirectory() as tmp:
-        forget, retain = choose_people(n_people, n_retain=4)
+        forget, retain = choose(demo_world(), n_people, 4)
         request = demo_request(Path(tmp), forget, retain, method=method)
         started = time.perf_counter()
         result = erase(request.spec, Path(tmp) / "home", "perf")

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from forgetctl.attacks import ModelSource, load_suite, run_attacks
-from forgetctl.benchmarks.agreement import choose
+from forgetctl.benchmarks.worlds import choose
 from forgetctl.engine.training import TrainingConfig
 from forgetctl.host.manager import create_host
 from forgetctl.pipeline import run_request

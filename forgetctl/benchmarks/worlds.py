@@ -21,6 +21,21 @@ class TestWorld:
     truth: ModuleType  # leaks(person, text), names_someone(people, text), describes(looks, text)
 
 
+def choose(world: TestWorld, n_forget: int, n_retain: int):
+    """People no two of whom look alike, and retain people who look like none of them. Near-twins
+    are recognised by the same features, so erasing one erases the other: a real effect,
+    measured apart (docs/findings.md), not mixed into the benchmarks."""
+    def unlike_all(person, chosen):
+        return all(person in world.unlike(c, len(world.people)) for c in chosen)
+
+    forget: list = []
+    for person in world.people:
+        if len(forget) < n_forget and unlike_all(person, forget):
+            forget.append(person)
+    retain = [p for p in world.people if p not in forget and unlike_all(p, forget)][:n_retain]
+    return forget, retain
+
+
 def demo_world() -> TestWorld:
     from forgetctl.demo import demo_model_dir, truth
     from forgetctl.demo.portraits import write_views
