@@ -96,15 +96,21 @@ class EraseRequest:
     release: bool = True
 
 
-def read_retain(retain_dir: Path | None) -> tuple:
+def read_retain(retain_dir: Path | None, erased) -> tuple:
+    """Other people's photos, one sub-folder each; none of them a photo of someone being erased."""
     if retain_dir is None:
         return ()
     if not retain_dir.is_dir():
         raise InputError(f"retain folder {retain_dir} does not exist")
-    people = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir())
-    if not people:
+    folders = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir())
+    if not folders:
         raise InputError(f"retain folder {retain_dir} has no sub-folders; put each person's photos in their own")
-    return tuple(photo for sub in people for photo in read_photos(sub))
+    photos = tuple(photo for sub in folders for photo in read_photos(sub))
+    erased_photos = {p.sha256 for person in erased for p in person.views}
+    both = [p.path.name for p in photos if p.sha256 in erased_photos]
+    if both:
+        raise InputError(f"{', '.join(both)} in --retain is also a photo of a person being erased; take it out of the retain folder")
+    return photos
 
 
 def model_defaults(model_dir: Path) -> dict:
@@ -238,11 +244,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     if form.request_id is not None:
         validate_request_id(form, home)
     people = validate_people(form.people)
-    retain = read_retain(form.retain)
-    erased_photos = {p.sha256: person.name for person in people for p in person.views}
-    both = [p.path.name for p in retain if p.sha256 in erased_photos]
-    if both:
-        raise InputError(f"{', '.join(both)} in --retain is also a photo of a person being erased; take it out of the retain folder")
+    retain = read_retain(form.retain, people)
     if form.merge is not None and form.merge.exists():
         raise InputError(f"{form.merge} already exists; choose another --merge directory")
     model_dir = Path(form.model or default_model).expanduser().resolve()

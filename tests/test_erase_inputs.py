@@ -132,3 +132,12 @@ def test_an_empty_entity_is_refused_before_any_work(photos, capsys, forgetctl_ho
     code, err = run_cli(["erase", "--entity", "  ", "--images", str(photos)], capsys)
     assert_clean_failure(code, err, forgetctl_home, "--entity is empty")
     assert not forgetctl_home.exists() or not any(forgetctl_home.iterdir())
+
+
+def test_a_photo_of_the_person_in_the_retain_folder_is_refused(photos, tmp_path, capsys, forgetctl_home):
+    import shutil
+
+    (tmp_path / "retain" / "other").mkdir(parents=True)
+    shutil.copy(photos / "p001_view0.png", tmp_path / "retain" / "other" / "copy.png")
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), "--retain", str(tmp_path / "retain")], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "copy.png in --retain is also a photo of a person being erased")
