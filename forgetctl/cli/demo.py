@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from forgetctl.cli.ui import console
+from forgetctl.config import forgetctl_home
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import describe, load_world
 from forgetctl.errors import InputError
@@ -55,12 +56,15 @@ def run_demo(
             f"Erasing [bold]{subject.name}[/] from the demo model ({method})\n"
             f"Visible in the photos: {describe(subject.looks)}"
         )
+        # The demo can run again and again from the same base: it writes no release (a real
+        # erase does, and the next one starts from it).
         form = RequestForm(
             people=[PersonForm(subject.name, workdir / "photos", subject.biography())], method=method,
-            retain=workdir / "retain", requester_ref="forgetctl demo",
+            retain=workdir / "retain", requester_ref="forgetctl demo", release=False,
         )
-        outcome = run_with_progress(validate(form, default_model=demo_model_dir()))
+        outcome = run_with_progress(validate(form, default_model=demo_model_dir(), home=forgetctl_home()))
     render_outcome(outcome, method)
+    console.print("(The demo keeps the adapter only; `forgetctl erase` also writes a deployable release.)")
     if not outcome.verdict["passed"]:
         raise typer.Exit(2)
 
