@@ -60,7 +60,7 @@ def run_demo(
         # erase does, and the next one starts from it).
         form = RequestForm(
             people=[PersonForm(subject.name, workdir / "photos", subject.biography())], method=method,
-            retain=workdir / "retain", requester_ref="forgetctl demo", release=False,
+            retain=workdir / "retain", requester_ref="forgetctl demo", release=False, fork=True,
         )
         outcome = run_with_progress(validate(form, default_model=demo_model_dir(), home=forgetctl_home()))
     render_outcome(outcome, method)
