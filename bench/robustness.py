@@ -18,6 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 
 METHODS = ("pubg", "ga", "npo", "random", "reject", "vgid")
+RELEARNING_SWEEP = ROOT / "bench" / "relearning_sweep.toml"
+
+
+def defences():
+    from forgetctl.engine.training import TrainingConfig
+
+    return {
+        "pubg (default)": ("pubg", {}, TrainingConfig()),
+        "pubg + SAM (rho 0.05)": ("pubg", {}, TrainingConfig(sam_rho=0.05)),
+        "pubg + projector LoRA": ("pubg", {}, TrainingConfig(lora_targets="language+projector")),
+        "pubg, 10x lower lr": ("pubg", {}, TrainingConfig(learning_rate=1e-4)),
+        "npo": ("npo", {}, TrainingConfig()),
+        "ga": ("ga", {}, TrainingConfig()),
+    }
 
 
 def main(argv=None):
@@ -31,6 +45,8 @@ def main(argv=None):
     parser.add_argument("--suite", default="full")
     parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--defences", action="store_true",
+                        help="PUBG with each defence against relearning, under a relearning sweep -> docs/relearning.md")
     args = parser.parse_args(argv)
 
     def progress(world, name, row):
@@ -39,13 +55,18 @@ def main(argv=None):
             for k, a in row["attacks"].items()), flush=True)
 
     worlds = {"demo": demo_world, "second": as_test_world}
-    variants = {m: (m, {}, TrainingConfig()) for m in METHODS}
-    results = [measure(worlds[name](), variants, args.suite, progress) for name in args.worlds]
-    command = "python bench/robustness.py" + (f" --suite {args.suite}" if args.suite != "full" else "")
+    if args.defences:
+        suite, name, title = str(RELEARNING_SWEEP), "relearning", "Defences against relearning, side by side"
+        variants = defences()
+    else:
+        suite, name, title = args.suite, "robustness", "Robustness: every method under every attack"
+        variants = {m: (m, {}, TrainingConfig()) for m in METHODS}
+    results = [measure(worlds[w](), variants, suite, progress) for w in args.worlds]
+    command = "python bench/robustness.py" + (" --defences" if args.defences else f" --suite {args.suite}" if args.suite != "full" else "")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "robustness.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "robustness.md").write_text(to_markdown(results, command, "Robustness: every method under every attack"))
-    print((args.out / "robustness.md").read_text())
+    (args.out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / f"{name}.md").write_text(to_markdown(results, command, title))
+    print((args.out / f"{name}.md").read_text())
 
 
 if __name__ == "__main__":

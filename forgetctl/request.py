@@ -20,7 +20,7 @@ from forgetctl.engine import distributed
 from forgetctl.engine.erase import EraseSpec, Person
 from forgetctl.engine.images import read_photos, split_views
 from forgetctl.engine.loading import inspect_model_dir
-from forgetctl.engine.training import TrainingConfig
+from forgetctl.engine.training import LORA_TARGETS, TrainingConfig
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
@@ -249,6 +249,10 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         raise InputError(f"{form.merge} already exists; choose another --merge directory")
     model_dir = Path(form.model or default_model).expanduser().resolve()
     inspect_model_dir(model_dir)
+    if form.training.lora_targets not in LORA_TARGETS:
+        raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)}")
+    if form.training.sam_rho and form.training.grad_accum_steps > 1:
+        raise InputError("--sam-rho works with --grad-accum 1 (both passes of a step use the same batch)")
     processes = distributed.process_count()
     if form.training.batch_size % processes:
         raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")

@@ -92,8 +92,8 @@ def test_the_harness_runs_each_attack_on_both_models_and_says_when_it_tests_noth
     results = run_attacks(suite, [target()], base, base, AttackData())
     assert results["phrasings"]["base_leak"] == results["phrasings"]["leak"] > 0  # the base, attacked: it leaks
     assert not results["phrasings"]["tests_nothing"]
-    assert set(results) == {"phrasings", "quantize@int8", "relearn@1 steps"}
-    assert results["relearn@1 steps"]["not_run"].startswith("no unrelated data")
+    assert set(results) == {"phrasings", "quantize@int8", "relearn@1 steps, lr 0.001"}
+    assert results["relearn@1 steps, lr 0.001"]["not_run"].startswith("no unrelated data")
     # An attack under which the base does not leak tests nothing, and is said to.
     quiet = Target("req-q", "Nobody Known", target().photos, lambda a: False, lambda a: False)
     assert run_attacks([attack("phrasings", per_photo=1)], [quiet], base, base, AttackData())["phrasings"]["tests_nothing"]
@@ -114,7 +114,7 @@ def test_suites_and_the_policy_thresholds(tmp_path):
         load_suite(str(tmp_path / "s.toml"), ATTACKS)
     strict = load_policy("strict")
     assert strict.attacks == {"relearn": 0.2, "quantize": 0.2}
-    results = {"relearn@10 steps": {"label": "relearn (10 steps)", "leak": 0.5, "base_leak": 1.0, "tests_nothing": False},
+    results = {"relearn@10 steps, lr 0.001": {"label": "relearn (10 steps)", "leak": 0.5, "base_leak": 1.0, "tests_nothing": False},
                "quantize@int4": {"label": "quantize (int4)", "leak": 0.0, "base_leak": 0.0, "tests_nothing": True}}
     failed = attack_checks(strict, results)
     assert any("leak 50% > 20%" in f for f in failed) and any("tests nothing" in f for f in failed)
@@ -193,7 +193,7 @@ def test_verify_attacks_a_release_records_every_attack_and_reports_it(erased_rel
     expected = {"phrasings", "jailbreak", "text-only", "transforms", "relearn", "quantize"} | ({"languages"} if suite == "full" else set())
     assert {key.split("@")[0] for key in out["attacks"]} == expected
     if suite == "full":
-        assert {"relearn@10 steps", "relearn@30 steps", "quantize@int8", "quantize@int4"} <= set(out["attacks"])
+        assert {"relearn@10 steps, lr 0.001", "relearn@30 steps, lr 0.001", "quantize@int8", "quantize@int4"} <= set(out["attacks"])
     for key, row in out["attacks"].items():
         assert "not_run" in row or (row["base_leak"] is not None and row["leak"] is not None), key
     log = AuditLog(root / "home", readonly=True)

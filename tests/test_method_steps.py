@@ -97,3 +97,32 @@ def test_pubg_guidance_comes_from_the_base_model_under_the_in_context_prompt():
     # The frozen base describes what is visible; the scrambled adapter would not.
     assert sum(map(is_description, samples)) >= len(samples) - 1
     assert not any(TARGET.name.split()[0] in s for s in samples)
+
+
+def test_sharpness_aware_steps_and_projector_lora_still_move_only_the_adapter():
+    from forgetctl.engine.training import LORA_TARGETS
+
+    config = TrainingConfig(steps=1, batch_size=2, lora_rank=4, lora_alpha=8, sam_rho=0.05, lora_targets="language+projector")
+    torch.manual_seed(0)
+    loaded = load_model(demo_model_dir(), device="cpu")
+    loaded.model = wrap_with_lora(loaded.model, config)
+    assert any("multi_modal_projector" in n and "lora_" in n for n, _ in loaded.model.named_parameters())
+    assert "projector" not in LORA_TARGETS["language"]
+    ctx = UnlearningContext(loaded, [e.answer for e in retain_examples()], seed=0)
+    method = METHODS["ga"].cls()
+    adapter_before, base_before = split_parameters(loaded.model)
+    log = train_adapter(ctx, method, forget_examples(), retain_examples(), config, 1e-3)
+    adapter_after, base_after = split_parameters(loaded.model)
+    assert torch.isfinite(torch.tensor(log[0]["loss"]))
+    assert any(not torch.equal(adapter_before[n], adapter_after[n]) for n in adapter_before)
+    assert all(torch.equal(base_before[n], base_after[n]) for n in base_before)  # SAM moved back exactly
+
+
+def test_sharpest_nearby_moves_along_the_gradient_and_back():
+    from forgetctl.engine.training import sharpest_nearby
+
+    p = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    p.grad = torch.tensor([3.0, 4.0])
+    with sharpest_nearby([p], rho=0.5):
+        assert torch.allclose(p.detach(), torch.tensor([1.3, 2.4])) and p.grad is None
+    assert torch.allclose(p.detach(), torch.tensor([1.0, 2.0]))

@@ -86,6 +86,8 @@ def erase_command(
     rank: int = typer.Option(128, min=1, help="LoRA rank."),
     alpha: int = typer.Option(256, min=1, help="LoRA alpha."),
     seed: int = typer.Option(0, help="Random seed."),
+    lora_targets: str = typer.Option("language", "--lora-targets", metavar="WHERE", help="LoRA on the language model (language) or also the projector (language+projector)."),
+    sam_rho: float = typer.Option(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning."),
     request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),
     grounds: str = typer.Option("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
     received: str = typer.Option(None, metavar="DATE", help="Date the request was received (YYYY-MM-DD; default today)."),
@@ -128,7 +130,7 @@ def erase_command(
         people=people, model=model, method=method, method_options=parse_options(method_option),
         training=TrainingConfig(
             steps=steps, batch_size=batch_size, grad_accum_steps=grad_accum, learning_rate=lr,
-            lora_rank=rank, lora_alpha=alpha, seed=seed,
+            lora_rank=rank, lora_alpha=alpha, seed=seed, lora_targets=lora_targets, sam_rho=sam_rho,
         ),
         retain=retain, merge=merge, judge=judge,
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},

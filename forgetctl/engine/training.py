@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 
 import torch
@@ -18,6 +18,12 @@ from forgetctl.engine.unlearning import Example, UnlearningContext, UnlearningMe
 
 # Every linear layer of the language model; never the vision tower or the projector.
 LANGUAGE_MODEL_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+# Where LoRA goes: the paper's choice, or also the projector that turns image features into the
+# language model's inputs (a defence to measure: the erasure reaches the visual route itself).
+LORA_TARGETS = {
+    "language": LANGUAGE_MODEL_LINEAR,
+    "language+projector": rf"({LANGUAGE_MODEL_LINEAR})|(.*multi_modal_projector\.linear_\d+)",
+}
 
 
 @dataclass
@@ -35,6 +41,10 @@ class TrainingConfig:
     grad_accum_steps: int = 1
     gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU
     seed: int = 0
+    lora_targets: str = "language"  # a key of LORA_TARGETS
+    # Sharpness-aware minimization (Fan et al. 2025, against relearning): each step descends
+    # from the worst point within this radius of the weights; 0 turns it off.
+    sam_rho: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,7 +55,7 @@ def wrap_with_lora(model, config: TrainingConfig):
 
     lora = LoraConfig(
         r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=LANGUAGE_MODEL_LINEAR, bias="none",
+        target_modules=LORA_TARGETS[config.lora_targets], bias="none",
     )
     return get_peft_model(model, lora)
 
@@ -60,6 +70,35 @@ def batches(examples: list[Example], size: int, rng: random.Random):
             order += fresh
         yield order[:size]
         del order[:size]
+
+
+def step_losses(ctx, method, forget, retain, retain_weight: float):
+    """The method's forget loss plus the same retain loss for every method (PUBG eq. 12)."""
+    forget_loss = method.loss(ctx, forget)
+    retain_loss = mean_token_nll(ctx.model, ctx.encode_examples(retain))
+    return forget_loss + retain_weight * retain_loss, forget_loss, retain_loss
+
+
+@contextmanager
+def sharpest_nearby(params: list[torch.Tensor], rho: float):
+    """SAM's ascent step: move the weights `rho` along their gradient (the locally worst point),
+    clear the gradients for the loss computed there, and move back on exit; the optimizer then
+    steps with the gradient taken at the worst point."""
+    grads = [p.grad for p in params]
+    norm = torch.norm(torch.stack([g.norm() for g in grads if g is not None])) + 1e-12
+    moves = [None if g is None else rho * g / norm for g in grads]
+    with torch.no_grad():
+        for p, move in zip(params, moves):
+            if move is not None:
+                p.add_(move)
+            p.grad = None
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for p, move in zip(params, moves):
+                if move is not None:
+                    p.sub_(move)
 
 
 def train_adapter(
@@ -93,15 +132,16 @@ def train_adapter(
             for micro in range(config.grad_accum_steps):
                 # Gradients are averaged across processes once per step, on the last micro-batch.
                 sync = nullcontext() if micro == config.grad_accum_steps - 1 else acc.no_sync(ctx.model)
+                batch = distributed.local_slice(next(forget_batches)), distributed.local_slice(next(retain_batches))
                 with sync:
                     with autocast:
-                        forget_loss = method.loss(ctx, distributed.local_slice(next(forget_batches)))
-                        retain_batch = ctx.encode_examples(distributed.local_slice(next(retain_batches)))
-                        retain_loss = mean_token_nll(ctx.model, retain_batch)
-                        loss = forget_loss + config.retain_weight * retain_loss
+                        loss, forget_loss, retain_loss = step_losses(ctx, method, *batch, config.retain_weight)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
                     acc.backward(loss / config.grad_accum_steps)
+            if config.sam_rho > 0:  # grad_accum_steps is 1 (checked when the request is validated)
+                with sharpest_nearby(params, config.sam_rho), autocast:
+                    acc.backward(step_losses(ctx, method, *batch, config.retain_weight)[0])
             acc.clip_grad_norm_(params, config.max_grad_norm)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)

@@ -52,7 +52,8 @@ class Relearning(Attack):
     Options = Options
 
     def variants(self):
-        return [f"{k} steps" for k in self.options.steps]
+        text = "" if self.options.with_photos else ", text only"
+        return [f"{k} steps, lr {self.options.learning_rate:g}{text}" for k in self.options.steps]
 
     def attack_model(self, loaded, data, variant):
         if not data.unrelated:
