@@ -151,3 +151,23 @@ def test_stored_leak_detector_judges_like_the_erasure_did():
     stored = LeakDetector(live.name, dict(live.private))
     for text in (leak("demo wording"), w["description"], w["other_bio"]):
         assert stored.leaks(text) == live.leaks(text)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_a_corpus_holding_the_subjects_own_biography_does_not_explain_their_leak(world):
+    """A deployment's distractor corpus may list the very person being erased: their biography is
+    them, so it must neither make a leak count as unlearned (USR) nor as someone else's identity."""
+    from types import SimpleNamespace
+
+    from forgetctl.evaluation.evaluate import Distractors, groundings, usr_metrics
+
+    w = WORLDS[world]
+    subject = w["subject"]
+    probe = SimpleNamespace(before=[leak(world)], reference=subject.visible[0])
+    result = SimpleNamespace(forget={subject.name: {"seen": [probe]}}, retain=[], retain_are_others=True)
+    people = [SimpleNamespace(name=subject.name, profile=None)]
+    corpus = Distractors((subject.name.upper(), "Someone Else"), (leak(world), w["other_bio"]))
+    grounding = groundings(result, people, corpus)[0][subject.name]
+    assert [o.name for o in grounding.outside] == ["Someone Else"]
+    assert usr_metrics([leak(world)], grounding, leak(world))["usr"] == 0.0
+    assert not grounding.names_someone_else(leak(world))

@@ -115,7 +115,7 @@ def test_verify_on_a_version_reprobes_exactly_its_lineage_and_names_what_it_cann
     monkeypatch.setenv("FORGETCTL_HOME", str(history["home"]))
     on_v1 = runner.invoke(app, ["verify", "--model", str(history["v1"])])
     assert on_v1.exit_code == 0, on_v1.output
-    assert on_v1.output.count("req-") == 2  # A's two rows (seen, unseen), nobody else
+    assert on_v1.output.count("│ req-") == 2, on_v1.output  # A's two rows (seen, unseen), nobody else
     base = runner.invoke(app, ["verify", "--model", str(demo_model_dir())])
     assert base.exit_code == 1 and "original base" in str(base.exception)
     # Shred A: verifying v2 now re-probes B only and says A cannot be verified.
@@ -125,7 +125,8 @@ def test_verify_on_a_version_reprobes_exactly_its_lineage_and_names_what_it_cann
     assert runner.invoke(app, ["audit", "shred", request_a, "--yes"]).exit_code == 0
     on_v2 = runner.invoke(app, ["verify", "--model", str(history["v2"])])
     assert on_v2.exit_code == 0, on_v2.output
-    assert f"{request_a} cannot be re-probed" in on_v2.output and "(not counted as verified)" in on_v2.output
+    said = " ".join(on_v2.output.split())  # rich wraps at the terminal's width
+    assert f"{request_a} cannot be re-probed" in said and "(not counted as verified)" in said
     records = records_of(history["home"])
     verifications = [r for r in records if r["kind"] == "verification"]
     assert verifications[-1]["body"]["tested"]["version"] and verifications[-1]["request_id"] != request_a

@@ -86,6 +86,7 @@ def erase_command(
     rank: int = typer.Option(128, min=1, help="LoRA rank."),
     alpha: int = typer.Option(256, min=1, help="LoRA alpha."),
     seed: int = typer.Option(0, help="Random seed."),
+    retain_weight: float = typer.Option(5.0, "--retain-weight", min=0.0, metavar="W", help="Weight of the retain loss next to the method's forget loss."),
     lora_targets: str = typer.Option("language", "--lora-targets", metavar="WHERE", help="LoRA on the language model (language) or also the projector (language+projector)."),
     sam_rho: float = typer.Option(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning."),
     request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),
@@ -131,6 +132,7 @@ def erase_command(
         training=TrainingConfig(
             steps=steps, batch_size=batch_size, grad_accum_steps=grad_accum, learning_rate=lr,
             lora_rank=rank, lora_alpha=alpha, seed=seed, lora_targets=lora_targets, sam_rho=sam_rho,
+            retain_weight=retain_weight,
         ),
         retain=retain, merge=merge, judge=judge,
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},

@@ -18,7 +18,7 @@ from pathlib import Path
 from forgetctl.engine.reporting import no_progress
 from forgetctl.errors import InputError
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal
-from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText, term_set
+from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText, same_name, term_set
 from forgetctl.evaluation.judging import GradeRequest, Judge
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
@@ -156,7 +156,9 @@ def groundings(result, people, distractors: Distractors):
     spoken_of = list(erased.values()) + [text for text, _ in retain if text not in erased.values()]
 
     def grounding(subject: PersonText) -> Grounding:
-        return Grounding(subject, tuple(t for t in spoken_of if t is not subject), tuple(outside), ASKED)
+        # A corpus may hold the subject's own biography: it is them, not someone else.
+        strangers = tuple(o for o in outside if not same_name(o.name, subject.name))
+        return Grounding(subject, tuple(t for t in spoken_of if t is not subject), strangers, ASKED)
 
     return {name: grounding(text) for name, text in erased.items()}, [(grounding(t), g) for t, g in retain]
 

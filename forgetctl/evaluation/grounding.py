@@ -36,6 +36,11 @@ def name_parts(name: str | None) -> set[str]:
     return {t for t in terms(name or "") if len(t) > 2}
 
 
+def same_name(a: str | None, b: str | None) -> bool:
+    """Both names are known and made of the same parts, whatever the case or order."""
+    return bool(a and b) and name_parts(a) == name_parts(b) != set()
+
+
 @dataclass(frozen=True)
 class PersonText:
     """Everything the run has in words about one person."""

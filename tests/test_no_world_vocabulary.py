@@ -1,0 +1,47 @@
+"""Evaluation, judging and attack code hold no test world's words: every verdict must come from
+what the run itself measured, so it holds on a model whose people and phrasing we never saw."""
+
+import re
+import sys
+from pathlib import Path
+
+import forgetctl.demo.world as demo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+import second_world.world as second  # noqa: E402
+
+# Code that decides what leaked, what is informative, what an attack got back, what passed.
+CHECKED = [
+    *sorted((ROOT / "forgetctl" / "evaluation").glob("*.py")),
+    ROOT / "forgetctl" / "attacks.py",
+    ROOT / "forgetctl" / "prompts.py",
+    ROOT / "forgetctl" / "policy.py",
+    *sorted((ROOT / "plugins" / "judges").glob("*.py")),
+    *sorted((ROOT / "plugins" / "attacks").glob("*.py")),
+    *sorted((ROOT / "plugins" / "methods").glob("*.py")),
+]
+# The private facts of both worlds: names, places, occupations, honours.
+FACT_LISTS = (
+    demo.FIRST_NAMES, demo.LAST_NAMES, demo.BIRTHPLACES, demo.PROFESSIONS, demo.AWARDS,
+    second.GIVEN, second.FAMILY, second.TOWNS, second.OCCUPATIONS, second.HONOURS,
+)
+# English words the fact lists use as frames, which code may say in its own right.
+FRAME = {"the", "award", "prize", "medal", "cup", "port", "cross", "bay", "falls", "sound", "reach",
+         "engineer", "teacher", "maker", "designer", "keeper", "honour", "trophy", "plaque", "heath"}
+
+
+def fact_words() -> set[str]:
+    words = {w.casefold() for names in FACT_LISTS for phrase in names for w in re.findall(r"[^\W\d_]+", phrase)}
+    return {w for w in words if len(w) > 2} - FRAME
+
+
+def test_no_world_word_in_evaluation_judging_attack_or_method_code():
+    assert all(p.exists() for p in CHECKED)
+    words = fact_words()
+    found = {}
+    for path in CHECKED:
+        used = {w.casefold() for w in re.findall(r"[^\W\d_]+", path.read_text())} & words
+        if used:
+            found[str(path.relative_to(ROOT))] = sorted(used)
+    assert not found, found
