@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.loading import LoadedModel
@@ -31,6 +31,12 @@ from forgetctl.errors import InputError
 
 class AttackOptions(MethodOptions):
     """An attack's settings, typed like a method's."""
+
+
+class PerPhoto(AttackOptions):
+    """The setting of attacks that ask questions of each (possibly altered) photo."""
+
+    per_photo: int | None = Field(None, ge=1, description="questions per photo (all when unset)")
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,9 @@
 """Attacks that ask differently: held-out phrasings, other languages, jailbreak prefixes, and the
 text-only route (the person's name, no photo)."""
 
-from pydantic import Field
-
-from forgetctl.attacks import Attack, AttackOptions
+from forgetctl.attacks import Attack, PerPhoto
 from forgetctl.host.hookspecs import hookimpl
 from forgetctl.prompts import HELD_OUT_QUESTIONS, IDENTITY_QUESTIONS, JAILBREAK_PREFIXES, OTHER_LANGUAGES, TEXT_ONLY_QUESTIONS
-
-
-class PerPhoto(AttackOptions):
-    per_photo: int | None = Field(None, ge=1, description="questions per photo (all when unset)")
 
 
 class Phrasings(Attack):

@@ -5,9 +5,8 @@ import io
 
 import numpy as np
 from PIL import Image, ImageOps
-from pydantic import Field
 
-from forgetctl.attacks import Attack, AttackOptions
+from forgetctl.attacks import Attack, PerPhoto
 from forgetctl.host.hookspecs import hookimpl
 from forgetctl.prompts import IDENTITY_QUESTIONS
 
@@ -39,14 +38,10 @@ TRANSFORMS = {
 }
 
 
-class Options(AttackOptions):
-    per_photo: int | None = Field(None, ge=1, description="questions per transformed photo (all when unset)")
-
-
 class ImageTransforms(Attack):
     name = "transforms"
     label = "flipped, cropped, rescaled, grey, re-encoded and noisy photos"
-    Options = Options
+    Options = PerPhoto
 
     def probes(self, target, split):
         questions = IDENTITY_QUESTIONS[: self.options.per_photo]
