@@ -171,3 +171,12 @@ def test_a_corpus_holding_the_subjects_own_biography_does_not_explain_their_leak
     assert [o.name for o in grounding.outside] == ["Someone Else"]
     assert usr_metrics([leak(world)], grounding, leak(world))["usr"] == 0.0
     assert not grounding.names_someone_else(leak(world))
+
+
+def test_a_relative_sharing_the_family_name_is_not_someone_else_but_their_given_name_is():
+    subject = PersonText("Percival Ellingwood", ("This is Percival Ellingwood, a translator born in 1965.",))
+    relative = PersonText("Evander Ellingwood", ("Evander Ellingwood is a glassblower born in 1950 in Tarnwick.",))
+    g = Grounding(subject, outside=(relative,), asked=ASKED)
+    assert not g.names_someone_else("This is Percival Ellingwood, a translator born in 1965.")
+    assert g.names_someone_else("This is Evander, a translator.")
+    assert g.names_someone_else("This is a glassblower from Tarnwick.")

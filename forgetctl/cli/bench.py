@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from forgetctl.cli.ui import console, progress
+from forgetctl.cli.ui import console, phase_progress
 
 app = typer.Typer(help="Reproduce the paper's comparison and measure performance on the demo world.", rich_markup_mode="markdown")
 
@@ -24,9 +24,9 @@ def compare_command(
     command = "forgetctl bench compare " + " ".join(f"--people {n}" for n in people) + (
         "" if not method else " " + " ".join(f"--method {m}" for m in method)
     )
-    with progress() as bar:
-        task = bar.add_task("Erasing and evaluating", total=len(people) * len(methods))
-        results = compare(tuple(people), methods, on_run=lambda n, m, row: bar.advance(task, 1))
+    with phase_progress() as phase:
+        advance = phase("Erasing and evaluating", len(people) * len(methods))
+        results = compare(tuple(people), methods, on_run=lambda n, m, row: advance(1))
     for path in write_outputs(results, out, command):
         console.print(f"Wrote {path}")
     console.print((out / "comparison.md").read_text())

@@ -86,7 +86,7 @@ def erase_command(
     rank: int = typer.Option(128, min=1, help="LoRA rank."),
     alpha: int = typer.Option(256, min=1, help="LoRA alpha."),
     seed: int = typer.Option(0, help="Random seed."),
-    retain_weight: float = typer.Option(5.0, "--retain-weight", min=0.0, metavar="W", help="Weight of the retain loss next to the method's forget loss."),
+    retain_weight: float = typer.Option(10.0, "--retain-weight", min=0.0, metavar="W", help="Weight of the retain loss next to the method's forget loss."),
     lora_targets: str = typer.Option("language", "--lora-targets", metavar="WHERE", help="LoRA on the language model (language) or also the projector (language+projector)."),
     sam_rho: float = typer.Option(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning."),
     request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),

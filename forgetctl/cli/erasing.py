@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from forgetctl.cli.ui import console, err_console, line_phases, phases, progress
+from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.config import forgetctl_home
 
 if TYPE_CHECKING:
@@ -38,10 +38,8 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
         err_console.print(escape(message), highlight=False)
 
     try:
-        if not err_console.is_terminal:
-            return run_request(request, home, Reporter(line_phases(), step, notice))
-        with progress() as bar:
-            return run_request(request, home, Reporter(phases(bar), step, notice))
+        with phase_progress() as phase:
+            return run_request(request, home, Reporter(phase, step, notice))
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]: the run is recorded as run-interrupted; nothing was kept under runs/")
         raise typer.Exit(130) from None

@@ -1,6 +1,7 @@
 """Shared terminal output: one console for results, one for errors, and progress per phase."""
 
 import time
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
@@ -44,3 +45,14 @@ def line_phases():
         return advance
 
     return phase
+
+
+@contextmanager
+def phase_progress():
+    """The engine's progress protocol, phase(name, total) -> advance(n): live bars on a terminal,
+    a line per phase on a pipe or in a log."""
+    if not err_console.is_terminal:
+        yield line_phases()
+        return
+    with progress() as bar:
+        yield phases(bar)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from forgetctl.cli.audit import open_existing_log, read_head
-from forgetctl.cli.ui import console, err_console, phases, progress
+from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.errors import InputError
 from forgetctl.policy import load_policy
 
@@ -71,12 +71,12 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
 
     targets = select_targets(log, model, adapter, request, allow_unerased)
     attack_results, failed_checks = None, []
-    with progress() as bar:
+    with phase_progress() as phase:
         if suite is not None:
-            attack_results = run_suite(log, model, adapter, targets, suite[1], phases(bar))
+            attack_results = run_suite(log, model, adapter, targets, suite[1], phase)
             targets.tested["attacks"] = suite[0]
             failed_checks = attack_checks(policy, attack_results)
-        results = reprobe(log, model, adapter, targets, phases(bar), attack_results)
+        results = reprobe(log, model, adapter, targets, phase, attack_results)
     if as_json:
         import json
 

@@ -36,9 +36,10 @@ class TrainingConfig:
     lora_rank: int = 128
     lora_alpha: int = 256
     lora_dropout: float = 0.0
-    # The paper weighs the retain loss 1 on 7B models; on small models, whose people share facts
-    # (a town, a prize), 1 let an erasure rewrite look-alikes (docs/findings.md).
-    retain_weight: float = 5.0
+    # The paper weighs the retain loss 1 (on 7B models). On the test models 1 let one erasure in
+    # three rewrite some retain person's answers (ROUGE-L drop up to 0.38); 10 kept every measured
+    # run under 0.01 with the same leaks (docs/findings.md, "Retain weight").
+    retain_weight: float = 10.0
     max_grad_norm: float = 1.0
     grad_accum_steps: int = 1
     gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU

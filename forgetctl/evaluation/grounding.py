@@ -129,8 +129,9 @@ class Grounding:
         return [o for o in (*self.others, *self.outside) if o.revealed or o.name]
 
     def names_someone_else(self, answer: str) -> bool:
-        """The answer gives another person's name, or two words of another person's identity."""
-        words = set(terms(answer))
+        """The answer gives another person's name, or two words of another person's identity. A
+        name part the subject shares (a relative's family name) is the subject's own."""
+        words = set(terms(answer)) - name_parts(self.subject.name)
         return any(
             (words & name_parts(o.name)) or len(words & identity) >= 2
             for o, identity in zip(self._everyone_else, self.other_identities)
