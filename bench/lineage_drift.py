@@ -42,7 +42,8 @@ def main(argv=None):
         world = worlds[name]()
         results.append(measure(world, ("pubg", "ga"), args.people, keep_earlier=False, on_release=progress))
         results.append(measure(world, ("pubg",), args.people, keep_earlier=True, on_release=progress))
-    command = "python bench/lineage_drift.py" + (f" --people {args.people}" if args.people != 10 else "")
+    command = "python bench/lineage_drift.py" + (f" --people {args.people}" if args.people != 10 else "") + (
+        f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "lineage.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "lineage.md").write_text(to_markdown(results, command) + "\n![drift](lineage.png)\n")

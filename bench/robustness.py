@@ -62,7 +62,8 @@ def main(argv=None):
         suite, name, title = args.suite, "robustness", "Robustness: every method under every attack"
         variants = {m: (m, {}, TrainingConfig()) for m in METHODS}
     results = [measure(worlds[w](), variants, suite, progress) for w in args.worlds]
-    command = "python bench/robustness.py" + (" --defences" if args.defences else f" --suite {args.suite}" if args.suite != "full" else "")
+    command = "python bench/robustness.py" + (" --defences" if args.defences else f" --suite {args.suite}" if args.suite != "full" else "") + (
+        f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / f"{name}.md").write_text(to_markdown(results, command, title))
