@@ -69,3 +69,11 @@ def test_demo_images_writes_pngs(tmp_path):
     result = runner.invoke(app, ["demo", "images", "--out", str(tmp_path / "u"), "--unknown", "u003"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "u").glob("u003_view*.png"))) == 6
+
+
+@pytest.mark.slow
+def test_erase_without_a_retain_folder_passes_the_default_policy_on_the_demo_model(tmp_path, forgetctl_home):
+    runner.invoke(app, ["demo", "images", "--out", str(tmp_path / "p"), "--person", "p001"])
+    result = runner.invoke(app, ["erase", "--entity", "Percival Ellingwood", "--images", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "No --retain folder" in result.output and "Policy default: PASSED" in result.output
