@@ -29,6 +29,9 @@ def defences():
         "pubg + SAM (rho 0.05)": ("pubg", {}, TrainingConfig(sam_rho=0.05)),
         "pubg + projector LoRA": ("pubg", {}, TrainingConfig(lora_targets="language+projector")),
         "pubg, 10x lower lr": ("pubg", {}, TrainingConfig(learning_rate=1e-4)),
+        # The weak erasure above relearns: do the defences hold it?
+        "pubg, 10x lower lr + SAM": ("pubg", {}, TrainingConfig(learning_rate=1e-4, sam_rho=0.05)),
+        "pubg, 10x lower lr + projector LoRA": ("pubg", {}, TrainingConfig(learning_rate=1e-4, lora_targets="language+projector")),
         "npo": ("npo", {}, TrainingConfig()),
         "ga": ("ga", {}, TrainingConfig()),
     }
