@@ -132,11 +132,15 @@ def to_chart(all_results: list[dict], path: Path) -> None:
             axes[row][0].plot(x, [max(r["earlier_leak_seen"] or 0, r["earlier_leak_unseen"] or 0) for r in seq], marker="o", label=method)
             axes[row][1].plot(x, [r["retain_drop"] for r in seq], marker="o", label=method)
             axes[row][2].plot(x, [r["informativeness"] for r in seq], marker="o", label=method)
-        for ax, title in zip(axes[row], ("worst leak of earlier people", "retain ROUGE-L drop vs base", "informativeness (1-5)")):
-            ax.set_title(f"{results['world']}: {title}", fontsize=9)
+        kept = "earlier kept" if results["keep_earlier"] else "earlier not kept"
+        titles = ("worst leak of earlier people", "retain ROUGE-L drop vs base", "informativeness (1-5)")
+        for ax, title, top in zip(axes[row], titles, (1.0, None, 5.2)):
+            ax.set_title(f"{results['world']} ({kept}): {title}", fontsize=8)
             ax.set_xlabel("release", fontsize=8)
+            ax.set_ylim(bottom=0, top=top)
             ax.legend(fontsize=7)
-        axes[row][1].axhline(0.05, color="#999", lw=0.7, ls="--")
+        axes[row][1].axhline(0.05, color="#999", lw=0.7, ls="--")  # the default policy's bound
+        axes[row][1].set_ylim(top=max(axes[row][1].get_ylim()[1], 0.06))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
