@@ -8,6 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 
+def permissive_policy(folder: Path) -> Path:
+    """A policy file with no thresholds, under which inconclusive grades do not fail: benchmarks
+    release or keep every run to measure what follows, and report the real policy's verdict."""
+    path = folder / "permissive-policy.toml"
+    path.write_text("[thresholds]\n[judge]\ninconclusive_fails = false\n")
+    return path
+
+
 def world_request(world, root: Path, forget, retain, method: str = "pubg", judge: str = "grounded", training=None):
     """A validated request to erase `forget` (people of a test world) with `retain` as other
     people; their photos are written under `root`."""

@@ -4,7 +4,7 @@ earlier person (seen and unseen photos), the new person's leak, the retain peopl
 against the original base, informativeness, and the time the release took.
 
 The default policy gates releases; GA never passes it (its answers degenerate), so the benchmark
-releases every method under a permissive policy (`RELEASE_ANYWAY`) to measure its drift, and
+releases every method under a permissive policy (`permissive_policy`) to measure its drift, and
 reports the default policy's verdict beside it.
 """
 
@@ -14,13 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from forgetctl.benchmarks import permissive_policy
 from forgetctl.benchmarks.worlds import choose
 from forgetctl.pipeline import run_request
 from forgetctl.policy import load_policy, verdict
 from forgetctl.request import PersonForm, RequestForm, validate
-
-RELEASE_ANYWAY = "[thresholds]\n[judge]\ninconclusive_fails = false\n"
-
 
 def worst(values) -> float | None:
     values = [v for v in values if v is not None]
@@ -56,8 +54,7 @@ def run(world, method: str, forget, retain, root: Path, keep_earlier: bool, batc
         target = retain_dir / person.id
         if not target.exists():
             target.symlink_to(root / "photos" / person.id)
-    anyway = root / "release-anyway.toml"
-    anyway.write_text(RELEASE_ANYWAY)
+    anyway = permissive_policy(root)
     default_policy = load_policy("default")
     groups = [forget] if batched else [[p] for p in forget]
     model, rows = world.model_dir, []
