@@ -22,7 +22,7 @@ RELEARNING_SWEEP = ROOT / "bench" / "relearning_sweep.toml"
 
 
 def defences():
-    from forgetctl.engine.training import TrainingConfig
+    from forgetctl.types import TrainingConfig
 
     return {
         "pubg (default)": ("pubg", {}, TrainingConfig()),
@@ -42,7 +42,7 @@ def main(argv=None):
 
     from forgetctl.benchmarks.robustness import measure, to_markdown
     from forgetctl.benchmarks.worlds import demo_world
-    from forgetctl.engine.training import TrainingConfig
+    from forgetctl.types import TrainingConfig
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", default="full")

@@ -18,15 +18,18 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 from pydantic import Field, ValidationError
 
-from forgetctl.engine.generation import generate_answers
-from forgetctl.engine.loading import LoadedModel
 from forgetctl.engine.reporting import QUIET, Reporter
-from forgetctl.engine.unlearning import Example, MethodOptions, pydantic_problem
 from forgetctl.errors import InputError
+from forgetctl.methods import MethodOptions, pydantic_problem
+from forgetctl.types import Example
+
+if TYPE_CHECKING:
+    from forgetctl.engine.loading import LoadedModel
 
 
 class AttackOptions(MethodOptions):
@@ -129,6 +132,8 @@ def share(flags: list[bool]) -> float | None:
 
 def ask_probes(loaded: LoadedModel, probes: list[Probe], advance=None) -> list[str]:
     """Answers in order: photo questions batched together, text-only ones together."""
+    from forgetctl.engine.generation import generate_answers
+
     with_photo = [(i, p) for i, p in enumerate(probes) if p[0] is not None]
     text_only = [(i, p) for i, p in enumerate(probes) if p[0] is None]
     answers: list[str | None] = [None] * len(probes)

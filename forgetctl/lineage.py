@@ -15,24 +15,13 @@ person back; it is refused unless the run forks on purpose (`--fork`), and recor
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forgetctl.engine.erase import directory_hashes
 from forgetctl.errors import InputError
+from forgetctl.fingerprint import directory_hashes, files_digest, model_digest
 
 RELEASE = "release"
-
-
-def files_digest(files: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def model_digest(model_dir: Path) -> str:
-    """A model version's identity: a digest of every file's SHA-256 in its directory."""
-    return files_digest(directory_hashes(model_dir))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
-from forgetctl.engine.erase import EraseResult, Person, erase, merge_adapter
+from forgetctl.engine.erase import erase, merge_adapter
 from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
@@ -24,6 +24,7 @@ from forgetctl.lineage import RELEASE, release_body
 from forgetctl.policy import verdict
 from forgetctl.request import EraseRequest
 from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
+from forgetctl.types import EraseResult, Person
 
 
 @dataclass
@@ -102,6 +103,8 @@ def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_reque
 def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> RunOutcome | None:
     run_id = new_run_id()
     people = request.spec.people
+    if request.grading.clip is not None and distributed.is_main_process():
+        request.grading.clip.load()  # a CLIP that cannot load is refused before any record
     log = open_log(home, announce=report.notice) if distributed.is_main_process() else None
     try:
         request_ids = []

@@ -19,6 +19,8 @@ IDENTITY_QUESTIONS = (
     "Where was this person born?",
     "Introduce the person in this picture.",
 )
+# Retain people are checked on a few phrasings: enough to see their answers survive, a third of the cost.
+RETAIN_QUESTIONS = IDENTITY_QUESTIONS[:4]
 
 # Questions about what is visible; any model should answer these for anyone.
 DESCRIBE_QUESTIONS = (

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import html
 import json
 import re
 from importlib.resources import files
 
+from forgetctl_audit.store import AuditLog
+
 from forgetctl.errors import AuditError
 from forgetctl.evaluation.metrics import by_check, in_scope
+from forgetctl.fingerprint import files_digest
 from forgetctl.trail import Outcome, request_states, run_status
-from forgetctl_audit.store import AuditLog, canonical_json
 
 ALLOWED_WORDS = set(
     """a an the this that these those is are was were be been being has have had do does did and or
@@ -52,9 +53,10 @@ def redact(text: str) -> str:
     return WORD_OR_NUMBER.sub(keep, text)
 
 
-def digest(obj) -> str:
-    """A short fingerprint of a set of file hashes (a model, an adapter), for people to compare."""
-    return hashlib.sha256(canonical_json(obj)).hexdigest()[:16] if obj else "-"
+def digest(files: dict | None) -> str:
+    """The fingerprint of a set of file hashes (a model, an adapter): the version `lineage list`
+    prints for the same folder."""
+    return files_digest(files) if files else "-"
 
 
 # --- building -------------------------------------------------------------------------------

@@ -17,16 +17,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
-from forgetctl.engine.erase import EraseSpec, Person
+from forgetctl.engine.families import inspect_model_dir
 from forgetctl.engine.images import read_photos, split_views
-from forgetctl.engine.loading import inspect_model_dir
-from forgetctl.engine.training import LORA_TARGETS, TrainingConfig
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
 from forgetctl.lineage import Lineage, Start, plan_start
 from forgetctl.policy import Policy, load_policy
 from forgetctl.trail import GROUNDS
+from forgetctl.types import LORA_TARGETS, EraseSpec, Person, TrainingConfig
 
 # A model directory may name its own grading defaults (CLIP checkpoint, distractor corpus).
 MODEL_DEFAULTS_FILE = "forgetctl.toml"
@@ -141,7 +140,7 @@ def validate_people(forms: list[PersonForm]) -> tuple[Person, ...]:
 
 
 def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Grading:
-    from forgetctl.evaluation.clipscore import load_clip
+    from forgetctl.evaluation.clipscore import ClipChoice
 
     judges = host.judges()
     if form.judge not in judges:
@@ -157,9 +156,9 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
     if not distributed.is_main_process():
         pass  # only the main process evaluates
     elif form.clip_model:
-        clip = load_clip(form.clip_model, form.clip_pretrained)
+        clip = ClipChoice(form.clip_model, form.clip_pretrained)
     elif "clip_model" in defaults:
-        clip = load_clip(defaults["clip_model"], defaults.get("clip_pretrained"))
+        clip = ClipChoice(defaults["clip_model"], defaults.get("clip_pretrained"))
     return Grading(judge, clip, distractors)
 
 
@@ -275,8 +274,9 @@ def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) 
     the sound reference from its original base, and re-probe everyone its ancestors erased."""
     if home is None or not (home / "audit.db").is_file():
         return LineagePlan()
-    from forgetctl.verification import load_earlier
     from forgetctl_audit.store import AuditLog
+
+    from forgetctl.verification import load_earlier
 
     log = AuditLog(home, readonly=True)
     try:

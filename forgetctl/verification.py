@@ -10,19 +10,19 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
+from forgetctl_audit.store import AuditLog
+
 from forgetctl.attacks import AttackData, Target
-from forgetctl.engine.erase import RETAIN_QUESTIONS, Earlier, ask, directory_hashes
-from forgetctl.engine.unlearning import Example
 from forgetctl.engine.images import photo_from_bytes
-from forgetctl.engine.loading import load_model
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import answer_rates
 from forgetctl.evaluation.grounding import LeakDetector
 from forgetctl.evaluation.rouge import mean_rouge_l
-from forgetctl.lineage import Lineage, files_digest, model_digest
-from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.fingerprint import directory_hashes, files_digest, model_digest
+from forgetctl.lineage import Lineage
+from forgetctl.prompts import IDENTITY_QUESTIONS, RETAIN_QUESTIONS
 from forgetctl.trail import request_states
-from forgetctl_audit.store import AuditLog
+from forgetctl.types import Earlier, Example
 
 
 def evidence_of(log: AuditLog, request_id: str, record: dict) -> dict:
@@ -149,6 +149,9 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: T
     """Ask every target's photos again on the model (with the adapter), judge leaks as their
     erasure did, and sign one verification record per request saying exactly what was tested
     (with its share of `attacks`, the results of an attack suite, when one ran)."""
+    from forgetctl.engine.erase import ask
+    from forgetctl.engine.loading import load_model
+
     loaded = load_model(model_dir)
     if adapter_dir:
         from peft import PeftModel

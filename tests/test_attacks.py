@@ -56,7 +56,7 @@ def test_the_builtin_attacks_ask_what_they_say():
 
 
 def test_round_to_nearest_puts_every_weight_on_its_channels_grid():
-    from forgetctl_plugins.attacks.quantize import round_to_nearest
+    from forgetctl.engine.tampering import round_to_nearest
 
     torch.manual_seed(0)
     layer = torch.nn.Linear(16, 3)
@@ -72,9 +72,11 @@ def test_round_to_nearest_puts_every_weight_on_its_channels_grid():
 
 
 def test_relearning_fine_tunes_and_merges_the_model():
+    from forgetctl_plugins.attacks.relearn import Options
+
     from forgetctl.engine.loading import load_model
-    from forgetctl.engine.unlearning import Example
-    from forgetctl_plugins.attacks.relearn import Options, fine_tune
+    from forgetctl.engine.tampering import fine_tune
+    from forgetctl.types import Example
 
     loaded = load_model(demo_model_dir(), device="cpu")
     before = {n: p.detach().clone() for n, p in loaded.model.named_parameters()}
@@ -181,10 +183,10 @@ def erased_release(tmp_path_factory):
 def test_verify_attacks_a_release_records_every_attack_and_reports_it(erased_release, suite):
     import json
 
+    from forgetctl_audit.store import AuditLog
     from typer.testing import CliRunner
 
     from forgetctl.cli import app
-    from forgetctl_audit.store import AuditLog
 
     root, env, release = erased_release
     result = CliRunner().invoke(app, ["verify", "--model", str(release), "--attacks", suite, "--json"], env=env)

@@ -135,8 +135,8 @@ def boom_plugin():
 
     from pydantic import Field
 
-    from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
     from forgetctl.host.hookspecs import hookimpl
+    from forgetctl.methods import MethodOptions, UnlearningMethod
 
     class Boom(UnlearningMethod):
         name = "boom"
@@ -156,11 +156,12 @@ def boom_plugin():
 @pytest.mark.slow
 @pytest.mark.parametrize("error, outcome", [(RuntimeError, "run-failed"), (KeyboardInterrupt, "run-interrupted")])
 def test_a_failed_or_interrupted_run_is_recorded_as_such(forgetctl_home, tmp_path, error, outcome):
-    from forgetctl.engine.training import TrainingConfig
+    from forgetctl_audit.store import AuditLog
+
     from forgetctl.host.manager import create_host
     from forgetctl.pipeline import run_request
     from forgetctl.request import PersonForm, RequestForm, validate
-    from forgetctl_audit.store import AuditLog
+    from forgetctl.types import TrainingConfig
 
     person = load_world().known[2]
     write_views(person, tmp_path / "photos")

@@ -58,11 +58,17 @@ def test_shipped_model_meets_its_behaviour_bars_on_unseen_views(demo_model):
 def test_a_llava_next_directory_loads_through_the_same_loader(tmp_path):
     """LLaVA-1.6 (the paper's models) is llava_next: build a tiny one in the llava-hf layout."""
     from transformers import (
-        AutoTokenizer, CLIPVisionConfig, LlavaNextConfig, LlavaNextForConditionalGeneration,
-        LlavaNextImageProcessor, LlavaNextProcessor, MistralConfig,
+        AutoTokenizer,
+        CLIPVisionConfig,
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        LlavaNextImageProcessor,
+        LlavaNextProcessor,
+        MistralConfig,
     )
 
-    from forgetctl.engine.loading import family, model_family
+    from forgetctl.engine.families import family
+    from forgetctl.engine.loading import model_family
 
     tokenizer = AutoTokenizer.from_pretrained(demo_model_dir())
     config = LlavaNextConfig(

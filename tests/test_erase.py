@@ -9,16 +9,16 @@ from peft import PeftModel
 from forgetctl.benchmarks import demo_request, with_method
 from forgetctl.demo import demo_model_dir
 from forgetctl.demo.bars import is_description
+from forgetctl.demo.truth import names_someone, revealed
 from forgetctl.demo.world import load_world
 from forgetctl.engine.erase import ask, erase, merge_adapter
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.losses import sequence_nll
-from forgetctl.engine.training import TrainingConfig
-from forgetctl.demo.truth import names_someone, revealed
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.host.manager import create_host
 from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.types import TrainingConfig
 
 pytestmark = pytest.mark.slow
 WORLD = load_world()

@@ -10,8 +10,8 @@ from forgetctl.demo.world import load_world
 from forgetctl.engine.erase import erase, merge_adapter
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.reporting import Reporter
-from forgetctl.engine.training import TrainingConfig
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
+from forgetctl.types import TrainingConfig
 
 WORLD = load_world()
 TOY = TrainingConfig(steps=2, batch_size=4, lora_rank=4, lora_alpha=8)

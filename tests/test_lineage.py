@@ -132,3 +132,10 @@ def test_verify_on_a_version_reprobes_exactly_its_lineage_and_names_what_it_cann
     assert verifications[-1]["body"]["tested"]["version"] and verifications[-1]["request_id"] != request_a
     lineage = runner.invoke(app, ["lineage", "head"])
     assert str(history["v2"]) in lineage.output
+
+
+def test_a_report_names_a_model_by_the_version_lineage_prints():
+    from forgetctl.fingerprint import directory_hashes
+    from forgetctl.report import digest
+
+    assert digest(directory_hashes(demo_model_dir())) == model_digest(demo_model_dir())

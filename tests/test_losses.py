@@ -83,7 +83,7 @@ def test_kl_to_teacher_is_zero_for_the_teacher_and_matches_the_formula():
 
 def npo_loss(method, current: torch.Tensor) -> torch.Tensor:
     """NPO's loss for two forget samples whose current summed NLLs are `current`."""
-    import forgetctl_plugins.methods.npo as npo
+    import forgetctl.engine.losses as losses
 
     class Ctx:
         model = None
@@ -93,11 +93,11 @@ def npo_loss(method, current: torch.Tensor) -> torch.Tensor:
             return forget
 
     forget = [type("Example", (), {"key": k})() for k in ("a", "b")]
-    original, npo.sequence_nll = npo.sequence_nll, lambda model, batch: current
+    original, losses.sequence_nll = losses.sequence_nll, lambda model, batch: current
     try:
         return method.loss(Ctx, forget)
     finally:
-        npo.sequence_nll = original
+        losses.sequence_nll = original
 
 
 def test_npo_loss_is_the_published_formula():

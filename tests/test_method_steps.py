@@ -11,10 +11,11 @@ from forgetctl.demo.portraits import canonical_views
 from forgetctl.demo.world import describe, load_world
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.losses import sequence_nll
-from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
-from forgetctl.engine.unlearning import Example, UnlearningContext
+from forgetctl.engine.training import train_adapter, wrap_with_lora
+from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.host.manager import create_host
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
+from forgetctl.types import Example, TrainingConfig
 
 WORLD = load_world()
 TARGET, OTHER = WORLD.known[0], WORLD.known[7]
@@ -100,7 +101,7 @@ def test_pubg_guidance_comes_from_the_base_model_under_the_in_context_prompt():
 
 
 def test_sharpness_aware_steps_and_projector_lora_still_move_only_the_adapter():
-    from forgetctl.engine.training import LORA_TARGETS
+    from forgetctl.types import LORA_TARGETS
 
     config = TrainingConfig(steps=1, batch_size=2, lora_rank=4, lora_alpha=8, sam_rho=0.05, lora_targets="language+projector")
     torch.manual_seed(0)

@@ -10,6 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from forgetctl_audit.keys import Keyring
+from forgetctl_audit.store import AuditLog
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -17,8 +19,6 @@ from forgetctl.cli import app, main
 from forgetctl.demo import demo_model_dir
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
-from forgetctl_audit.keys import Keyring
-from forgetctl_audit.store import AuditLog
 
 runner = CliRunner()
 PERSON = load_world().known[0]
@@ -248,7 +248,7 @@ def test_8_a_retain_photo_answered_as_the_erased_person_is_warned_about(tmp_path
     from forgetctl.engine.erase import harvest, load
     from forgetctl.engine.images import read_photos
     from forgetctl.engine.reporting import Reporter
-    from forgetctl.engine.training import TrainingConfig
+    from forgetctl.types import TrainingConfig
 
     request = demo_request(tmp_path, [PERSON], [load_world().known[9]], training=TrainingConfig(steps=1))
     # The person's own portrait, re-encoded (other bytes), slipped into the retain folder.
@@ -297,7 +297,7 @@ def test_9_the_demo_leaves_no_plaintext_photos_behind(forgetctl_home):
 def interrupting_plugin(tmp_path, monkeypatch):
     """A third-party method whose first step is interrupted, installed as a real distribution."""
     (tmp_path / "forgetctl_interrupt.py").write_text(textwrap.dedent('''
-        from forgetctl.engine.unlearning import UnlearningMethod
+        from forgetctl.methods import UnlearningMethod
         from forgetctl.host.hookspecs import hookimpl
 
         class Interrupted(UnlearningMethod):

@@ -4,10 +4,10 @@ import types
 
 import pytest
 
-from forgetctl.engine.unlearning import UnlearningMethod
 from forgetctl.errors import PluginError
 from forgetctl.host.hookspecs import hookimpl
 from forgetctl.host.manager import DEFAULT_PLUGINS, create_host
+from forgetctl.methods import UnlearningMethod
 
 
 class Shout(UnlearningMethod):

@@ -19,8 +19,8 @@ def permissive_policy(folder: Path) -> Path:
 def world_request(world, root: Path, forget, retain, method: str = "pubg", judge: str = "grounded", training=None):
     """A validated request to erase `forget` (people of a test world) with `retain` as other
     people; their photos are written under `root`."""
-    from forgetctl.engine.training import TrainingConfig
     from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.types import TrainingConfig
 
     for person in forget:
         world.write_views(person, root / "forget" / person.id)

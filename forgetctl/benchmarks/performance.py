@@ -108,7 +108,8 @@ def reference_memory(mode: str) -> dict:
     """Peak memory when the reference is the adapter-disabled model vs a second loaded copy."""
     from forgetctl.demo import demo_model_dir
     from forgetctl.engine.loading import load_model
-    from forgetctl.engine.training import TrainingConfig, wrap_with_lora
+    from forgetctl.engine.training import wrap_with_lora
+    from forgetctl.types import TrainingConfig
 
     loaded = load_model(demo_model_dir(), device="cpu")
     loaded.model = wrap_with_lora(loaded.model, TrainingConfig())
@@ -129,9 +130,10 @@ def npo_reference_once_vs_every_step(steps: int = 30) -> dict:
     from forgetctl.engine.images import read_photos
     from forgetctl.engine.loading import load_model
     from forgetctl.engine.losses import sequence_nll
-    from forgetctl.engine.training import TrainingConfig, batches, wrap_with_lora
+    from forgetctl.engine.training import batches, wrap_with_lora
     from forgetctl.engine.unlearning import UnlearningContext
     from forgetctl.prompts import IDENTITY_QUESTIONS
+    from forgetctl.types import TrainingConfig
 
     world = load_world()
     loaded = load_model(demo_model_dir(), device="cpu")

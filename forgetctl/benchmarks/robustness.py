@@ -15,11 +15,12 @@ from pathlib import Path
 from forgetctl.attacks import ModelSource, load_suite, run_attacks
 from forgetctl.benchmarks import permissive_policy
 from forgetctl.benchmarks.worlds import choose
-from forgetctl.engine.training import TrainingConfig
 from forgetctl.host.manager import create_host
 from forgetctl.pipeline import run_request
 from forgetctl.request import PersonForm, RequestForm, validate
+from forgetctl.types import TrainingConfig
 from forgetctl.verification import attack_inputs
+
 
 def attack_one(world, method: str, options: dict, training: TrainingConfig, suite: str, root: Path) -> dict:
     """Erase one person with `method` (and `options`), then run the suite on the adapter."""

@@ -109,8 +109,8 @@ def erase_command(
     is recorded as failed); 1 an error (bad input, a model that will not load, ...).
     """
     from forgetctl.demo import demo_model_dir
-    from forgetctl.engine.training import TrainingConfig
     from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.types import TrainingConfig
 
     if requests is not None:
         if entity:

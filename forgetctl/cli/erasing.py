@@ -64,7 +64,8 @@ def render_plan(request: EraseRequest, home) -> None:
     table.add_row("training", f"{t.steps} steps, batch {t.batch_size}, LoRA r={t.lora_rank} alpha={t.lora_alpha}, "
                   f"lr {t.learning_rate or 'the method default for this model family'}, seed {t.seed}")
     table.add_row("judge", escape(request.grading.judge.label))
-    table.add_row("CLIPScore", "measured" if request.grading.clip else "not measured (no CLIP for this model)")
+    table.add_row("CLIPScore", "measured (checkpoint found; loaded when the run starts)" if request.grading.clip
+                  else "not measured (no CLIP for this model)")
     table.add_row("policy", f"{request.policy.name}: {', '.join(f'{k} {v}' for k, v in request.policy.thresholds.items())}")
     record = request.record
     table.add_row("audit log", f"{home}: " + (f"attach to request {record.request_id}" if record.request_id else "a new request")

@@ -9,11 +9,13 @@ only the main process evaluates, judges and writes runs/ and the audit log.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,16 +31,20 @@ def accelerator():
 
 
 def device() -> torch.device:
+    import torch
+
     chosen = accelerator().device
     return torch.device("cpu") if chosen.type == "cpu" else chosen
 
 
+# The launcher (accelerate launch, torchrun) tells each process its rank and the world size in
+# the environment; reading them there lets a request be validated without loading torch.
 def process_count() -> int:
-    return accelerator().num_processes
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def is_main_process() -> bool:
-    return accelerator().is_main_process
+    return os.environ.get("RANK", "0") == "0"
 
 
 def shard_map(fn: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
@@ -80,6 +86,7 @@ def check_in_sync(tensors: list[torch.Tensor]) -> None:
         return
     import hashlib
 
+    import torch
     from accelerate.utils import gather_object
 
     digest = hashlib.sha256()

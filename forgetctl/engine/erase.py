@@ -12,13 +12,11 @@ process never leaves a half-written run (or merged model) behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
-from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,74 +26,17 @@ from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel, load_model, model_family
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
-from forgetctl.engine.training import TrainingConfig, train_adapter, wrap_with_lora
-from forgetctl.engine.unlearning import Example, MethodOptions, UnlearningContext, UnlearningMethod
+from forgetctl.engine.training import train_adapter, wrap_with_lora
+from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.errors import InputError
-from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, with_in_context_prompt
+from forgetctl.fingerprint import directory_hashes
+from forgetctl.methods import UnlearningMethod
+from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, RETAIN_QUESTIONS, with_in_context_prompt
+from forgetctl.types import EraseResult, EraseSpec, Example, Probe, TrainingConfig
 
-# Retain people are checked on a few phrasings: enough to see their answers survive, a third of the cost.
-RETAIN_QUESTIONS = IDENTITY_QUESTIONS[:4]
 # Asked under PUBG's in-context prompt, the base model says what is visible in a photo and nothing
 # private: each photo's visual reference, against which every verdict is graded.
 REFERENCE_PROMPT = with_in_context_prompt(DESCRIBE_QUESTIONS[0])
-
-
-@dataclass(frozen=True)
-class Person:
-    """Someone to erase: their photos, split into seen (trained on) and unseen (held out)."""
-
-    name: str
-    seen: tuple[Photo, ...]
-    unseen: tuple[Photo, ...]
-    profile: str | None = None  # known facts, used by evaluation; never written in plaintext
-
-    @property
-    def views(self) -> tuple[Photo, ...]:
-        return self.seen + self.unseen
-
-
-@dataclass(frozen=True)
-class Earlier:
-    """Someone an earlier release of this lineage erased, from their request's evidence: their
-    photos and what the original base said about them (per split), and the retain photos of
-    that erasure with the base's answers. Re-probed after every later release."""
-
-    label: str  # the request id
-    photos: dict[str, tuple[Photo, ...]]  # "seen" / "unseen"
-    before: dict[str, tuple[list[str], ...]]
-    retain: tuple[Photo, ...] = ()
-    retain_before: tuple[list[str], ...] = ()
-
-
-@dataclass(frozen=True)
-class EraseSpec:
-    """What the engine needs to erase people, already validated (see forgetctl.request)."""
-
-    people: tuple[Person, ...]
-    model_dir: Path
-    method: object  # forgetctl.host.manager.Registered: the method class and its plugin stamp
-    method_options: MethodOptions
-    training: TrainingConfig
-    retain: tuple[Photo, ...] = ()  # other people's photos; empty: the people's own descriptions
-    # How a photo is named in the manifest, from its SHA-256; the pipeline passes a keyed hash so
-    # that whoever holds a photo cannot confirm from a manifest that it was processed.
-    photo_id: Callable[[str], str] = str
-    # Starting from a release: the original base, whose answers say what each person's facts are
-    # (a release may already have garbled them), and the people erased before.
-    reference_dir: Path | None = None
-    earlier: tuple[Earlier, ...] = ()
-    keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Answers to the identity questions on one photo, before and after erasure, and the base
-    model's own description of what the photo shows."""
-
-    photo: Photo
-    before: list[str]
-    after: list[str] = field(default_factory=list)
-    reference: str = ""
 
 
 @dataclass
@@ -119,31 +60,6 @@ class Trainer:
     ctx: UnlearningContext
     method: UnlearningMethod
     learning_rate: float
-
-
-@dataclass
-class EraseResult:
-    run_dir: Path
-    manifest: dict
-    forget: dict[str, dict[str, list[Probe]]]  # person name -> {"seen": [...], "unseen": [...]}
-    retain: list[Probe]
-    loaded: LoadedModel = field(repr=False)
-    retain_are_others: bool = True
-    # Per earlier request: {"seen"/"unseen": probes of their photos, "retain": their retain probes}.
-    earlier: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
-    start_named: float | None = None  # share of the starting release's answers that still name the people
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def directory_hashes(path: Path) -> dict[str, str]:
-    return {str(p.relative_to(path)): file_sha256(p) for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def ask(loaded, photos: list[Photo], questions, advance=None) -> list[list[str]]:

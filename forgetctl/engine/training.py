@@ -8,49 +8,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass
 
 import torch
 
 from forgetctl.engine import distributed
 from forgetctl.engine.losses import mean_token_nll
-from forgetctl.engine.unlearning import Example, UnlearningContext, UnlearningMethod
-
-# Every linear layer of the language model; never the vision tower or the projector.
-LANGUAGE_MODEL_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
-# Where LoRA goes: the paper's choice, or also the projector that turns image features into the
-# language model's inputs (a defence to measure: the erasure reaches the visual route itself).
-LORA_TARGETS = {
-    "language": LANGUAGE_MODEL_LINEAR,
-    "language+projector": rf"({LANGUAGE_MODEL_LINEAR})|(.*multi_modal_projector\.linear_\d+)",
-}
-
-
-@dataclass
-class TrainingConfig:
-    """The PUBG paper's recipe: LoRA r=128, alpha=256, AdamW, batch 8, 30 steps."""
-
-    steps: int = 30
-    batch_size: int = 8
-    learning_rate: float | None = None  # None: the method's rate for this model family
-    lora_rank: int = 128
-    lora_alpha: int = 256
-    lora_dropout: float = 0.0
-    # The paper weighs the retain loss 1 (on 7B models). On the test models 1 let one erasure in
-    # three rewrite some retain person's answers (ROUGE-L drop up to 0.38); 10 kept every measured
-    # run under 0.01 with the same leaks (docs/findings.md, "Retain weight").
-    retain_weight: float = 10.0
-    max_grad_norm: float = 1.0
-    grad_accum_steps: int = 1
-    gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU
-    seed: int = 0
-    lora_targets: str = "language"  # a key of LORA_TARGETS
-    # Sharpness-aware minimization (Fan et al. 2025, against relearning): each step descends
-    # from the worst point within this radius of the weights; 0 turns it off.
-    sam_rho: float = 0.0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+from forgetctl.engine.unlearning import UnlearningContext
+from forgetctl.methods import UnlearningMethod
+from forgetctl.types import LORA_TARGETS, Example, TrainingConfig
 
 
 def wrap_with_lora(model, config: TrainingConfig):

@@ -9,73 +9,14 @@ from __future__ import annotations
 
 import random
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 
 import torch
-from PIL import Image
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from forgetctl.engine import distributed
 from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.loading import LoadedModel
-from forgetctl.errors import InputError
-
-
-@dataclass(frozen=True)
-class Example:
-    """One (image, question, answer) triple. `key` is stable across steps, for per-sample caches."""
-
-    image: Image.Image
-    question: str
-    answer: str
-    key: str
-
-
-class MethodOptions(BaseModel):
-    """A method's hyperparameters, declared as typed fields with the paper's defaults (like llm's
-    `Options`). Unknown keys and values of the wrong type are refused before any work starts."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def pydantic_problem(exc: ValidationError) -> str:
-    """A pydantic error as one line: `field: message` for each problem."""
-    return "; ".join(
-        (".".join(str(part) for part in error["loc"]) + ": " if error["loc"] else "") + error["msg"]
-        for error in exc.errors()
-    )
-
-
-class UnlearningMethod:
-    """Base class of method plugins: typed `Options`, an optional `prepare`, one `loss`."""
-
-    name: str = ""
-    # Learning rate per model family (see loading.model_family): PUBG Table 6 for the 7B
-    # LLaVA-1.6 models; "tiny" was tuned on the small test worlds (a few-million-parameter model
-    # needs 10-100x the 7B rates in 30 steps); "default" when the family is not listed.
-    learning_rates: dict[str, float] = {"default": 1e-4}
-    Options: type[MethodOptions] = MethodOptions
-
-    def __init__(self, options: MethodOptions | None = None):
-        self.options = options if options is not None else self.Options()
-
-    @classmethod
-    def parse_options(cls, raw: dict) -> MethodOptions:
-        """Validate `--method-option` values against this method's declared options."""
-        try:
-            return cls.Options(**raw)
-        except ValidationError as exc:
-            raise InputError(f"bad --method-option for {cls.name}: {pydantic_problem(exc)}") from None
-
-    def prepare(self, ctx: "UnlearningContext", forget: list[Example]) -> None:
-        """Compute anything constant before training (reference samples, reference log-probs)."""
-
-    def loss(self, ctx: "UnlearningContext", forget: list[Example]) -> torch.Tensor:
-        raise NotImplementedError
-
-    def hyperparameters(self) -> dict:
-        return self.options.model_dump()
+from forgetctl.types import Example
 
 
 class UnlearningContext:

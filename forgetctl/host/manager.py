@@ -40,8 +40,8 @@ DEFAULT_PLUGINS = {
 def hook_base_classes() -> dict[str, type]:
     """What each registering hook's classes must subclass (imported late: they pull in torch)."""
     from forgetctl.attacks import Attack
-    from forgetctl.engine.unlearning import UnlearningMethod
     from forgetctl.evaluation.judging import Judge
+    from forgetctl.methods import UnlearningMethod
 
     return {"register_methods": UnlearningMethod, "register_judges": Judge, "register_attacks": Attack}
 

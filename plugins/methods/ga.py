@@ -1,8 +1,7 @@
 """GA: gradient ascent on the leaked answers (PUBG eq. 11)."""
 
-from forgetctl.engine.losses import mean_token_nll
-from forgetctl.engine.unlearning import UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
+from forgetctl.methods import UnlearningMethod
 
 
 class GradientAscent(UnlearningMethod):
@@ -10,6 +9,8 @@ class GradientAscent(UnlearningMethod):
     learning_rates = {"default": 3e-5, "tiny": 5e-4, "llava-1.6-mistral": 3e-5, "llava-1.6-vicuna": 1e-4}
 
     def loss(self, ctx, forget):
+        from forgetctl.engine.losses import mean_token_nll  # torch: only when training
+
         return -mean_token_nll(ctx.model, ctx.encode_examples(forget))
 
 

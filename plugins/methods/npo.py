@@ -1,12 +1,9 @@
 """NPO (Zhang et al. 2024): L = -(2/beta) * mean(log sigmoid(-beta * (NLL_ref - NLL_theta)))."""
 
-import torch
-import torch.nn.functional as F
 from pydantic import Field
 
-from forgetctl.engine.losses import sequence_nll
-from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
+from forgetctl.methods import MethodOptions, UnlearningMethod
 
 
 class NegativePreferenceOptimization(UnlearningMethod):
@@ -22,6 +19,8 @@ class NegativePreferenceOptimization(UnlearningMethod):
         self._reference_nll: dict[str, float] = {}
 
     def prepare(self, ctx, forget):
+        from forgetctl.engine.losses import sequence_nll  # torch: only when training
+
         # The reference log-probs never change: compute them once per sample, not once per step.
         size = self.options.reference_batch_size
         with ctx.reference() as base:
@@ -32,6 +31,11 @@ class NegativePreferenceOptimization(UnlearningMethod):
                 ctx.progress(len(chunk))
 
     def loss(self, ctx, forget):
+        import torch
+        import torch.nn.functional as F
+
+        from forgetctl.engine.losses import sequence_nll
+
         nll = sequence_nll(ctx.model, ctx.encode_examples(forget))
         reference = torch.tensor([self._reference_nll[e.key] for e in forget], device=nll.device)
         log_ratio = reference - nll

@@ -9,9 +9,8 @@ the ceiling every measured run stayed descriptive. `ga_ceiling=null` restores th
 
 from pydantic import Field
 
-from forgetctl.engine.losses import mean_token_nll
-from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
+from forgetctl.methods import MethodOptions, UnlearningMethod
 from forgetctl.prompts import with_in_context_prompt
 
 
@@ -47,6 +46,8 @@ class BehaviourGuidance(UnlearningMethod):
         return example.key.rsplit(":", 1)[0]
 
     def loss(self, ctx, forget):
+        from forgetctl.engine.losses import mean_token_nll  # torch: only when training
+
         ascent = -mean_token_nll(ctx.model, ctx.encode_examples(forget), ceiling=self.options.ga_ceiling)
         targets = [ctx.rng.choice(self._guidance[self._query_key(e)]) for e in forget]
         guidance = mean_token_nll(ctx.model, ctx.encode_examples(forget, targets))

@@ -4,9 +4,8 @@ import zlib
 
 from pydantic import Field
 
-from forgetctl.engine.losses import mean_token_nll
-from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
+from forgetctl.methods import MethodOptions, UnlearningMethod
 from forgetctl.prompts import REFUSALS
 
 
@@ -18,6 +17,8 @@ class Reject(UnlearningMethod):
         phrasings: int = Field(2, ge=1, le=len(REFUSALS), description="refusal phrasings to draw from")
 
     def loss(self, ctx, forget):
+        from forgetctl.engine.losses import mean_token_nll  # torch: only when training
+
         # One fixed refusal per example: a stable target is learned in 30 steps, a reshuffled one is not.
         refusals = [REFUSALS[zlib.crc32(e.key.encode()) % self.options.phrasings] for e in forget]
         return mean_token_nll(ctx.model, ctx.encode_examples(forget, refusals))

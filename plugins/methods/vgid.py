@@ -4,12 +4,10 @@ but not its released code, an in-context unlearning prompt)."""
 
 from typing import Literal
 
-import torch
 from pydantic import Field, model_validator
 
-from forgetctl.engine.losses import answer_logits, kl_to_teacher
-from forgetctl.engine.unlearning import MethodOptions, UnlearningMethod
 from forgetctl.host.hookspecs import hookimpl
+from forgetctl.methods import MethodOptions, UnlearningMethod
 from forgetctl.prompts import with_in_context_prompt
 
 
@@ -31,11 +29,15 @@ class VisualNoiseDistillation(UnlearningMethod):
             return self
 
     def _noised(self, pixel_values):
+        import torch  # only when training
+
         if self.options.noise == "uniform":  # what the public code does: replace the image by noise
             return torch.rand_like(pixel_values)
         return pixel_values + self.options.noise_std * torch.randn_like(pixel_values)
 
     def loss(self, ctx, forget):
+        from forgetctl.engine.losses import answer_logits, kl_to_teacher  # torch: only when training
+
         student_batch = ctx.encode_examples(forget)
         in_context = self.options.in_context
         questions = [with_in_context_prompt(e.question) if in_context else e.question for e in forget]

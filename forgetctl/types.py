@@ -1,0 +1,139 @@
+"""The domain of an erasure, free of torch: who is erased, from which photos, how the adapter is
+trained, what was asked and answered. The engine fills these in; requests, the pipeline,
+lineage, verification and reports read them without loading a model library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from forgetctl.engine.images import Photo
+    from forgetctl.engine.loading import LoadedModel
+    from forgetctl.methods import MethodOptions
+
+
+@dataclass(frozen=True)
+class Example:
+    """One (image, question, answer) triple. `key` is stable across steps, for per-sample caches."""
+
+    image: Image.Image
+    question: str
+    answer: str
+    key: str
+
+
+# Every linear layer of the language model; never the vision tower or the projector.
+LANGUAGE_MODEL_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+# Where LoRA goes: the paper's choice, or also the projector that turns image features into the
+# language model's inputs (a defence to measure: the erasure reaches the visual route itself).
+LORA_TARGETS = {
+    "language": LANGUAGE_MODEL_LINEAR,
+    "language+projector": rf"({LANGUAGE_MODEL_LINEAR})|(.*multi_modal_projector\.linear_\d+)",
+}
+
+
+@dataclass
+class TrainingConfig:
+    """The PUBG paper's recipe: LoRA r=128, alpha=256, AdamW, batch 8, 30 steps."""
+
+    steps: int = 30
+    batch_size: int = 8
+    learning_rate: float | None = None  # None: the method's rate for this model family
+    lora_rank: int = 128
+    lora_alpha: int = 256
+    lora_dropout: float = 0.0
+    # The paper weighs the retain loss 1 (on 7B models). On the test models 1 let one erasure in
+    # three rewrite some retain person's answers (ROUGE-L drop up to 0.38); 10 kept every measured
+    # run under 0.01 with the same leaks (docs/findings.md, "Retain weight").
+    retain_weight: float = 10.0
+    max_grad_norm: float = 1.0
+    grad_accum_steps: int = 1
+    gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU
+    seed: int = 0
+    lora_targets: str = "language"  # a key of LORA_TARGETS
+    # Sharpness-aware minimization (Fan et al. 2025, against relearning): each step descends
+    # from the worst point within this radius of the weights; 0 turns it off.
+    sam_rho: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone to erase: their photos, split into seen (trained on) and unseen (held out)."""
+
+    name: str
+    seen: tuple[Photo, ...]
+    unseen: tuple[Photo, ...]
+    profile: str | None = None  # known facts, used by evaluation; never written in plaintext
+
+    @property
+    def views(self) -> tuple[Photo, ...]:
+        return self.seen + self.unseen
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Someone an earlier release of this lineage erased, from their request's evidence: their
+    photos and what the original base said about them (per split), and the retain photos of
+    that erasure with the base's answers. Re-probed after every later release."""
+
+    label: str  # the request id
+    photos: dict[str, tuple[Photo, ...]]  # "seen" / "unseen"
+    before: dict[str, tuple[list[str], ...]]
+    retain: tuple[Photo, ...] = ()
+    retain_before: tuple[list[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class EraseSpec:
+    """What the engine needs to erase people, already validated (see forgetctl.request)."""
+
+    people: tuple[Person, ...]
+    model_dir: Path
+    method: object  # forgetctl.host.manager.Registered: the method class and its plugin stamp
+    method_options: MethodOptions
+    training: TrainingConfig
+    retain: tuple[Photo, ...] = ()  # other people's photos; empty: the people's own descriptions
+    # How a photo is named in the manifest, from its SHA-256; the pipeline passes a keyed hash so
+    # that whoever holds a photo cannot confirm from a manifest that it was processed.
+    photo_id: Callable[[str], str] = str
+    # Starting from a release: the original base, whose answers say what each person's facts are
+    # (a release may already have garbled them), and the people erased before.
+    reference_dir: Path | None = None
+    earlier: tuple[Earlier, ...] = ()
+    keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Answers to the identity questions on one photo, before and after erasure, and the base
+    model's own description of what the photo shows."""
+
+    photo: Photo
+    before: list[str]
+    after: list[str] = field(default_factory=list)
+    reference: str = ""
+
+
+
+@dataclass
+class EraseResult:
+    run_dir: Path
+    manifest: dict
+    forget: dict[str, dict[str, list[Probe]]]  # person name -> {"seen": [...], "unseen": [...]}
+    retain: list[Probe]
+    loaded: LoadedModel = field(repr=False)
+    retain_are_others: bool = True
+    # Per earlier request: {"seen"/"unseen": probes of their photos, "retain": their retain probes}.
+    earlier: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
+    start_named: float | None = None  # share of the starting release's answers that still name the people
+
+
