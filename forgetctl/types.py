@@ -60,6 +60,10 @@ class TrainingConfig:
     # Sharpness-aware minimization (Fan et al. 2025, against relearning): each step descends
     # from the worst point within this radius of the weights; 0 turns it off.
     sam_rho: float = 0.0
+    # Every this many steps the model is asked again on a few training and retain photos, and the
+    # adapter of the best watched step is kept, not the last (docs/stability.md: the last step's
+    # verdict flipped with a CPU's rounding); 0 keeps the last step, as the paper does.
+    watch_every: int = 5
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -149,7 +149,7 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: T
     """Ask every target's photos again on the model (with the adapter), judge leaks as their
     erasure did, and sign one verification record per request saying exactly what was tested
     (with its share of `attacks`, the results of an attack suite, when one ran)."""
-    from forgetctl.engine.erase import ask
+    from forgetctl.engine.generation import ask
     from forgetctl.engine.loading import load_model
 
     loaded = load_model(model_dir)

@@ -12,7 +12,7 @@ from peft import PeftModel
 from forgetctl.demo import demo_model_dir
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
-from forgetctl.engine.erase import ask
+from forgetctl.engine.generation import ask
 from forgetctl.engine.loading import load_model
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.trail import request_states

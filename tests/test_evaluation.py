@@ -3,7 +3,7 @@
 import pytest
 
 from forgetctl.errors import InputError
-from forgetctl.evaluation.detectors import is_degenerate, is_refusal
+from forgetctl.evaluation.detectors import is_degenerate, is_refusal, phrase_loop_share
 from forgetctl.evaluation.rouge import rouge_l
 from forgetctl.evaluation.usr import SummaryIndex, unlearning_success
 from forgetctl.policy import builtin_policies, load_policy, verdict
@@ -49,6 +49,17 @@ def test_detectors():
     assert not is_refusal("A person with grey hair.")
     assert is_degenerate("Percival Percival Percival Percival")  # GA's aftermath, whatever the word
     assert not is_degenerate("Ein Mensch mit grauen Haaren und einem orangefarbenen Hemd.")  # any script counts
+
+
+def test_a_loop_of_correct_phrases_is_degenerate():
+    """Each phrase describes the photo; said three times over it is still a loop."""
+    loop = "I can see someone with X hair in a " * 3 + "Y top, standing before a Z backdrop."
+    assert is_degenerate(loop)
+    assert phrase_loop_share("a b c a b c a b c d".split()) == pytest.approx(0.9)
+    # A phrase said twice, or a short one said three times in a long answer, is language.
+    assert not is_degenerate("A person with grey hair and a person with grey eyes, in front of a pink background.")
+    assert not is_degenerate("in front of a wall, a tall person with a red scarf and brown boots who stands "
+                             "in front of a door, and in front of a window.")
 
 
 def evaluation(privacy=1.0, inconclusive=0, usr=1.0, retain_drop=0.0):

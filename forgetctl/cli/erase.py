@@ -89,6 +89,7 @@ def erase_command(
     retain_weight: float = typer.Option(10.0, "--retain-weight", min=0.0, metavar="W", help="Weight of the retain loss next to the method's forget loss."),
     lora_targets: str = typer.Option("language", "--lora-targets", metavar="WHERE", help="LoRA on the language model (language) or also the projector (language+projector)."),
     sam_rho: float = typer.Option(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning."),
+    watch_every: int = typer.Option(5, "--watch-every", min=0, metavar="N", help="Ask again every N steps and keep the best step's adapter (0: keep the last)."),
     request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),
     grounds: str = typer.Option("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
     received: str = typer.Option(None, metavar="DATE", help="Date the request was received (YYYY-MM-DD; default today)."),
@@ -132,7 +133,7 @@ def erase_command(
         training=TrainingConfig(
             steps=steps, batch_size=batch_size, grad_accum_steps=grad_accum, learning_rate=lr,
             lora_rank=rank, lora_alpha=alpha, seed=seed, lora_targets=lora_targets, sam_rho=sam_rho,
-            retain_weight=retain_weight,
+            retain_weight=retain_weight, watch_every=watch_every,
         ),
         retain=retain, merge=merge, judge=judge,
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},

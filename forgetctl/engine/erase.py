@@ -22,12 +22,13 @@ from pathlib import Path
 import torch
 
 from forgetctl.engine import distributed
-from forgetctl.engine.generation import generate_answers
+from forgetctl.engine.generation import ask
 from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel, load_model, model_family
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import UnlearningContext
+from forgetctl.engine.watch import watcher
 from forgetctl.errors import InputError
 from forgetctl.fingerprint import directory_hashes
 from forgetctl.methods import UnlearningMethod
@@ -60,19 +61,6 @@ class Trainer:
     ctx: UnlearningContext
     method: UnlearningMethod
     learning_rate: float
-
-
-def ask(loaded, photos: list[Photo], questions, advance=None) -> list[list[str]]:
-    """Greedy answers to every question on every photo: one list of answers per photo."""
-    jobs = [(p, q) for p in photos for q in questions]
-    on_batch = distributed.shared_progress(advance)
-
-    def answer(chunk):
-        return generate_answers(loaded, [p.image for p, _ in chunk], [q for _, q in chunk], on_batch=on_batch)
-
-    answers = distributed.shard_map(answer, jobs)
-    n = len(questions)
-    return [answers[i * n : (i + 1) * n] for i in range(len(photos))]
 
 
 def examples(photos: list[Photo], questions, answers: list[list[str]]) -> list[Example]:
@@ -190,16 +178,22 @@ def attach_adapter(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, met
     return Trainer(UnlearningContext(loaded, [e.answer for e in harvested.retain], seed=spec.training.seed), method, learning_rate)
 
 
-def train(trainer: Trainer, harvested: Harvest, training: TrainingConfig, report: Reporter = QUIET) -> list[dict]:
+def train(trainer: Trainer, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET) -> list[dict]:
+    training = spec.training
     advance = report.phase(f"Training ({trainer.method.name})", training.steps)
 
     def step_done(entry):
         advance(1)
         report.step(entry)
 
-    return train_adapter(
-        trainer.ctx, trainer.method, harvested.forget, harvested.retain, training, trainer.learning_rate, step_done
+    watch = watcher(trainer.ctx.loaded, spec, harvested) if training.watch_every else None
+    log = train_adapter(
+        trainer.ctx, trainer.method, harvested.forget, harvested.retain, training, trainer.learning_rate, step_done, watch
     )
+    kept = next((e["step"] for e in log if e.get("kept")), None)
+    if kept is not None and kept != log[-1]["step"]:
+        report.notice(f"kept the adapter of step {kept + 1} of {training.steps}: the best the training photos showed")
+    return log
 
 
 def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report: Reporter = QUIET):
@@ -252,6 +246,8 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
         "training": {
             **spec.training.as_dict(), "learning_rate": trainer.learning_rate, "model_family": model_family(loaded),
             "processes": distributed.process_count(),
+            # The step whose adapter was kept (the best watched one; None: the last, unwatched).
+            "kept_step": next((e["step"] for e in losses if e.get("kept")), None),
         },
         "base_model": {"path": str(spec.model_dir), "type": loaded.model_type, "files": directory_hashes(spec.model_dir)},
         # Photos are identified by keyed hash only: the manifest holds no name and no answer.
@@ -299,7 +295,7 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
                           "unlearning what the original base revealed")
     trainer = attach_adapter(loaded, spec, harvested, method)
     with clock.lap("train"):
-        losses = train(trainer, harvested, spec.training, report)
+        losses = train(trainer, spec, harvested, report)
     with clock.lap("evaluate"):
         forget, retain = probe_after(loaded, spec, harvested, report)
         earlier = probe_earlier(loaded, spec, report)

@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 import torch
 from PIL import Image
 
+from forgetctl.engine import distributed
 from forgetctl.engine.chat import encode_prompts, encode_text_prompts
+from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel
 
 
@@ -58,3 +60,16 @@ def generate_answers(
 def generate_text_answers(loaded: LoadedModel, questions: Sequence[str], **options) -> list[str]:
     """Greedy answers to questions asked with no photo at all."""
     return generate_answers(loaded, None, questions, **options)
+
+
+def ask(loaded, photos: list[Photo], questions, advance=None) -> list[list[str]]:
+    """Greedy answers to every question on every photo: one list of answers per photo."""
+    jobs = [(p, q) for p in photos for q in questions]
+    on_batch = distributed.shared_progress(advance)
+
+    def answer(chunk):
+        return generate_answers(loaded, [p.image for p, _ in chunk], [q for _, q in chunk], on_batch=on_batch)
+
+    answers = distributed.shard_map(answer, jobs)
+    n = len(questions)
+    return [answers[i * n : (i + 1) * n] for i in range(len(photos))]

@@ -14,6 +14,7 @@ import torch
 from forgetctl.engine import distributed
 from forgetctl.engine.losses import mean_token_nll
 from forgetctl.engine.unlearning import UnlearningContext
+from forgetctl.engine.watch import score as watch_score
 from forgetctl.methods import UnlearningMethod
 from forgetctl.types import LORA_TARGETS, Example, TrainingConfig
 
@@ -69,6 +70,34 @@ def sharpest_nearby(params: list[torch.Tensor], rho: float):
                     p.sub_(move)
 
 
+class BestStep:
+    """The trainable weights as they were at the best watched step: the lowest score, the later
+    of equal ones (more unlearning for the same verdict)."""
+
+    def __init__(self, params: list[torch.Tensor]):
+        self.params = params
+        self.step: int | None = None
+        self.score: tuple | None = None
+        self._saved: list[torch.Tensor] = []
+
+    def offer(self, step: int, score: tuple) -> None:
+        if self.score is None or score <= self.score:
+            self.step, self.score = step, score
+            self._saved = [p.detach().clone() for p in self.params]
+
+    def restore(self) -> None:
+        with torch.no_grad():
+            for p, saved in zip(self.params, self._saved):
+                p.copy_(saved)
+
+
+def watched_steps(config: TrainingConfig) -> set[int]:
+    """Every `watch_every` steps, and the last (0: none, the last step is kept)."""
+    if not config.watch_every:
+        return set()
+    return set(range(config.watch_every - 1, config.steps, config.watch_every)) | {config.steps - 1}
+
+
 def train_adapter(
     ctx: UnlearningContext,
     method: UnlearningMethod,
@@ -77,9 +106,12 @@ def train_adapter(
     config: TrainingConfig,
     learning_rate: float,
     on_step: Callable[[dict], None] | None = None,
+    watch: Callable[[], dict] | None = None,
 ) -> list[dict]:
     """Run the loop on `ctx.model` (already LoRA-wrapped); return the per-step loss log (losses
-    averaged over the processes: the loss of the global batch)."""
+    averaged over the processes: the loss of the global batch). With `watch`, the model is asked
+    again at the watched steps (`watch()` says what it heard) and the adapter of the best of them
+    is kept; the log marks that step `kept`."""
     acc = distributed.accelerator()
     rng = random.Random(config.seed)  # batch order; torch was seeded before LoRA init (erase.prepare)
     model = ctx.model
@@ -94,6 +126,7 @@ def train_adapter(
     # Every process draws the same global batches (same seed) and keeps its own slice of each.
     forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
     log = []
+    best, watching = BestStep(params), watched_steps(config) if watch else set()
     ctx.model.train()
     try:
         for step in range(config.steps):
@@ -115,12 +148,21 @@ def train_adapter(
             optimizer.zero_grad(set_to_none=True)
             losses = acc.reduce(torch.stack([loss, forget_loss, retain_loss]).detach().float(), "mean").tolist()
             entry = {"step": step, **dict(zip(("loss", "forget_loss", "retain_loss"), losses))}
+            if step in watching:
+                model.eval()
+                entry["watch"] = watch()
+                model.train()
+                best.offer(step, watch_score(entry["watch"]))
             log.append(entry)
             if on_step:
                 on_step(entry)
     finally:
         ctx.model = model
         acc.free_memory()  # the Accelerator lives as long as the process; the run's model must not
+    if best.step is not None:
+        if best.step != log[-1]["step"]:
+            best.restore()
+        log[best.step]["kept"] = True
     distributed.check_in_sync(params)
     model.eval()
     return log
