@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import serialization
 
 RECORD_TYPE = "application/vnd.forgetctl.audit+json"
 HEAD_TYPE = "application/vnd.forgetctl.treehead+json"
-OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted")
+OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted", "not-identifiable")
 
 
 def fail(message):

@@ -2,7 +2,7 @@
 """Stability of verdicts over seeds, CPU kernels and thread counts, on both test worlds.
 
     python bench/stability.py [--worlds demo second] [--methods pubg] [--seeds 0 1 2]
-                              [--people 3] [--threads 1 2] [--recipes default "last step"]
+                              [--people 3] [--threads 1 2] [--recipes default before]
 
 Each cell is one erasure in a fresh process (about 45 s on 2 CPU cores). Results are kept in
 docs/stability.jsonl, so an interrupted grid resumes where it stopped; docs/stability.md is

@@ -1,5 +1,20 @@
-"""Domain errors. Each message says what is wrong and what to do about it; the CLI prints it as
-one red line and exits 1. No CLI imports here, so the library can be used without the CLI."""
+"""Domain errors and exit codes. Each message says what is wrong and what to do about it; the
+CLI prints it as one red line and exits 1. No CLI imports here, so the library can be used
+without the CLI."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a forgetctl process's exit status means; each code means one thing."""
+
+    OK = 0  # done: erased and the policy passed, or the check asked for passed
+    ERROR = 1  # an error a user can fix, said in one red line (bad input, storage, a model that will not load)
+    USAGE = 2  # the command line itself is wrong (typer's convention: unknown option, bad value)
+    CHECK_FAILED = 3  # it ran, and the answer is no: an erasure missed its policy (nobody counts as erased),
+    # a verification found tampering or a person identifiable again, or no version carries every erasure
+    NOT_IDENTIFIABLE = 4  # the base model did not identify the person: nothing was trained or released
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), recorded as interrupted
 
 
 class ForgetctlError(Exception):

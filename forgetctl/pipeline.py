@@ -22,6 +22,7 @@ from forgetctl.errors import short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
 from forgetctl.lineage import RELEASE, release_body
 from forgetctl.policy import verdict
+from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.request import EraseRequest
 from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
 from forgetctl.types import EraseResult, Person
@@ -30,8 +31,8 @@ from forgetctl.types import EraseResult, Person
 @dataclass
 class RunOutcome:
     result: EraseResult
-    evaluation: dict
-    verdict: dict
+    evaluation: dict | None  # None: nobody was identifiable, nothing was trained or measured after
+    verdict: dict | None
     request_ids: dict[str, str] = field(default_factory=dict)  # person name -> request id
     merged: Path | None = None
 
@@ -83,9 +84,36 @@ def without_grades(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if k != "grades"}
 
 
+def not_identifiable_body(name: str, result: EraseResult, model_dir: Path) -> dict:
+    """Nothing was trained: what was asked of the base model, and how often it identified the person
+    against the control (counts only; the answers are evidence)."""
+    return {
+        "outcome": Outcome.NOT_IDENTIFIABLE, "model": str(model_dir),
+        "photos": {split: len(probes) for split, probes in result.not_identifiable[name].items()},
+        "questions": len(IDENTITY_QUESTIONS), "identification": result.identified[name].as_dict(),
+    }
+
+
+def not_identifiable_evidence(name: str, result: EraseResult) -> dict:
+    return {"subject": name, "probes": {
+        split: [{"sha256": p.photo.sha256, "before": p.before, "reference": p.reference} for p in probes]
+        for split, probes in result.not_identifiable[name].items()
+    }}
+
+
+def record_not_identifiable(log, run_id: str, result: EraseResult, by_request: dict, model_dir: Path) -> None:
+    """Close the requests of the people the base model does not identify: nothing was changed."""
+    for name in result.not_identifiable:
+        request_id = by_request[name]
+        record_outcome(log, [request_id], run_id, not_identifiable_body(name, result, model_dir),
+                       evidence={request_id: not_identifiable_evidence(name, result)})
+
+
 def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_request: dict, merged: Path | None) -> dict:
     return {
         "outcome": Outcome.ERASURE if decision["passed"] else Outcome.POLICY_FAILED,
+        # Whether the base model identified each person before training (--force trains anyway).
+        "identification": {by_request[name]: result.identified[name].as_dict() for name in evaluation["forget"]},
         "run_dir": str(result.run_dir), "merged_model": str(merged) if merged else None,
         "manifest": {k: v for k, v in result.manifest.items() if k != "loss_log"},
         "losses": [round(entry["loss"], 4) for entry in result.manifest["loss_log"]],
@@ -117,6 +145,13 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             result = erase(spec, home, run_id, report)
             if result is None:
                 return None
+            by_request = dict(zip((p.name for p in people), request_ids))
+            if log is not None:
+                record_not_identifiable(log, run_id, result, by_request, spec.model_dir)
+                request_ids = [by_request[p.name] for p in people if p.name not in result.not_identifiable]
+            if not result.trained:
+                return RunOutcome(result, None, None, by_request)
+            people = [p for p in people if p.name not in result.not_identifiable]
             lineage = request.lineage
             evaluation = evaluate_run(result, people, request.grading, report.phase, lineage.detectors, lineage.unverifiable)
             decision = verdict(request.policy, evaluation)
@@ -131,7 +166,7 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
                 # file names or answers.
                 record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": short_reason(exc)})
             raise
-        by_request = dict(zip((p.name for p in people), request_ids))
+        by_request = {p.name: by_request[p.name] for p in people}
         record_outcome(
             log, request_ids, run_id, outcome_body(result, evaluation, decision, by_request, merged),
             evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},

@@ -16,8 +16,6 @@ from pathlib import Path
 from forgetctl.errors import InputError
 from forgetctl.evaluation.metrics import INCONCLUSIVE, LINEAGE_SCOPES, Metric, by_check
 
-EXIT_POLICY_FAILED = 2
-
 
 @dataclass(frozen=True)
 class Policy:

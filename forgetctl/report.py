@@ -108,6 +108,19 @@ def evidence_state(log: AuditLog, request_id: str, records: list[dict], shredded
     return f"encrypted at rest (AES-256-GCM), {items} item(s)"
 
 
+def identification_of(body: dict, request_id: str) -> dict | None:
+    """Whether the base model identified the person before training (erasures keep one per request)."""
+    found = body.get("identification")
+    if not found:
+        return None
+    return found if "verdict" in found else found.get(request_id)
+
+
+def identified_words(found: dict) -> str:
+    return (f"it named them or revealed their private facts in {found['leaks']} of {found['asked']} answers about "
+            f"their photos, against {found['control_leaks']} of {found['control_asked']} about photos that are not theirs")
+
+
 def run_view(log: AuditLog, request_id: str, run_id: str, run_records: list[dict]) -> dict:
     started = next((r for r in run_records if r["kind"] == "run-started"), None)
     outcome = next((r for r in run_records if r["kind"] in set(Outcome)), None)
@@ -126,6 +139,7 @@ def run_view(log: AuditLog, request_id: str, run_id: str, run_records: list[dict
         "metrics": (body.get("metrics") or {}).get(request_id),
         "retain_metrics": body.get("retain_metrics"),
         "verdict": body.get("verdict"), "losses": body.get("losses", []), "error": body.get("error"),
+        "identification": identification_of(body, request_id),
         "examples": examples(log, request_id, outcome) if outcome and manifest else [],
     }
 
@@ -168,7 +182,10 @@ def examples(log: AuditLog, request_id: str, record: dict, limit: int = 3) -> li
 def residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
     notes = []
     erased = [r for r in runs if r["status"] == Outcome.ERASURE]
-    if not erased:
+    if not erased and any(r["status"] == Outcome.NOT_IDENTIFIABLE for r in runs):
+        notes.append("The model was not changed: it did not identify the person on the photos given. Other photos of "
+                     "them, or another model, were not tested.")
+    elif not erased:
         notes.append("No completed erasure is recorded for this request.")
     for run in erased:
         for split, m in (run["metrics"] or {}).items():
@@ -226,6 +243,10 @@ def summary(report: dict, today: dt.date) -> str:
         text = (f"{asked} was erased on {done} with {run['method'].get('name', '?')}; the "
                 f"{run['verdict']['policy']} policy passed; the Art. 12(3) deadline ({deadline}) was "
                 f"{'met' if met else 'missed'}.")
+    elif unidentified := [r for r in report["runs"] if r["status"] == Outcome.NOT_IDENTIFIABLE and r["identification"]]:
+        run = unidentified[-1]
+        text = (f"{asked} was answered on {run['finished'][:10]} without erasure: the model did not identify this "
+                f"person on these photos ({identified_words(run['identification'])}); nothing was changed.")
     else:
         statuses = ", ".join(r["status"] for r in report["runs"]) or "no runs"
         days = (dt.date.fromisoformat(deadline) - today).days if deadline else None
@@ -424,7 +445,9 @@ def run_section(run: dict, chart: str | None) -> str:
         f"Model {e(str(run['model']))} (files digest <code>{run['model_digest']}</code>)",
         f"Adapter digest <code>{run['adapter_digest']}</code>" + (f"; merged model in {e(run['merged_model'])}" if run["merged_model"] else ""),
         f"Graded by: {e(run['judge'] or '-')}",
-    ] + ([f"Error: {e(run['error'])}"] if run["error"] else [])
+    ] + ([f"Error: {e(run['error'])}"] if run["error"] else []) + (
+        [f"Before any training, the base model: {e(run['identification']['verdict'])}; {e(identified_words(run['identification']))}"]
+        if run["identification"] else [])
     metrics = run["metrics"] or {}
     metric_rows = "".join(
         f"<tr><td>{e(m.label)} {m.arrow}<br><span class='muted'>{e(m.meaning)}</span></td>"
@@ -512,6 +535,9 @@ def render_pdf(report: dict) -> bytes:
         paragraph(f"Method {method.get('name', '-')} ({method.get('plugin', '-')} {method.get('version', '')}); "
                   f"model {run['model']} (digest {run['model_digest']}); adapter digest {run['adapter_digest']}; "
                   f"graded by {run['judge'] or '-'}. Started {run['started']}, finished {run['finished']}.", 8)
+        if run["identification"]:
+            paragraph(f"Before any training, the base model: {run['identification']['verdict']}; "
+                      f"{identified_words(run['identification'])}.", 8)
         if f"run-{run['run']}" in images:
             pdf.image(images[f"run-{run['run']}"], w=width)
         metrics = run["metrics"] or {}

@@ -62,6 +62,7 @@ class RequestForm:
     fork: bool = False  # start from a version that lacks a later erasure, on purpose
     keep_earlier: bool = True  # keep earlier people's leaks in the forget data (docs/lineage.md)
     release: bool = True  # a passing erasure becomes a deployable version
+    force: bool = False  # erase even people the base model does not identify (recorded)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
     spec = EraseSpec(
         people, model_dir, method, options, form.training, retain, reference_dir=lineage.start.root_dir,
-        earlier=lineage.earlier, keep_earlier=form.keep_earlier,
+        earlier=lineage.earlier, keep_earlier=form.keep_earlier, force=form.force,
     )
     if home is not None and distributed.is_main_process():
         preflight_storage(home, spec, form.merge, form.release)

@@ -30,12 +30,15 @@ GROUNDS = {
 
 
 class Outcome(StrEnum):
-    """How a run ended, as recorded. Only ERASURE means the person was erased."""
+    """How a run ended for a request, as recorded. Only ERASURE means the person was erased;
+    NOT_IDENTIFIABLE closes a request whose person the model never identified."""
 
     ERASURE = "erasure"
     POLICY_FAILED = "run-failed-policy"
     FAILED = "run-failed"
     INTERRUPTED = "run-interrupted"
+    # The base model did not identify the person on their photos: nothing was trained or changed.
+    NOT_IDENTIFIABLE = "not-identifiable"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -114,6 +114,7 @@ class EraseSpec:
     reference_dir: Path | None = None
     earlier: tuple[Earlier, ...] = ()
     keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
+    force: bool = False  # train even for people the base model does not identify (recorded)
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,8 @@ class Probe:
 
 @dataclass
 class EraseResult:
-    run_dir: Path
-    manifest: dict
+    run_dir: Path | None  # None: nobody was identifiable, nothing was trained or written
+    manifest: dict | None
     forget: dict[str, dict[str, list[Probe]]]  # person name -> {"seen": [...], "unseen": [...]}
     retain: list[Probe]
     loaded: LoadedModel = field(repr=False)
@@ -139,5 +140,13 @@ class EraseResult:
     # Per earlier request: {"seen"/"unseen": probes of their photos, "retain": their retain probes}.
     earlier: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
     start_named: float | None = None  # share of the starting release's answers that still name the people
+    # Per person (everyone asked for): whether the base model identified them, as measured.
+    identified: dict = field(default_factory=dict)  # name -> forgetctl.evaluation.identification.Identification
+    # The people left out because the base model does not identify them: their photos, answered before.
+    not_identifiable: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
+
+    @property
+    def trained(self) -> bool:
+        return self.run_dir is not None
 
 

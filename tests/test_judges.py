@@ -70,7 +70,7 @@ def test_connection_refused_is_inconclusive():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode, exit_code, outcome", [("by-rubric", 0, "erasure"), ("503", 2, "run-failed-policy")])
+@pytest.mark.parametrize("mode, exit_code, outcome", [("by-rubric", 0, "erasure"), ("503", 3, "run-failed-policy")])
 def test_erase_with_the_ollama_judge_over_http(tmp_path, forgetctl_home, mode, exit_code, outcome):
     from typer.testing import CliRunner
 

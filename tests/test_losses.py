@@ -118,3 +118,38 @@ def test_npo_loss_is_the_published_formula():
     assert loss.item() == pytest.approx(by_hand, rel=1e-6)
     loss.backward()
     assert (current.grad < 0).all()  # descending the loss raises the forget NLL
+
+
+def test_pubg_ascends_only_on_the_tokens_the_photo_informs(monkeypatch):
+    """informed_nll: the mean clamped NLL over the masked answer tokens; photo_informed: a token
+    is informed when noise instead of the photo raises its NLL by more than the margin."""
+    import contextlib
+
+    import forgetctl.engine.losses as losses
+    from forgetctl_plugins.methods.pubg import informed_nll, photo_informed
+
+    forget = [type("Example", (), {"key": k})() for k in ("a", "b")]
+    nll = {"photo": [torch.tensor([0.5, 6.0, 1.0]), torch.tensor([2.0, 3.0])],
+           "noise": [torch.tensor([0.6, 9.0, 2.0]), torch.tensor([2.1, 3.1])]}
+
+    class Ctx:
+        model = "model"
+
+        @staticmethod
+        def encode_examples(chunk):
+            return {"pixel_values": torch.zeros(len(chunk), 3, 4, 4)}
+
+        @staticmethod
+        @contextlib.contextmanager
+        def reference():
+            yield "base"
+
+    def token_nll(model, batch):
+        return nll["noise" if batch["pixel_values"].any() else "photo"]
+
+    monkeypatch.setattr(losses, "answer_token_nll", token_nll)
+    informed = photo_informed(Ctx, forget, margin=0.693)
+    assert informed == {"a": [False, True, True], "b": [False, False]}  # +3.0 and +1.0 nats; +0.1 is not
+    # Ascent on the informed tokens only: 6.0 clamped to the ceiling 4.0, and 1.0.
+    assert informed_nll(Ctx, forget, informed, ceiling=4.0).item() == pytest.approx((4.0 + 1.0) / 2)
+    assert informed_nll(Ctx, forget, {"a": [False] * 3, "b": [False] * 2}, ceiling=4.0).item() == 0.0

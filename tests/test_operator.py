@@ -16,6 +16,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from forgetctl.cli import app, main
+from forgetctl.errors import ExitCode
 from forgetctl.demo import demo_model_dir
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
@@ -195,7 +196,7 @@ def test_4_os_errors_are_explained_in_one_line():
 def test_6_no_release_when_the_policy_failed(photos, tmp_path, forgetctl_home):
     result = runner.invoke(app, ["erase", "--entity", PERSON.name, "--images", str(photos), "--steps", "1",
                                  "--merge", str(tmp_path / "release")])
-    assert result.exit_code == 2, result.output[-2000:]
+    assert result.exit_code == ExitCode.CHECK_FAILED, result.output[-2000:]
     assert not (tmp_path / "release").exists() and not (forgetctl_home / "releases").exists()
     assert "Adapter and manifest in" in result.output
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from forgetctl.benchmarks.worlds import choose
 from forgetctl.cli import app
+from forgetctl.errors import ExitCode
 from second_world import MODEL_DIR, as_test_world
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,6 @@ def test_pubg_passes_without_a_retain_folder(photos, tmp_path, monkeypatch):
 @pytest.mark.parametrize("method", sorted(AFTERMATH))
 def test_the_baselines_fail_for_their_real_aftermath(photos, tmp_path, monkeypatch, method):
     result, failing = erase(photos, tmp_path, monkeypatch, "--retain", str(photos / "retain"), "--method", method)
-    assert result.exit_code == 2, result.output[-3000:]
+    assert result.exit_code == ExitCode.CHECK_FAILED, result.output[-3000:]
     assert failing & AFTERMATH[method], (method, failing)
     assert "Recorded in the audit log as a run that failed its policy" in result.output

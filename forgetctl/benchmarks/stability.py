@@ -41,8 +41,9 @@ class Cell:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-# Training settings compared: the shipped default, and the paper's keep-the-last-step loop.
-RECIPES = {"default": {}, "last step": {"watch_every": 0}}
+# Recipes compared, as (training settings, PUBG options): the shipped default, and the recipe
+# before it (GA on every answer token, the last step kept), whose verdicts flipped with the kernels.
+RECIPES = {"default": ({}, {}), "before": ({"watch_every": 0}, {"ascent": "all"})}
 
 
 def native_capability() -> str:
@@ -81,8 +82,8 @@ def run_cell(world, cell: Cell) -> dict:
             world.write_views(other, root / "retain" / other.id)
         form = RequestForm(
             people=[PersonForm(person.name, root / "forget" / person.id)], model=world.model_dir, method=cell.method,
-            retain=root / "retain", policy=str(permissive_policy(root)), release=False,
-            training=TrainingConfig(seed=cell.seed, **RECIPES[cell.recipe]),
+            method_options=RECIPES[cell.recipe][1], retain=root / "retain", policy=str(permissive_policy(root)),
+            release=False, training=TrainingConfig(seed=cell.seed, **RECIPES[cell.recipe][0]),
         )
         started = time.perf_counter()
         outcome = run_request(validate(form, default_model=world.model_dir, home=root / "home"), root / "home")

@@ -55,7 +55,7 @@ def read_head(path: Path) -> dict:
 
 # Run outcomes, short enough for an 80-column table.
 RUN_LABELS = {Outcome.ERASURE: "erasure", Outcome.POLICY_FAILED: "failed policy", Outcome.FAILED: "failed",
-              Outcome.INTERRUPTED: "interrupted"}
+              Outcome.INTERRUPTED: "interrupted", Outcome.NOT_IDENTIFIABLE: "not identified"}
 
 
 def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
@@ -65,11 +65,14 @@ def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
         body = state["request"]["body"] if state["request"] else {}
         runs = [run_status(r) for r in state["runs"].values()]
         erased = Outcome.ERASURE in runs
+        # Answered without erasing: the model never identified the person, nothing was held.
+        closed = erased or Outcome.NOT_IDENTIFIABLE in runs
         deadline = body.get("deadline")
         left = (dt.date.fromisoformat(deadline) - today).days if deadline else None
+        standing = "erased" if erased else "not identified" if closed else "overdue" if left is not None and left < 0 else "open"
         rows.append({
             "request_id": request_id, "received": body.get("received"), "deadline": deadline,
-            "days_left": None if erased else left, "state": "erased" if erased else ("overdue" if left is not None and left < 0 else "open"),
+            "days_left": None if closed else left, "state": standing,
             "runs": runs, "evidence": "shredded" if state["shredded"] else "encrypted",
             "requester_ref_hash": body.get("requester_ref_hash"),
         })
@@ -107,6 +110,8 @@ def list_requests(
     for r in rows:
         if r["state"] == "erased":
             left = "[green]erased[/]"
+        elif r["state"] == "not identified":
+            left = "closed"
         else:
             left = f"[red]{-r['days_left']} d late[/]" if r["state"] == "overdue" else f"{r['days_left']} d"
         runs = "\n".join(RUN_LABELS.get(status, status) for status in r["runs"]) or "none"

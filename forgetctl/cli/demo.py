@@ -11,7 +11,7 @@ from forgetctl.cli.ui import console
 from forgetctl.config import forgetctl_home
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import describe, load_world
-from forgetctl.errors import InputError
+from forgetctl.errors import ExitCode, InputError
 
 app = typer.Typer(help="The embedded demo world: fictitious people and a tiny LLaVA that knows them.", rich_markup_mode="markdown")
 
@@ -65,8 +65,10 @@ def run_demo(
         outcome = run_with_progress(validate(form, default_model=demo_model_dir(), home=forgetctl_home()))
     render_outcome(outcome, method)
     console.print("(The demo keeps the adapter only; `forgetctl erase` also writes a deployable release.)")
+    if outcome.verdict is None:
+        raise typer.Exit(ExitCode.NOT_IDENTIFIABLE)
     if not outcome.verdict["passed"]:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command("people")

@@ -11,8 +11,7 @@ import typer
 
 from forgetctl.cli.erasing import render_outcome, render_plan, run_with_progress
 from forgetctl.config import forgetctl_home
-from forgetctl.errors import InputError
-from forgetctl.policy import EXIT_POLICY_FAILED
+from forgetctl.errors import ExitCode, InputError
 from forgetctl.trail import GROUNDS
 
 if TYPE_CHECKING:  # the request module imports the engine (torch): loaded only when a command runs
@@ -101,13 +100,16 @@ def erase_command(
     distractors: Path = typer.Option(None, "--distractors", metavar="FILE", help="JSON lines of other people {name, summary} for USR."),
     clip_model: str = typer.Option(None, "--clip-model", metavar="ARCH", help="open_clip architecture (or config JSON) for CLIPScore (default: the model folder's forgetctl.toml)."),
     clip_pretrained: Path = typer.Option(None, "--clip-pretrained", metavar="FILE", help="Local open_clip checkpoint for --clip-model."),
+    force: bool = typer.Option(False, "--force", help="Erase even a person the base model does not identify (recorded as forced)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every input and print the plan; load, train and record nothing."),
 ):
     """Erase people: harvest what the model reveals from their photos, unlearn it, measure it,
     judge it against a policy, and record it.
 
-    Exit codes: 0 erased and the policy passed; 2 the policy failed (the adapter is kept, the run
-    is recorded as failed); 1 an error (bad input, a model that will not load, ...).
+    Exit codes: 0 erased and the policy passed; 1 an error (bad input, a model that will not
+    load, ...); 2 a usage error; 3 the policy failed (the adapter is kept, the run is recorded as
+    failed); 4 the base model does not identify the person (nothing trained, recorded as
+    not-identifiable); 130 interrupted.
     """
     from forgetctl.demo import demo_model_dir
     from forgetctl.request import PersonForm, RequestForm, validate
@@ -139,7 +141,7 @@ def erase_command(
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
         grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
-        fork=fork, keep_earlier=keep_earlier, release=not no_release,
+        fork=fork, keep_earlier=keep_earlier, release=not no_release, force=force,
     )
     request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())
     if dry_run:
@@ -149,5 +151,7 @@ def erase_command(
     if outcome is None:  # not the main process of an `accelerate launch`: it reports
         return
     render_outcome(outcome, method)
+    if outcome.verdict is None:
+        raise typer.Exit(ExitCode.NOT_IDENTIFIABLE)
     if not outcome.verdict["passed"]:
-        raise typer.Exit(EXIT_POLICY_FAILED)
+        raise typer.Exit(ExitCode.CHECK_FAILED)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.config import forgetctl_home
+from forgetctl.errors import ExitCode
 
 if TYPE_CHECKING:
     from forgetctl.pipeline import RunOutcome
@@ -42,7 +43,7 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
             return run_request(request, home, Reporter(phase, step, notice))
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]: the run is recorded as run-interrupted; nothing was kept under runs/")
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
 def render_plan(request: EraseRequest, home) -> None:
@@ -63,6 +64,8 @@ def render_plan(request: EraseRequest, home) -> None:
     t = spec.training
     table.add_row("training", f"{t.steps} steps, batch {t.batch_size}, LoRA r={t.lora_rank} alpha={t.lora_alpha}, "
                   f"lr {t.learning_rate or 'the method default for this model family'}, seed {t.seed}")
+    table.add_row("identified?", "forced: erased whatever the base model shows" if request.spec.force else
+                  "checked first: a person the base model does not identify is not erased (--force)")
     table.add_row("judge", escape(request.grading.judge.label))
     table.add_row("CLIPScore", "measured (checkpoint found; loaded when the run starts)" if request.grading.clip
                   else "not measured (no CLIP for this model)")
@@ -76,10 +79,34 @@ def render_plan(request: EraseRequest, home) -> None:
     console.print("[green]Pre-flight OK[/]: photos, model folder, method options, judge, policy, storage and request all check out.")
 
 
+def render_not_identifiable(name: str, found, request_id: str | None) -> None:
+    """One plain paragraph: what was asked, how often the model identified them, against the control."""
+    photos = ", ".join(f"{k}/{n}" for k, n in found.per_photo)
+    console.print(
+        f"[bold]The model did not identify {escape(name)} on these photos; nothing was changed for them.[/] "
+        f"It named them or repeated their private facts in {found.leaks} of {found.asked} answers "
+        f"({len(found.per_photo)} photos; per photo {photos}), against {found.control_leaks} of "
+        f"{found.control_asked} answers about photos that are not theirs."
+        + (f" Recorded as not-identifiable under request [bold]{request_id}[/]." if request_id else ""))
+
+
 def render_outcome(outcome: RunOutcome, method: str) -> None:
     from forgetctl.evaluation.metrics import in_scope
 
     result, evaluation = outcome.result, outcome.evaluation
+    for name in result.not_identifiable:
+        render_not_identifiable(name, result.identified[name], outcome.request_ids.get(name))
+    if evaluation is None:
+        console.print("next: check that these are the right photos and the right model; "
+                      "`--force` erases anyway and records that it was forced.")
+        return
+    for name, found in result.identified.items():
+        if name in evaluation["forget"]:
+            console.print(f"Before erasure the model identified {escape(name)} in {found.leaks} of {found.asked} answers "
+                          f"on their photos ({found.control_leaks} of {found.control_asked} on photos that are not theirs).")
+        if name in evaluation["forget"] and not found.identifiable:
+            console.print(f"[yellow]--force: {escape(name)} was erased although the model did not identify them "
+                          f"({found.leaks} of {found.asked} answers); the record says so.[/]")
     for name, splits in result.forget.items():
         table = Table(title=f"{escape(name)}: first answer before and after erasure ({method})")
         for column in ("view", "before", "after"):

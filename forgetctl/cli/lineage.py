@@ -5,6 +5,7 @@ from rich.table import Table
 
 from forgetctl.cli.audit import open_existing_log
 from forgetctl.cli.ui import console
+from forgetctl.errors import ExitCode
 
 app = typer.Typer(help="The model versions erasures produced, and the one to deploy.", rich_markup_mode="markdown")
 
@@ -51,5 +52,5 @@ def show_head():
         if head is None:
             console.print(f"[red]No version of lineage {root} carries every erasure[/] (forks went separate ways): "
                           "erase the missing requests from one of them.")
-            raise typer.Exit(2)
+            raise typer.Exit(ExitCode.CHECK_FAILED)
         console.print(f"Deploy [bold]{head.path}[/] (version {head.version}, {len(head.erased)} erasures, released {head.time[:10]})")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from forgetctl.cli.audit import open_existing_log, read_head
 from forgetctl.cli.ui import console, err_console, phase_progress
-from forgetctl.errors import InputError
+from forgetctl.errors import ExitCode, InputError
 from forgetctl.policy import load_policy
 
 
@@ -28,8 +28,8 @@ def verify_command(
     """Check every signature, the key chain, the hash chain and the Merkle tree; optionally
     re-probe a model for the people it is supposed to have forgotten.
 
-    Exit codes: 0 all checks pass, 2 a check failed (tampering or a person no longer forgotten),
-    1 the command could not run.
+    Exit codes: 0 all checks pass, 3 a check failed (tampering or a person no longer forgotten),
+    1 the command could not run, 2 a usage error.
     """
     if adapter is not None and model is None:
         raise InputError("--adapter needs --model: the base model the adapter was trained on")
@@ -46,7 +46,7 @@ def verify_command(
             err_console.print(f"[bold red]FAILED[/]{where}")
             for problem in report.problems:
                 err_console.print(f"  - {escape(problem)}", highlight=False)
-            raise typer.Exit(2)
+            raise typer.Exit(ExitCode.CHECK_FAILED)
         suffix = f" and extend the tree head in {against}" if against else ""
         console.print(f"[green]OK[/]: {report.records} records: signatures, key chain, hash chain and tree verify{suffix}")
         console.print(f"Root key fingerprint: {report.root_fingerprint}"
@@ -89,7 +89,7 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
         if not targets.tested["carries_erasure"]:
             console.print("This model carries no erasure (--allow-unerased): leaks here are expected and prove nothing.")
     if targets.tested["carries_erasure"] and (not all(r["forgotten"] for r in results) or failed_checks):
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 def run_suite(log, model: Path, adapter: Path | None, targets, attacks, phase) -> dict:

@@ -16,13 +16,14 @@ import json
 import shutil
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
 from forgetctl.engine import distributed
 from forgetctl.engine.generation import ask
+from forgetctl.engine.identify import NOISE_PHOTOS, identify
 from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel, load_model, model_family
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
@@ -33,7 +34,7 @@ from forgetctl.errors import InputError
 from forgetctl.fingerprint import directory_hashes
 from forgetctl.methods import UnlearningMethod
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, RETAIN_QUESTIONS, with_in_context_prompt
-from forgetctl.types import EraseResult, EraseSpec, Example, Probe, TrainingConfig
+from forgetctl.types import EraseResult, EraseSpec, Example, Person, Probe
 
 # Asked under PUBG's in-context prompt, the base model says what is visible in a photo and nothing
 # private: each photo's visual reference, against which every verdict is graded.
@@ -281,6 +282,15 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
         reference = load_model(spec.reference_dir or spec.model_dir, device=str(distributed.device()))
     with clock.lap("harvest"):
         harvested = harvest(reference, spec, report)
+    with clock.lap("identify"):
+        identified = identify(reference, spec, harvested, report.phase("Checking whom the model identifies", NOISE_PHOTOS * len(IDENTITY_QUESTIONS)))
+    unknown = set() if spec.force else {name for name, found in identified.items() if not found.identifiable}
+    left_out = {person.name: before_probes(person, harvested) for person in spec.people if person.name in unknown}
+    if len(unknown) == len(spec.people):
+        return EraseResult(None, None, {}, [], reference, harvested.retain_are_others, identified=identified, not_identifiable=left_out)
+    if unknown:
+        report.notice(f"not identified by the base model, so left out of this erasure: {', '.join(sorted(unknown))}")
+        spec, harvested = without_people(spec, harvested, unknown)
     with clock.lap("prepare"):
         method = prepare(reference, spec, harvested, report)
     if spec.reference_dir is None:
@@ -302,7 +312,34 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
     if not distributed.is_main_process():
         return None
     manifest = write_run(home / "runs" / run_id, loaded, build_manifest(run_id, spec, loaded, trainer, losses, clock.laps))
-    return EraseResult(home / "runs" / run_id, manifest, forget, retain, loaded, harvested.retain_are_others, earlier, start_named)
+    return EraseResult(home / "runs" / run_id, manifest, forget, retain, loaded, harvested.retain_are_others, earlier,
+                       start_named, identified, left_out)
+
+
+def before_probes(person: Person, harvested: Harvest) -> dict[str, list[Probe]]:
+    """A person's photos with the base model's answers and descriptions, split as trained on or held out."""
+    said = {id(p): (b, r) for p, b, r in zip(harvested.views, harvested.before, harvested.references)}
+    return {split: [Probe(p, said[id(p)][0], [], said[id(p)][1]) for p in photos]
+            for split, photos in (("seen", person.seen), ("unseen", person.unseen))}
+
+
+def without_people(spec: EraseSpec, harvested: Harvest, names: set[str]) -> tuple[EraseSpec, Harvest]:
+    """The request and its harvest without these people: nothing of theirs is trained on or probed."""
+    gone = [p for person in spec.people if person.name in names for p in person.views]
+    ids, keys = {id(p) for p in gone}, {p.sha256[:16] for p in gone}
+    kept = [i for i, p in enumerate(harvested.views) if id(p) not in ids]
+    # Without --retain the retain photos are the people's own, described: theirs go too.
+    retained = [i for i, p in enumerate(harvested.retain_views) if id(p) not in ids]
+    narrowed = replace(
+        harvested, views=[harvested.views[i] for i in kept], before=[harvested.before[i] for i in kept],
+        references=[harvested.references[i] for i in kept],
+        retain_views=[harvested.retain_views[i] for i in retained],
+        retain_before=[harvested.retain_before[i] for i in retained],
+        retain_references=[harvested.retain_references[i] for i in retained],
+        forget=[e for e in harvested.forget if e.key.split(":")[0] not in keys],
+        retain=[e for e in harvested.retain if e.key.split(":")[0] not in keys],
+    )
+    return replace(spec, people=tuple(p for p in spec.people if p.name not in names)), narrowed
 
 
 def merge_adapter(loaded: LoadedModel, out: Path) -> None:

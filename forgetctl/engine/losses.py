@@ -39,6 +39,13 @@ def mean_token_nll(model, batch: dict, ceiling: float | None = None) -> torch.Te
     return token_nll.mean()
 
 
+def answer_token_nll(model, batch: dict) -> list[torch.Tensor]:
+    """Per sample, the NLL of each of its answer tokens, in order."""
+    logits, labels, mask = answer_logits(model, batch)
+    token_nll = F.cross_entropy(logits.transpose(1, 2), labels.clamp(min=0), reduction="none")
+    return [row[m] for row, m in zip(token_nll, mask)]
+
+
 def kl_to_teacher(student_logits, teacher_logits, mask: torch.Tensor) -> torch.Tensor:
     """KL(teacher || student) per position, averaged over the positions in `mask`."""
     teacher = F.log_softmax(teacher_logits.float(), -1)

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from forgetctl.engine.generation import ask
+from forgetctl.engine.identify import detectors
 from forgetctl.evaluation.detectors import is_degenerate
-from forgetctl.evaluation.evaluate import ASKED
-from forgetctl.evaluation.grounding import Grounding, PersonText
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.types import EraseSpec
@@ -36,17 +35,8 @@ def score(watched: dict) -> tuple:
 
 def watcher(loaded, spec: EraseSpec, harvested: Harvest) -> Callable[[], dict]:
     """A function that asks the model as it is now and says what it heard (counts, no text)."""
-    retain_others = PersonText(None, tuple(a for answers in harvested.retain_before for a in answers),
-                               tuple(harvested.retain_references))
-    watched = []  # (photos, leak detector) per person
-    offset = 0
-    for person in spec.people:
-        views = range(offset, offset + len(person.seen))
-        offset += len(person.seen)
-        revealed = tuple(a for i in views for a in harvested.before[i])
-        subject = PersonText(person.name, revealed, tuple(harvested.references[i] for i in views))
-        detector = Grounding(subject, (retain_others,), asked=ASKED).leak_detector
-        watched.append((list(person.seen[:PHOTOS_PER_PERSON]), detector))
+    found = detectors(spec, harvested)
+    watched = [(list(person.seen[:PHOTOS_PER_PERSON]), found[person.name]) for person in spec.people]
     retain_photos = harvested.retain_views[:RETAIN_PHOTOS]
     retain_before = [answers[0] for answers in harvested.retain_before[:RETAIN_PHOTOS]]
 
