@@ -1,3 +1,6 @@
+import sys
+import textwrap
+
 import pytest
 
 
@@ -30,3 +33,23 @@ def demo_model():
     from forgetctl.engine.loading import load_model
 
     return load_model(demo_model_dir(), device="cpu")
+
+
+@pytest.fixture
+def install_plugin(tmp_path, monkeypatch):
+    """Install a third-party plugin as a real distribution: a module on sys.path and a dist-info
+    whose entry point (group `forgetctl`) names it. `install_plugin(entry, module, version, source)`."""
+    modules = []
+
+    def install(entry: str, module: str, version: str, source: str = "") -> None:
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source)) if source else None
+        dist = tmp_path / f"{module}-{version}.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: {version}\n")
+        (dist / "entry_points.txt").write_text(f"[forgetctl]\n{entry} = {module}\n")
+        modules.append(module)
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

@@ -1,8 +1,6 @@
 """`verify --attacks`: each built-in attack, the harness on the demo model, suites, policy
 thresholds, and a third-party attack registered through an entry point."""
 
-import sys
-import textwrap
 
 import pytest
 import torch
@@ -123,9 +121,9 @@ def test_suites_and_the_policy_thresholds(tmp_path):
 
 
 @pytest.fixture
-def sledgehammer(tmp_path, monkeypatch):
+def sledgehammer(install_plugin):
     """A third-party attack installed as a real distribution with a forgetctl entry point."""
-    (tmp_path / "forgetctl_sledgehammer.py").write_text(textwrap.dedent('''
+    install_plugin("sledgehammer", "forgetctl_sledgehammer", "2.0", '''
         from forgetctl.attacks import Attack
         from forgetctl.host.hookspecs import hookimpl
 
@@ -139,14 +137,7 @@ def sledgehammer(tmp_path, monkeypatch):
         @hookimpl
         def register_attacks(register):
             register(Sledgehammer)
-    '''))
-    dist = tmp_path / "forgetctl_sledgehammer-2.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forgetctl-sledgehammer\nVersion: 2.0\n")
-    (dist / "entry_points.txt").write_text("[forgetctl]\nsledgehammer = forgetctl_sledgehammer\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield
-    sys.modules.pop("forgetctl_sledgehammer", None)
+    ''')
 
 
 def test_a_third_party_attack_registers_through_an_entry_point(sledgehammer, tmp_path):

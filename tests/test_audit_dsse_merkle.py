@@ -112,3 +112,51 @@ def test_corrupted_consistency_proofs_are_rejected():
         if proof:
             assert not merkle.verify_consistency(first, 21, old_root, new_root, proof[:-1])
         assert not merkle.verify_consistency(first, 21, old_root, new_root, proof + [new_root])
+
+
+# RFC 6962 reference vectors, as published with the Certificate Transparency implementations
+# (transparency-dev/merkle testonly): a log no other implementation agrees with proves nothing.
+CT_LEAVES = [bytes.fromhex(h) for h in (
+    "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f")]
+CT_ROOTS = [
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+CT_INCLUSION = {
+    (0, 8): ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+             "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"],
+    (5, 8): ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+             "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"],
+}
+
+
+def test_merkle_matches_the_rfc_6962_reference_vectors():
+    leaves = [merkle.leaf_hash(data) for data in CT_LEAVES]
+    for size, expected in enumerate(CT_ROOTS):
+        assert merkle.root(leaves[:size]).hex() == expected, size
+    for (index, size), proof in CT_INCLUSION.items():
+        assert [h.hex() for h in merkle.inclusion_proof(index, leaves[:size])] == proof
+        assert merkle.verify_inclusion(leaves[index], index, size, [bytes.fromhex(h) for h in proof], bytes.fromhex(CT_ROOTS[size]))
+
+
+def test_the_auditors_standalone_verifier_checks_the_rfc_6962_proofs_too():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("standalone_verify", Path(merkle.__file__).parent / "standalone_verify.py")
+    standalone = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(standalone)
+    leaves = [merkle.leaf_hash(data) for data in CT_LEAVES]
+    for (index, size), proof in CT_INCLUSION.items():
+        good = [bytes.fromhex(h) for h in proof]
+        assert standalone.verify_inclusion(leaves[index], index, size, good, bytes.fromhex(CT_ROOTS[size]))
+        assert not standalone.verify_inclusion(leaves[index], index, size, good[::-1], bytes.fromhex(CT_ROOTS[size]))

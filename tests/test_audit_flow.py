@@ -64,6 +64,7 @@ def test_passphrase_protected_key_stays_protected_across_rotation(forgetctl_home
 
 
 @pytest.mark.slow
+@pytest.mark.verdict
 def test_erase_is_recorded_reported_verified_and_shredded(forgetctl_home, tmp_path):
     write_views(PERSON, tmp_path / "photos")
     for other in load_world().known[6:8]:

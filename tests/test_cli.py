@@ -72,6 +72,7 @@ def test_demo_images_writes_pngs(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.verdict
 def test_erase_without_a_retain_folder_passes_the_default_policy_on_the_demo_model(tmp_path, forgetctl_home):
     runner.invoke(app, ["demo", "images", "--out", str(tmp_path / "p"), "--person", "p001"])
     result = runner.invoke(app, ["erase", "--entity", "Percival Ellingwood", "--images", str(tmp_path / "p")])

@@ -57,6 +57,7 @@ def after_answers(result):
     return [a for split in result.forget[TARGET.name].values() for p in split for a in p.after]
 
 
+@pytest.mark.verdict
 def test_pubg_forgets_the_person_and_keeps_the_model_useful(run_method):
     result = run_method("pubg")
     answers = after_answers(result)

@@ -79,6 +79,7 @@ def records_of(home):
 
 
 @pytest.mark.slow
+@pytest.mark.verdict
 def test_erasing_b_from_the_head_keeps_a_forgotten(history):
     assert "Erased before" in history["second"] and "0% leaks" in history["second"]
     records = records_of(history["home"])

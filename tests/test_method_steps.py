@@ -2,6 +2,8 @@
 adapter changed, base untouched), the reference paths of NPO and PUBG, and the erase stages end
 to end at a toy size."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -55,17 +57,20 @@ def split_parameters(model):
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
-def test_one_training_step_moves_only_the_adapter(name):
+def test_training_steps_move_every_adapter_tensor_and_nothing_else(name):
+    """Two steps (at the first, LoRA's B is still zero, so A has no gradient yet): every trainable
+    tensor has moved, every frozen one is untouched."""
     loaded = wrapped_model()
     ctx = UnlearningContext(loaded, [e.answer for e in retain_examples()], seed=0)
     cls = METHODS[name].cls
     method = cls(cls.parse_options(OPTIONS.get(name, {})))
     method.prepare(ctx, forget_examples())
     adapter_before, base_before = split_parameters(loaded.model)
-    log = train_adapter(ctx, method, forget_examples(), retain_examples(), TINY, 1e-3)
-    assert len(log) == 1 and all(torch.isfinite(torch.tensor(v)) for v in log[0].values())
+    log = train_adapter(ctx, method, forget_examples(), retain_examples(), replace(TINY, steps=2, watch_every=0), 1e-3)
+    assert len(log) == 2 and all(torch.isfinite(torch.tensor(v)) for entry in log for v in entry.values())
     adapter_after, base_after = split_parameters(loaded.model)
-    assert any(not torch.equal(adapter_before[n], adapter_after[n]) for n in adapter_before)
+    unmoved = [n for n in adapter_before if torch.equal(adapter_before[n], adapter_after[n])]
+    assert adapter_before and not unmoved, unmoved
     assert all(torch.equal(base_before[n], base_after[n]) for n in base_before)
 
 
@@ -127,3 +132,22 @@ def test_sharpest_nearby_moves_along_the_gradient_and_back():
     with sharpest_nearby([p], rho=0.5):
         assert torch.allclose(p.detach(), torch.tensor([1.3, 2.4])) and p.grad is None
     assert torch.allclose(p.detach(), torch.tensor([1.0, 2.0]))
+
+
+def test_the_loop_keeps_the_adapter_of_the_best_watched_step():
+    """Watched at steps 2 and 4; step 4 leaks, so the adapter as it was at step 2 is restored."""
+    loaded = wrapped_model()
+    ctx = UnlearningContext(loaded, [e.answer for e in retain_examples()], seed=0)
+    method = METHODS["ga"].cls()
+    heard = iter([{"leaks": 0, "degenerate": 0, "retain_drop": 0.0}, {"leaks": 1, "degenerate": 0, "retain_drop": 0.0}])
+    seen = []
+
+    def watch():
+        seen.append(split_parameters(loaded.model)[0])
+        return next(heard)
+
+    log = train_adapter(ctx, method, forget_examples(), retain_examples(), replace(TINY, steps=4, watch_every=2), 1e-3,
+                        watch=watch)
+    assert [e["step"] for e in log if "watch" in e] == [1, 3] and log[1].get("kept") and not log[3].get("kept")
+    now = split_parameters(loaded.model)[0]
+    assert all(torch.equal(now[n], seen[0][n]) for n in now) and any(not torch.equal(now[n], seen[1][n]) for n in now)

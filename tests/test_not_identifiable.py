@@ -19,7 +19,7 @@ from forgetctl_audit.store import AuditLog
 from second_world import MODEL_DIR as SECOND_MODEL
 from second_world import as_test_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.verdict]
 runner = CliRunner()
 DEMO = load_world()
 

@@ -16,10 +16,10 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from forgetctl.cli import app, main
-from forgetctl.errors import ExitCode
 from forgetctl.demo import demo_model_dir
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
+from forgetctl.errors import ExitCode
 
 runner = CliRunner()
 PERSON = load_world().known[0]
@@ -295,9 +295,9 @@ def test_9_the_demo_leaves_no_plaintext_photos_behind(forgetctl_home):
 
 
 @pytest.fixture
-def interrupting_plugin(tmp_path, monkeypatch):
+def interrupting_plugin(install_plugin):
     """A third-party method whose first step is interrupted, installed as a real distribution."""
-    (tmp_path / "forgetctl_interrupt.py").write_text(textwrap.dedent('''
+    install_plugin("interrupted", "forgetctl_interrupt", "1.0", '''
         from forgetctl.methods import UnlearningMethod
         from forgetctl.host.hookspecs import hookimpl
 
@@ -310,14 +310,7 @@ def interrupting_plugin(tmp_path, monkeypatch):
         @hookimpl
         def register_methods(register):
             register(Interrupted)
-    '''))
-    dist = tmp_path / "forgetctl_interrupt-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forgetctl-interrupt\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[forgetctl]\ninterrupted = forgetctl_interrupt\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield
-    sys.modules.pop("forgetctl_interrupt", None)
+    ''')
 
 
 @pytest.mark.slow

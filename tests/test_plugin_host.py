@@ -1,5 +1,3 @@
-import sys
-import textwrap
 import types
 
 import pytest
@@ -69,9 +67,9 @@ def test_a_class_that_does_not_subclass_the_hooks_base_is_refused_at_registratio
 
 
 @pytest.fixture
-def installed_thirdparty(tmp_path, monkeypatch):
+def installed_thirdparty(install_plugin):
     """A real installed distribution (dist-info + module on sys.path) exposing a forgetctl entry point."""
-    (tmp_path / "forgetctl_thirdparty.py").write_text(textwrap.dedent('''
+    install_plugin("whisper", "forgetctl_thirdparty", "0.4.2", '''
         from forgetctl.evaluation.judging import Judge
         from forgetctl.host.hookspecs import hookimpl
 
@@ -81,14 +79,7 @@ def installed_thirdparty(tmp_path, monkeypatch):
         @hookimpl
         def register_judges(register):
             register(Whisper)
-    '''))
-    dist = tmp_path / "forgetctl_thirdparty-0.4.2.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forgetctl-thirdparty\nVersion: 0.4.2\n")
-    (dist / "entry_points.txt").write_text("[forgetctl]\nwhisper = forgetctl_thirdparty\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield
-    sys.modules.pop("forgetctl_thirdparty", None)
+    ''')
 
 
 def test_entry_point_plugin_loads_like_a_builtin(installed_thirdparty):
@@ -109,11 +100,15 @@ def test_allow_list_limits_which_entry_points_load(installed_thirdparty, monkeyp
     assert "pubg" in create_host().methods() and "grounded" in create_host().judges()
 
 
-def test_plugin_that_fails_to_import_is_named(tmp_path, monkeypatch):
-    dist = tmp_path / "broken-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[forgetctl]\nbroken = forgetctl_no_such_module\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+def test_plugin_that_fails_to_import_is_named(install_plugin):
+    install_plugin("broken", "forgetctl_no_such_module", "1.0")
     with pytest.raises(PluginError, match="'broken'.*failed to import"):
+        create_host()
+
+
+def test_a_third_party_plugin_with_a_builtin_name_is_an_error_not_skipped(install_plugin):
+    install_plugin("pubg", "forgetctl_impostor", "6.6", '''
+        from forgetctl.host.hookspecs import hookimpl
+    ''')
+    with pytest.raises(PluginError, match="'pubg'.*name of a built-in plugin"):
         create_host()

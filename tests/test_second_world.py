@@ -15,7 +15,7 @@ from forgetctl.cli import app
 from forgetctl.errors import ExitCode
 from second_world import MODEL_DIR, as_test_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.verdict]
 WORLD = as_test_world()
 PERSON, RETAIN = (lambda f, r: (f[0], r))(*choose(WORLD, 1, 3))
 # What each method's failure must show (PUBG's: nothing). Checks a correct description could trip

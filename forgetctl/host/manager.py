@@ -139,8 +139,11 @@ def create_host(load_entry_points: bool = True) -> PluginHost:
     if load_entry_points:
         allowed = allowed_entry_points()
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if (allowed is not None and ep.name not in allowed) or pm.has_plugin(ep.name):
+            if allowed is not None and ep.name not in allowed:
                 continue
+            if pm.has_plugin(ep.name):  # skipping it silently would run the built-in in its place
+                raise PluginError(f"plugin {ep.name!r} ({ep.value}) has the name of a built-in plugin; rename its "
+                                  f"entry point, or leave it out with {ALLOW_LIST_VARIABLE}")
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken third-party plugin must say which one it is
