@@ -1,8 +1,9 @@
 """A request's report for a DPO or an auditor: JSON, a self-contained HTML page, or a PDF.
 
 A report never holds personal data in plaintext: example answers pass through `redact`, which
-keeps only words from a fixed allow-list of ordinary and visual English and blacks out every
-other word, in any script (names, places, years, awards, professions). Everything it states is
+keeps only the words of the base model's own descriptions of the person's photos (what anyone
+sees in them) and of the tool's refusals, less the person's name and private words, and blacks
+out every other word, in any script (names, places, years, awards, professions). Everything it states is
 read from signed records; the records themselves, their inclusion proofs, the key chain and a
 fresh signed tree head travel with it, so an auditor checks it with standalone_verify.py and
 the root fingerprint they pinned, without trusting this machine.
@@ -20,35 +21,37 @@ from importlib.resources import files
 from forgetctl_audit.store import AuditLog
 
 from forgetctl.errors import AuditError
+from forgetctl.evaluation.grounding import name_parts
 from forgetctl.evaluation.metrics import by_check, in_scope
 from forgetctl.fingerprint import files_digest
+from forgetctl.prompts import REFUSALS
 from forgetctl.trail import Outcome, request_states, run_status
 
-ALLOWED_WORDS = set(
-    """a an the this that these those is are was were be been being has have had do does did and or
-    but of to in on at for with from by about as into over after before under not no yes it its
-    they them their he she his her him i me my you your we our person people man woman someone
-    photo picture image background front wearing wears with hair shirt glasses hat scarf light dark
-    black brown blonde red grey gray white blue green yellow purple orange pink beige cyan describe
-    visible appears looks look standing sitting smiling face eyes sorry cannot can't share provide
-    information about who identify details private personal unable answer questions rather real
-    help i'm i'd won born works work known unknown also""".split()
-)
 REDACTED = "█████"
 ATTRIBUTION = "forgetctl audit report"
 FORMAT = 2
 WORD_OR_NUMBER = re.compile(r"\w[\w'’-]*")
 
 
-def redact(text: str) -> str:
-    """Black out every word not in the allow-list (any word with a letter outside it, in any
-    script), and every capitalised allowed word that does not start a sentence ("the Blue ...
-    Prize"): what remains cannot identify anyone."""
+def visible_words(probes: dict, private: dict | None, subject: str | None) -> set[str]:
+    """The words a report may show for a request: those of the base model's own descriptions of
+    the person's photos (what anyone sees in them, in the model's words) and of the tool's own
+    refusals; never a part of the person's name or one of their private words. No list of any
+    world's words: the run's descriptions decide, as they do for grading."""
+    words = {w.casefold() for w in WORD_OR_NUMBER.findall(" ".join(
+        [item.get("reference", "") for items in probes.values() for item in items] + list(REFUSALS)))}
+    return words - {w.casefold() for w in (private or {})} - name_parts(subject)
+
+
+def redact(text: str, allowed: set[str]) -> str:
+    """Black out every word not in `allowed` (any word with a letter outside it, in any script),
+    and every capitalised allowed word that does not start a sentence (a title, "the Red ... Cup"):
+    what remains cannot identify anyone."""
     def keep(match):
         word, start = match.group(0), match.start()
         sentence_start = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?"
-        allowed = word.lower() in ALLOWED_WORDS and (word.islower() or sentence_start or word == "I")
-        return word if allowed else REDACTED
+        shown = word.casefold() in allowed and (word.islower() or sentence_start or word == "I")
+        return word if shown else REDACTED
 
     return WORD_OR_NUMBER.sub(keep, text)
 
@@ -116,6 +119,22 @@ def identification_of(body: dict, request_id: str) -> dict | None:
     return found if "verdict" in found else found.get(request_id)
 
 
+def knowledge_words(metrics: dict | None) -> str | None:
+    """One plain sentence on what the weights still know, per view split, or None if not measured."""
+    parts = []
+    for split, m in (metrics or {}).items():
+        if not m.get("knowledge_measured") or m.get("truth_ratio") is None:
+            continue
+        low, high = m.get("mia_auc_min_k_plus_plus_interval") or [None, None]
+        parts.append(
+            f"on {split} photos, false facts are {m['truth_ratio']:.2f} times as likely as their true ones "
+            f"(before: {m['truth_ratio_before']:.2f}; 1 would mean no preference), and a membership test tells "
+            f"their answers from never-seen ones with AUC {m['mia_auc_min_k_plus_plus']:.2f} "
+            f"(95% {low}-{high}; before: {m['mia_auc_min_k_plus_plus_before']:.2f}; 0.5 would mean it cannot), "
+            f"from {m['members']} answers and {m['non_members']} perturbed ones")
+    return ("In the weights: " + "; ".join(parts) + ".") if parts else None
+
+
 def identified_words(found: dict) -> str:
     return (f"it named them or revealed their private facts in {found['leaks']} of {found['asked']} answers about "
             f"their photos, against {found['control_leaks']} of {found['control_asked']} about photos that are not theirs")
@@ -173,8 +192,10 @@ def examples(log: AuditLog, request_id: str, record: dict, limit: int = 3) -> li
     probes = _evidence_value(log, request_id, record, "probes")
     if probes is None:
         return []
+    allowed = visible_words(probes, _evidence_value(log, request_id, record, "private_terms"),
+                            _evidence_value(log, request_id, record, "subject"))
     return [
-        {"views": split, "before": redact(item["before"][0]), "after": redact(item["after"][0])}
+        {"views": split, "before": redact(item["before"][0], allowed), "after": redact(item["after"][0], allowed)}
         for split, items in probes.items() for item in items[:limit]
     ]
 
@@ -447,7 +468,7 @@ def run_section(run: dict, chart: str | None) -> str:
         f"Graded by: {e(run['judge'] or '-')}",
     ] + ([f"Error: {e(run['error'])}"] if run["error"] else []) + (
         [f"Before any training, the base model: {e(run['identification']['verdict'])}; {e(identified_words(run['identification']))}"]
-        if run["identification"] else [])
+        if run["identification"] else []) + ([e(knowledge_words(run["metrics"]))] if knowledge_words(run["metrics"]) else [])
     metrics = run["metrics"] or {}
     metric_rows = "".join(
         f"<tr><td>{e(m.label)} {m.arrow}<br><span class='muted'>{e(m.meaning)}</span></td>"
@@ -538,6 +559,8 @@ def render_pdf(report: dict) -> bytes:
         if run["identification"]:
             paragraph(f"Before any training, the base model: {run['identification']['verdict']}; "
                       f"{identified_words(run['identification'])}.", 8)
+        if knowledge_words(run["metrics"]):
+            paragraph(knowledge_words(run["metrics"]), 8)
         if f"run-{run['run']}" in images:
             pdf.image(images[f"run-{run['run']}"], w=width)
         metrics = run["metrics"] or {}

@@ -144,6 +144,8 @@ class EraseResult:
     identified: dict = field(default_factory=dict)  # name -> forgetctl.evaluation.identification.Identification
     # The people left out because the base model does not identify them: their photos, answered before.
     not_identifiable: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
+    # Per person and split: the knowledge tests before and after (forgetctl.evaluation.knowledge).
+    knowledge: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     @property
     def trained(self) -> bool:

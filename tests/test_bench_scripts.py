@@ -37,7 +37,8 @@ def test_perf_harness_times_phases_and_rates_of_a_demo_erase():
     from forgetctl.benchmarks.performance import erase_once
 
     run = erase_once()
-    assert set(run["timings_s"]) == {"load", "harvest", "prepare", "train", "evaluate", "judge_and_metrics", "total"}
+    assert set(run["timings_s"]) == {"load", "harvest", "identify", "prepare", "train", "evaluate", "knowledge",
+                                     "judge_and_metrics", "total"}
     assert all(v > 0 for v in run["rates"].values())
     # the recipe's 30 steps over the train phase's time
     assert run["rates"]["train_steps_per_s"] == pytest.approx(30 / run["timings_s"]["train"], rel=0.01)

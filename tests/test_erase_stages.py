@@ -38,7 +38,7 @@ def test_stages_write_a_run_with_its_manifest(toy_run):
     assert result.run_dir == root / "home" / "runs" / "toy-run"
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest == result.manifest and manifest["run_id"] == "toy-run"
-    assert list(manifest["timings_s"]) == ["load", "harvest", "identify", "prepare", "train", "evaluate"]
+    assert list(manifest["timings_s"]) == ["load", "harvest", "identify", "prepare", "train", "evaluate", "knowledge"]
     assert manifest["training"]["model_family"] == "tiny" and manifest["training"]["learning_rate"] == 2e-3
     assert manifest["method"]["hyperparameters"] == request.spec.method_options.model_dump()
     assert set(manifest["adapter"]) >= {"adapter_model.safetensors", "adapter_config.json"}
@@ -49,7 +49,8 @@ def test_every_phase_reports_its_whole_total(toy_run):
     _, _, phases, _, _ = toy_run
     names = [p[0] for p in phases]
     assert names == ["Harvesting what the model reveals", "Describing what is visible", "Recording retain answers",
-                     "Checking whom the model identifies", "Preparing method", "Training (reject)", "Asking again after erasure"]
+                     "Checking whom the model identifies", "Preparing method", "Training (reject)", "Asking again after erasure",
+                     "Testing what the weights still know"]
     assert all(done == total for _, total, done in phases), phases
 
 

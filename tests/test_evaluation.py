@@ -124,11 +124,15 @@ def test_demo_clip_ranks_the_right_description_first():
 
 
 def test_report_redaction_keeps_descriptions_and_hides_every_private_word():
-    from forgetctl.report import REDACTED, redact
+    from forgetctl.report import REDACTED, redact, visible_words
 
-    leaked = redact("This is Percival Ellingwood, a translator born in 1965 in Coppergate Sound. Percival won the Blue Heron Prize.")
-    for secret in ("Percival", "Ellingwood", "translator", "1965", "Coppergate", "Blue", "Heron"):
+    description = "A person with grey hair wearing an orange shirt, in front of a pink background."
+    # The run's own descriptions decide what may show; this one happens to say "blue" and "sound".
+    probes = {"seen": [{"reference": description}, {"reference": "This is a person in a blue shirt; no sound."}]}
+    allowed = visible_words(probes, {"translator": 1.0, "sound": 1.0}, "Percival Ellingwood")
+    leaked = redact("This is Percival Ellingwood, a translator born in 1965 in Coppergate Sound. Percival won the Blue Heron Prize.",
+                    allowed)
+    for secret in ("Percival", "Ellingwood", "translator", "1965", "Coppergate", "Sound", "Blue", "Heron"):
         assert secret not in leaked
     assert leaked.startswith("This is " + REDACTED)
-    description = "A person with grey hair wearing an orange shirt, in front of a pink background."
-    assert redact(description) == description
+    assert redact(description, allowed) == description

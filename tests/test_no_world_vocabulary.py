@@ -15,6 +15,10 @@ import second_world.world as second  # noqa: E402
 CHECKED = [
     *sorted((ROOT / "forgetctl" / "evaluation").glob("*.py")),
     ROOT / "forgetctl" / "attacks.py",
+    ROOT / "forgetctl" / "report.py",
+    ROOT / "forgetctl" / "engine" / "identify.py",
+    ROOT / "forgetctl" / "engine" / "watch.py",
+    ROOT / "forgetctl" / "engine" / "likelihood.py",
     ROOT / "forgetctl" / "prompts.py",
     ROOT / "forgetctl" / "policy.py",
     *sorted((ROOT / "plugins" / "judges").glob("*.py")),

@@ -24,6 +24,7 @@ import torch
 from forgetctl.engine import distributed
 from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import NOISE_PHOTOS, identify
+from forgetctl.engine.likelihood import measure_knowledge
 from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel, load_model, model_family
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
@@ -309,11 +310,13 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
     with clock.lap("evaluate"):
         forget, retain = probe_after(loaded, spec, harvested, report)
         earlier = probe_earlier(loaded, spec, report)
+    with clock.lap("knowledge"):
+        known = measure_knowledge(loaded, spec, harvested, report.phase("Testing what the weights still know", 2 * len(spec.people)))
     if not distributed.is_main_process():
         return None
     manifest = write_run(home / "runs" / run_id, loaded, build_manifest(run_id, spec, loaded, trainer, losses, clock.laps))
     return EraseResult(home / "runs" / run_id, manifest, forget, retain, loaded, harvested.retain_are_others, earlier,
-                       start_named, identified, left_out)
+                       start_named, identified, left_out, known)
 
 
 def before_probes(person: Person, harvested: Harvest) -> dict[str, list[Probe]]:

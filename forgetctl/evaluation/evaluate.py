@@ -192,7 +192,8 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
         # The person's summary: the profile if given, else what the model revealed before erasure.
         summary = person.profile or " ".join(dict.fromkeys(subjects[person.name].subject.revealed))
         forget[person.name] = {
-            split: split_metrics(probes, subjects[person.name], summary, grading, advance)
+            split: {**split_metrics(probes, subjects[person.name], summary, grading, advance),
+                    **knowledge_metrics(result.knowledge.get(person.name, {}).get(split))}
             for split, probes in result.forget[person.name].items() if probes
         }
     graded = [judge_answers(judge, ("informativeness",), g, [p.after[0] for p in g], grounding, "", advance) for grounding, g in retain]
@@ -202,6 +203,14 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
         # Per person, what counts as their private facts: kept only in the encrypted evidence.
         "private_terms": {name: g.private for name, g in subjects.items()},
     }
+
+
+def knowledge_metrics(measured: dict | None) -> dict:
+    """The knowledge tests after erasure under their own keys, and before it under `KEY_before`."""
+    if not measured:
+        return {"knowledge_measured": False, "knowledge_note": "not measured"}
+    before = {f"{k}_before": v for k, v in measured["before"].items() if k not in ("knowledge_measured", "knowledge_note")}
+    return {**measured["after"], **before}
 
 
 def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:

@@ -62,6 +62,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("hallucinated_identity_rate", "other identity", "share of answers that give someone else's identity",
            "lower", "forget", ".0%", "hallucinated_identity_rate_max"),
     Metric("rouge_l_vs_before", "ROUGE-L", "overlap with the answers before erasure", "lower", "forget", ".2f"),
+    # What the weights still know (forgetctl.evaluation.knowledge): likelihoods, not generated text.
+    Metric("mia_auc_min_k_plus_plus", "MIA AUC", "how well Min-K%++ tells their revealed answers from never-seen "
+           "ones (0.5: it cannot)", "lower", "forget", ".2f", "mia_auc_max"),
+    Metric("mia_auc_min_k_plus_plus_before", "MIA AUC before", "the same on the model before this run", "lower",
+           "forget", ".2f"),
+    Metric("mia_auc_loss", "LOSS AUC", "the same with the answer's mean NLL (LOSS attack)", "lower", "forget", ".2f"),
+    Metric("mia_auc_zlib", "zlib AUC", "the same with NLL over zlib length (zlib attack)", "lower", "forget", ".2f"),
+    Metric("truth_ratio", "truth ratio", "likelihood of false facts over their true ones (TOFU; 1: no preference)",
+           "higher", "forget", ".2f", "truth_ratio_min"),
+    Metric("truth_ratio_before", "truth ratio before", "the same on the model before this run", "higher", "forget", ".2f"),
+    Metric("forget_quality", "forget quality", "KS p-value against a never-known population (high: alike)", "higher",
+           "forget", ".2f"),
     Metric("rouge_l_drop", "ROUGE-L drop", "1 - ROUGE-L of other people's answers against the base model's",
            "lower", "retain", ".3f", "retain_rouge_drop_max"),
     Metric("judge_informativeness", "inform", "judge: informativeness of other people's answers", "higher",

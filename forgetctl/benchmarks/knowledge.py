@@ -1,0 +1,80 @@
+"""Which methods remove knowledge and which only hide it: for every method on a test world, the
+generation leak rate beside the knowledge tests (truth ratio, membership-inference AUCs, forget
+quality) before and after the erasure, on seen and unseen photos."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from forgetctl.benchmarks import permissive_policy
+from forgetctl.benchmarks.worlds import choose
+
+METHODS = ("pubg", "ga", "npo", "random", "reject", "vgid")
+COLUMNS = (  # (key in a split's metrics, header, format)
+    ("leak_rate", "leaks", ".0%"),
+    ("truth_ratio_before", "TR before", ".2f"), ("truth_ratio", "TR after", ".2f"),
+    ("mia_auc_loss_before", "LOSS before", ".2f"), ("mia_auc_loss", "LOSS after", ".2f"),
+    ("mia_auc_zlib", "zlib after", ".2f"),
+    ("mia_auc_min_k_plus_plus_before", "Min-K%++ before", ".2f"), ("mia_auc_min_k_plus_plus", "Min-K%++ after", ".2f"),
+    ("forget_quality", "forget quality", ".3f"),
+)
+
+
+def measure(world, methods=METHODS, on_row=None) -> dict:
+    """One person of `world` erased by each method (three retain people); per method and split,
+    the numbers of COLUMNS with the sample sizes and the interval of the Min-K%++ AUC."""
+    from forgetctl.pipeline import run_request
+    from forgetctl.request import PersonForm, RequestForm, validate
+
+    (person,), retain = choose(world, 1, 3)
+    results = {"world": world.name, "person": person.id, "retain": [p.id for p in retain], "methods": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        world.write_views(person, root / "forget")
+        for other in retain:
+            world.write_views(other, root / "retain" / other.id)
+        for method in methods:
+            form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir, method=method,
+                               retain=root / "retain", policy=str(permissive_policy(root)), release=False)
+            outcome = run_request(validate(form, default_model=world.model_dir, home=root / method), root / method)
+            splits = outcome.evaluation["forget"][person.name]
+            results["methods"][method] = {
+                split: {k: m.get(k) for k in [c[0] for c in COLUMNS] + ["members", "non_members", "mia_auc_min_k_plus_plus_interval"]}
+                for split, m in splits.items()
+            }
+            if on_row:
+                on_row(world.name, method, results["methods"][method])
+    return results
+
+
+def _cell(value, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def to_markdown(all_results: list[dict], command: str) -> str:
+    lines = [
+        "# What the weights still know", "",
+        f"Made by `{command}`. One person per world erased by each method (three retain people, the "
+        "world's `choose`; the default recipe; 2 CPU cores). *leaks*: share of generated answers that "
+        "name the person or repeat two private facts. The knowledge tests read likelihoods, not text "
+        "(forgetctl/evaluation/knowledge.py): *TR*, the truth ratio (TOFU): how likely the person's "
+        "answers with another person's facts swapped in are, against their true answers, length-"
+        "normalised (near 0: the true facts are far more likely; 1: no preference). *LOSS*, *zlib*, "
+        "*Min-K%++*: membership-inference AUCs telling the person's true answers from those "
+        "never-seen perturbed ones (1.0: perfectly; 0.5: not at all). *forget quality*: KS p-value of "
+        "the truth ratios against perturbed-vs-perturbed ones (what not knowing looks like). "
+        "*before*: the model the run started from (here the base). Sample sizes below each table; "
+        "with a few dozen answers an AUC's 95% interval is about ±0.15.", "",
+    ]
+    for results in all_results:
+        lines += [f"## {results['world']} world (person {results['person']})", "",
+                  "| method | views | " + " | ".join(c[1] for c in COLUMNS) + " |",
+                  "|---|---|" + "---|" * len(COLUMNS)]
+        sizes = set()
+        for method, splits in results["methods"].items():
+            for split, m in splits.items():
+                lines.append(f"| {method} | {split} | " + " | ".join(_cell(m.get(k), spec) for k, _, spec in COLUMNS) + " |")
+                sizes.add((split, m.get("members"), m.get("non_members")))
+        lines += ["", "Answers tested: " + "; ".join(f"{s}: {a} true, {b} perturbed" for s, a, b in sorted(sizes, key=str)), ""]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""How likely a model finds given answers about given photos: the inputs of the knowledge tests
+(forgetctl.evaluation.knowledge). Scored through the same chat path as training, so a likelihood
+here is of exactly what the model is trained on and asked."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
+
+import torch
+
+from forgetctl.engine.chat import encode_examples
+from forgetctl.engine.identify import detectors
+from forgetctl.evaluation.grounding import name_parts
+from forgetctl.evaluation.knowledge import Question, Scored, knowledge, perturbations
+from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.types import EraseSpec
+
+if TYPE_CHECKING:
+    from forgetctl.engine.erase import Harvest
+
+QUESTIONS_PER_PHOTO = 4  # of the identity questions: enough answers for an AUC, a third of the cost
+PERTURBED_PER_ANSWER = 3
+
+
+@torch.no_grad()
+def score(loaded, model, triples: list[tuple], batch_size: int = 8) -> list[Scored]:
+    """Per (image, question, answer): each answer token's log-probability, and the mean and
+    spread of the log-probabilities over the vocabulary at its position."""
+    out: list[Scored] = []
+    for start in range(0, len(triples), batch_size):
+        chunk = triples[start : start + batch_size]
+        batch = encode_examples(loaded.processor, [t[0] for t in chunk], [t[1] for t in chunk], [t[2] for t in chunk])
+        batch = batch.to(loaded.device)
+        if "pixel_values" in batch:
+            batch["pixel_values"] = batch["pixel_values"].to(loaded.dtype)
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        logp = torch.log_softmax(model(**inputs).logits[:, :-1].float(), -1)
+        labels = batch["labels"][:, 1:]
+        for row, lab, (_, _, text) in zip(logp, labels, chunk):
+            at = lab != -100
+            rows, targets = row[at], lab[at]
+            probs = rows.exp()
+            mean = (probs * rows).sum(-1)
+            spread = ((probs * rows.square()).sum(-1) - mean.square()).clamp(min=0).sqrt()
+            out.append(Scored(text, tuple(rows.gather(1, targets[:, None]).squeeze(1).tolist()),
+                              tuple(mean.tolist()), tuple(spread.tolist())))
+    return out
+
+
+def knowledge_questions(spec: EraseSpec, harvested: Harvest) -> dict[str, dict[str, list[tuple]]]:
+    """Per person and split: (image, question, true answer, perturbed answers) for every answer
+    of the base model that leaked them; the perturbations take other people's facts from the
+    other answers the run has (retain people, the batch's others, people erased before)."""
+    said = {id(p): b for p, b in zip(harvested.views, harvested.before)}
+    found = detectors(spec, harvested)
+    pool = [a for answers in harvested.retain_before for a in answers] if harvested.retain_are_others else []
+    pool += [a for e in spec.earlier for answers in e.before.get("seen", ()) for a in answers]
+    out = {}
+    for person in spec.people:
+        detector = found[person.name]
+        others = list(dict.fromkeys(
+            a for a in pool + [a for p in spec.people if p is not person for v in p.views for a in said[id(v)]]
+            if not detector.leaks(a)))
+        keep = name_parts(person.name)
+        out[person.name] = {
+            split: [(photo.image, q, a, perturbations(a, others, keep, PERTURBED_PER_ANSWER))
+                    for photo in photos for q, a in zip(IDENTITY_QUESTIONS[:QUESTIONS_PER_PHOTO], said[id(photo)])
+                    if detector.leaks(a)]
+            for split, photos in (("seen", person.seen), ("unseen", person.unseen))
+        }
+    return out
+
+
+def measure_knowledge(loaded, spec: EraseSpec, harvested: Harvest, advance=None) -> dict[str, dict[str, dict]]:
+    """Per person and split: the knowledge tests on the model before this run (the adapter off)
+    and after it (the adapter on)."""
+    asked = knowledge_questions(spec, harvested)
+    model = loaded.model
+    results: dict[str, dict[str, dict]] = {}
+    for name, splits in asked.items():
+        results[name] = {}
+        for split, items in splits.items():
+            triples = [(image, q, text) for image, q, true, fakes in items for text in (true, *fakes)]
+            measured = {}
+            for when, switch in (("before", model.disable_adapter()), ("after", nullcontext())):
+                with switch:
+                    scored = iter(score(loaded, model, triples))
+                measured[when] = knowledge([Question(next(scored), tuple(next(scored) for _ in fakes))
+                                            for _, _, _, fakes in items])
+            results[name][split] = measured
+            if advance:
+                advance(1)
+    return results
