@@ -37,7 +37,9 @@ def main(argv=None):
     results = [measure(worlds[name](), args.methods, progress) for name in args.worlds]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "knowledge.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "knowledge.md").write_text(to_markdown(results, "python bench/knowledge.py"))
+    command = "python bench/knowledge.py" + (f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "") + (
+        f" --methods {' '.join(args.methods)}" if args.methods != list(METHODS) else "")
+    (args.out / "knowledge.md").write_text(to_markdown(results, command))
     print((args.out / "knowledge.md").read_text())
 
 

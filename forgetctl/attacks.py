@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import InputError
-from forgetctl.methods import MethodOptions, pydantic_problem
+from forgetctl.methods import Configurable, MethodOptions
 from forgetctl.types import Example
 
 if TYPE_CHECKING:
@@ -67,24 +67,14 @@ class AttackData:
 Probe = tuple[Image.Image | None, str]
 
 
-class Attack:
+class Attack(Configurable):
     """Base class of attack plugins: a unique `name`, a `label`, typed `Options`, and
     `probes` (what to ask); `attack_model` changes the model first, for attacks that do."""
 
-    name: str = ""
     label: str = ""
     Options: type[AttackOptions] = AttackOptions
+    options_flag = "options for attack"
     says_the_name = False  # its questions name the person, so an answer repeating the name is no leak
-
-    def __init__(self, options: AttackOptions | None = None):
-        self.options = options if options is not None else self.Options()
-
-    @classmethod
-    def parse_options(cls, raw: dict) -> AttackOptions:
-        try:
-            return cls.Options(**raw)
-        except ValidationError as exc:
-            raise InputError(f"bad options for attack {cls.name}: {pydantic_problem(exc)}") from None
 
     @property
     def changes_model(self) -> bool:

@@ -32,26 +32,32 @@ def pydantic_problem(exc: ValidationError) -> str:
     )
 
 
-class UnlearningMethod:
-    """Base class of method plugins: typed `Options`, an optional `prepare`, one `loss`."""
+class Configurable:
+    """A plugin class with typed `Options`: validated once from what the user gave, one line on error."""
 
     name: str = ""
-    # Learning rate per model family (see loading.model_family): PUBG Table 6 for the 7B
-    # LLaVA-1.6 models; "tiny" was tuned on the small test worlds (a few-million-parameter model
-    # needs 10-100x the 7B rates in 30 steps); "default" when the family is not listed.
-    learning_rates: dict[str, float] = {"default": 1e-4}
     Options: type[MethodOptions] = MethodOptions
+    options_flag = "--method-option for"  # how the user gave them, for the error line
 
     def __init__(self, options: MethodOptions | None = None):
         self.options = options if options is not None else self.Options()
 
     @classmethod
     def parse_options(cls, raw: dict) -> MethodOptions:
-        """Validate `--method-option` values against this method's declared options."""
+        """Validate the user's values against this class's declared options."""
         try:
             return cls.Options(**raw)
         except ValidationError as exc:
-            raise InputError(f"bad --method-option for {cls.name}: {pydantic_problem(exc)}") from None
+            raise InputError(f"bad {cls.options_flag} {cls.name}: {pydantic_problem(exc)}") from None
+
+
+class UnlearningMethod(Configurable):
+    """Base class of method plugins: typed `Options`, an optional `prepare`, one `loss`."""
+
+    # Learning rate per model family (see loading.model_family): PUBG Table 6 for the 7B
+    # LLaVA-1.6 models; "tiny" was tuned on the small test worlds (a few-million-parameter model
+    # needs 10-100x the 7B rates in 30 steps); "default" when the family is not listed.
+    learning_rates: dict[str, float] = {"default": 1e-4}
 
     def prepare(self, ctx: "UnlearningContext", forget: list[Example]) -> None:
         """Compute anything constant before training (reference samples, reference log-probs)."""
