@@ -23,7 +23,7 @@ from forgetctl.benchmarks import permissive_policy
 from forgetctl.benchmarks.worlds import choose
 
 # What the policy reads, per cell: the worst split of the erased person.
-MEASURED = ("leak", "degenerate", "inform", "retain_drop")
+MEASURED = ("leak", "degenerate", "retain_drop", "inform")
 
 
 @dataclass(frozen=True)
