@@ -57,6 +57,10 @@ class Harvest:
     retain: list[Example]
     retain_are_others: bool  # other people's photos (--retain), or the erased people's own, described
 
+    def said(self) -> dict[int, tuple[list[str], str]]:
+        """Per view (by identity): the base model's answers, and its description of what is visible."""
+        return {id(p): (b, r) for p, b, r in zip(self.views, self.before, self.references)}
+
 
 @dataclass
 class Trainer:
@@ -321,7 +325,7 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
 
 def before_probes(person: Person, harvested: Harvest) -> dict[str, list[Probe]]:
     """A person's photos with the base model's answers and descriptions, split as trained on or held out."""
-    said = {id(p): (b, r) for p, b, r in zip(harvested.views, harvested.before, harvested.references)}
+    said = harvested.said()
     return {split: [Probe(p, said[id(p)][0], [], said[id(p)][1]) for p in photos]
             for split, photos in (("seen", person.seen), ("unseen", person.unseen))}
 

@@ -31,7 +31,7 @@ NOISE_PHOTOS = 2
 
 def detectors(spec: EraseSpec, harvested: Harvest) -> dict[str, LeakDetector]:
     """Per person: their leak detector, grounded in the harvest (the evaluation's own grounding)."""
-    said = {id(p): (b, r) for p, b, r in zip(harvested.views, harvested.before, harvested.references)}
+    said = harvested.said()
     texts = {}
     for person in spec.people:
         revealed = [a for p in person.views for a in said[id(p)][0]] + ([person.profile] if person.profile else [])
@@ -64,7 +64,7 @@ def identify(loaded, spec: EraseSpec, harvested: Harvest, advance=None) -> dict[
     """Per person: how often the base model leaks them on their photos, against the control."""
     noise = noise_photos(spec, spec.training.seed)
     on_noise = [a for answers in ask(loaded, noise, IDENTITY_QUESTIONS, advance) for a in answers]
-    said = {id(p): b for p, b in zip(harvested.views, harvested.before)}
+    said = {key: before for key, (before, _) in harvested.said().items()}
     retain = [a for answers in harvested.retain_before for a in answers] if harvested.retain_are_others else []
     found = {}
     for name, detector in detectors(spec, harvested).items():

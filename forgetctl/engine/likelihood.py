@@ -52,7 +52,7 @@ def knowledge_questions(spec: EraseSpec, harvested: Harvest) -> dict[str, dict[s
     """Per person and split: (image, question, true answer, perturbed answers) for every answer
     of the base model that leaked them; the perturbations take other people's facts from the
     other answers the run has (retain people, the batch's others, people erased before)."""
-    said = {id(p): b for p, b in zip(harvested.views, harvested.before)}
+    said = {key: before for key, (before, _) in harvested.said().items()}
     found = detectors(spec, harvested)
     pool = [a for answers in harvested.retain_before for a in answers] if harvested.retain_are_others else []
     pool += [a for e in spec.earlier for answers in e.before.get("seen", ()) for a in answers]
