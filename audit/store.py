@@ -13,6 +13,10 @@ a keyed hash, and evidence is AES-GCM encrypted under a per-request data key. Th
 wrapped by a key derived from master.key and a per-request share kept outside the database;
 `shred` destroys the share and leaves a tombstone, so no backup of audit.db can decrypt the
 evidence again and the request can never get a new data key.
+
+The largest signed tree head is kept beside the database too (tree-head.json): deleting the newest
+records together with the heads stored in the database is then still caught, unless that file is
+deleted as well, which is why an auditor keeps a head of their own (`verify --against`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import re
 import secrets
 import sqlite3
 import unicodedata
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +49,8 @@ from forgetctl_audit.migrations import migrations
 TREE_HEAD_TYPE = "application/vnd.forgetctl.treehead+json"
 GENESIS = "0" * 64
 KEY_RECORD = "key"
+SHRED = "shred"
+HEAD_FILE = "tree-head.json"
 # Request ids reach file names (key shares), the terminal and reports: a safe alphabet only.
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -165,9 +171,23 @@ class AuditLog:
         self.keyring = Keyring(home / "keys")
         self.path = home / "audit.db"
         self.db = connect_readonly(self.path) if readonly else connect(self.path)
+        self._in_transaction = False
+        if not readonly:
+            self.finish_shreds()
 
     def close(self) -> None:
         self.db.conn.close()
+
+    @contextmanager
+    def transaction(self):
+        """Several appends that land together or not at all, under one write lock (checks made
+        inside see every record another process wrote before it)."""
+        with immediate(self.db):
+            self._in_transaction = True
+            try:
+                yield self
+            finally:
+                self._in_transaction = False
 
     # --- identities --------------------------------------------------------------------------
 
@@ -234,7 +254,7 @@ class AuditLog:
         """Requests with a shred record, read from the signed payloads (cached per log length)."""
         size = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
         if getattr(self, "_shred_cache", (None,))[0] != size:
-            self._shred_cache = (size, {p["request_id"] for p in self.records() if p["kind"] == "shred"})
+            self._shred_cache = (size, {p["request_id"] for p in self.records() if p["kind"] == SHRED})
         return self._shred_cache[1]
 
     def _data_key(self, request_id: str, create: bool = False) -> bytes | None:
@@ -268,7 +288,7 @@ class AuditLog:
         The first record of a log is always the root key's own announcement."""
         if request_id is not None:
             check_request_id(request_id)
-        with immediate(self.db):
+        with nullcontext() if self._in_transaction else immediate(self.db):
             last = self.db.execute("SELECT seq, record_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
             if last is None and not (kind == KEY_RECORD and body.get("replaces") is None):
                 root = self.keyring.active_key_id()
@@ -334,24 +354,35 @@ class AuditLog:
             raise AuditError(f"evidence {evidence_id} fails its authentication tag: it was altered") from None
 
     def shred(self, request_id: str) -> tuple[int, bool]:
-        """Destroy the request's key share and data key for good, leave a tombstone, and log it.
-        Returns (the shred record's seq, whether it was shredded already): shredding twice adds
-        nothing."""
-        done = [p["seq"] for p in self.records(request_id) if p["kind"] == "shred"]
+        """Destroy the request's data key for good: the signed shred record and the tombstone
+        land together, before the share is destroyed, so a crash at any point leaves a request
+        that says it is shredded, and the next writer finishes the job (`finish_shreds`).
+        Returns (the shred record's seq, whether it was shredded already)."""
+        done = [p["seq"] for p in self.records(request_id) if p["kind"] == SHRED]
         if done:
+            self.finish_shreds(checkpoint=True)
             return done[0], True
         if not self.records(request_id):
             raise AuditError(f"no request {request_id} in the audit log")
-        with immediate(self.db):
+        with self.transaction():
             self.db.execute(
                 "INSERT INTO data_keys (request_id, nonce, wrapped_key, shredded) VALUES (?, NULL, NULL, ?) "
                 "ON CONFLICT(request_id) DO UPDATE SET nonce = NULL, wrapped_key = NULL, shredded = excluded.shredded",
                 [request_id, now()],
             )
-        self.keyring.destroy_share(request_id)
-        # Push the change out of the WAL so no copy of the wrapped key survives in it.
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return self.append("shred", request_id, {"data_key_destroyed": True}), False
+            seq = self.append(SHRED, request_id, {"data_key_destroyed": True})
+        self.finish_shreds(checkpoint=True)
+        return seq, False
+
+    def finish_shreds(self, checkpoint: bool = False) -> None:
+        """Destroy the key share of every shredded request that still has one (a shred a crash
+        interrupted), and push the old pages out of the WAL so no copy of a wrapped key survives."""
+        rows = self.db.execute("SELECT request_id FROM data_keys WHERE shredded IS NOT NULL").fetchall()
+        left = [r for (r,) in rows if self.keyring.share_path(r).exists()]
+        for request_id in left:
+            self.keyring.destroy_share(request_id)
+        if left or checkpoint:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # --- the Merkle tree ---------------------------------------------------------------------
 
@@ -375,6 +406,7 @@ class AuditLog:
                 {"size": head["size"], "root": head["root"], "created": head["time"], "envelope": json.dumps(envelope)},
                 pk="size",
             )
+        self._keep_head(envelope, head["size"])
         return envelope
 
     def proofs(self, seqs: list[int], old_head: dict | None = None) -> dict:
@@ -411,6 +443,7 @@ class AuditLog:
         report.records = len(rows)
         chain = KeyChain()
         prev = GENESIS
+        verified = []  # payloads whose signature holds
         for expected_seq, (seq, kind, request_id, created, envelope_text, stored_hash) in enumerate(rows, start=1):
             if seq != expected_seq:
                 report.fail(expected_seq, f"record {expected_seq} is missing (found {seq} next)")
@@ -446,10 +479,15 @@ class AuditLog:
                 if row is None or hashlib.sha256(row[0] + row[1]).hexdigest() != item["sha256"]:
                     report.fail(seq, f"record {seq}: evidence {item['id']} is missing or altered")
             prev = actual_hash
+            verified.append(payload)
         self._verify_data_keys(report)
+        self._verify_shreds(verified, report)
         stored = self.db.execute("SELECT envelope FROM tree_heads ORDER BY size DESC LIMIT 1").fetchone()
         if stored is not None:
             self._verify_head(json.loads(stored[0]), chain, report, "the largest tree head stored in the database")
+        kept = self.kept_head()
+        if kept is not None:
+            self._verify_head(kept, chain, report, f"the tree head kept in {HEAD_FILE}")
         if against is not None:
             self._verify_head(against, chain, report, "the tree head you kept")
         return report
@@ -478,6 +516,42 @@ class AuditLog:
                 self._data_key(request_id)
             except AuditError as exc:
                 report.fail(None, str(exc))
+
+    def _verify_shreds(self, payloads: list[dict], report: VerifyReport) -> None:
+        """A shred record and its tombstone go together, and nothing is added to a request after it."""
+        shred_seq = {p["request_id"]: p["seq"] for p in payloads if p["kind"] == SHRED}
+        rows = dict(self.db.execute("SELECT request_id, wrapped_key IS NULL AND shredded IS NOT NULL FROM data_keys").fetchall())
+        for request_id, seq in shred_seq.items():
+            if not rows.get(request_id):
+                report.fail(seq, f"request {request_id} is shredded (record {seq}) but its tombstone was deleted or its data key restored")
+            if self.keyring.share_path(request_id).exists():
+                report.fail(None, f"the shred of {request_id} did not finish (its key share is still there): "
+                                  f"run `forgetctl audit shred {request_id}` again")
+        for payload in payloads:
+            if payload["evidence"] and payload["seq"] > shred_seq.get(payload["request_id"], payload["seq"]):
+                report.fail(payload["seq"], f"record {payload['seq']} adds evidence to {payload['request_id']} after its shred")
+        for request_id, tombstone in rows.items():
+            if tombstone and request_id not in shred_seq:
+                report.fail(None, f"request {request_id} has a shred tombstone but no signed shred record")
+
+    def kept_head(self) -> dict | None:
+        path = self.home / HEAD_FILE
+        try:
+            return json.loads(path.read_text()) if path.exists() else None
+        except (OSError, json.JSONDecodeError):
+            return {"payload": "", "signatures": []}  # unreadable: fails its check, loudly
+
+    def _keep_head(self, envelope: dict, size: int) -> None:
+        """Keep the largest head beside the database (written whole, then renamed)."""
+        kept = self.kept_head()
+        try:
+            if kept and json.loads(base64.b64decode(kept["payload"]))["size"] > size:
+                return
+        except (ValueError, KeyError):
+            pass  # an unreadable file is replaced by a good head
+        tmp = self.home / f".{HEAD_FILE}.partial"
+        tmp.write_text(json.dumps(envelope, indent=2) + "\n")
+        tmp.replace(self.home / HEAD_FILE)
 
     def _verify_head(self, head_envelope: dict, chain: KeyChain, report: VerifyReport, which: str) -> None:
         leaves = self.leaves()

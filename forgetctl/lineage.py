@@ -11,6 +11,11 @@ descends from (its root), where it lives, and every request whose erasure it car
 
 Starting a new erasure from a version that lacks an erasure a later version has would bring that
 person back; it is refused unless the run forks on purpose (`--fork`), and recorded as such.
+
+Nothing here trusts what it has not checked: the lineage is read from a log that verifies, a
+release folder is re-hashed against its signed record before it is advised or started from, and
+once a lineage exists a model that is no known version (one touched file is enough) starts a new
+lineage only when the operator says so (`--new-lineage REASON`, recorded).
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forgetctl.errors import InputError
-from forgetctl.fingerprint import directory_hashes, files_digest, model_digest
+from forgetctl.errors import AuditError, InputError
+from forgetctl.fingerprint import directory_hashes, files_digest
 
 RELEASE = "release"
 
@@ -36,6 +41,7 @@ class Version:
     run: str | None = None
     fork: bool = False
     seq: int | None = None  # the release record
+    files: dict = field(default_factory=dict, compare=False)  # path -> SHA-256, as signed
 
     @property
     def is_root(self) -> bool:
@@ -46,20 +52,37 @@ class Version:
 class Lineage:
     versions: dict[str, Version] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # root digest -> its path when first released from
+    root_files: dict[str, dict] = field(default_factory=dict)  # root digest -> its files (records that name them)
 
     @classmethod
     def from_log(cls, log) -> Lineage:
+        """The lineage of a log that verifies; AuditError naming the first problem otherwise
+        (an unsigned or edited release record must never be advised for deployment)."""
+        report = log.verify()
+        if not report.ok:
+            raise AuditError(f"the audit log does not verify ({report.problems[0]}); "
+                             "nothing in it can be trusted until `forgetctl verify` passes")
+        return cls.from_records(log.records())
+
+    @classmethod
+    def from_records(cls, records) -> Lineage:
         lineage = cls()
-        for record in log.records():
+        for record in records:
             if record["kind"] != RELEASE:
                 continue
             body = record["body"]
             lineage.roots.setdefault(body["root"], body["root_path"])
+            if body.get("root_files"):
+                lineage.root_files.setdefault(body["root"], body["root_files"])
             lineage.versions[body["version"]] = Version(
                 body["version"], body["parent"], body["root"], body["path"], tuple(body["erased"]),
                 tuple(body["added"]), record["time"], body["run"], body.get("fork", False), record["seq"],
+                body["files"],
             )
         return lineage
+
+    def __bool__(self) -> bool:
+        return bool(self.versions)
 
     def lookup(self, digest: str) -> Version | None:
         """The version with this digest: a release, or an original base releases descend from."""
@@ -87,41 +110,104 @@ class Lineage:
         """Requests a later version of this lineage erased that `version` does not carry."""
         return self.erased_in(version.root) - set(version.erased)
 
+    def known_files(self) -> list[tuple[str, Version, dict]]:
+        """Every version whose files a record names: (what it is, the version, its files)."""
+        known = [("release", v, v.files) for v in self.versions.values()]
+        return known + [("original base", self.lookup(root), files) for root, files in self.root_files.items()]
+
+    def closest(self, files: dict) -> tuple[str, Version, list[str]] | None:
+        """The known version `files` is nearest to (most files alike) and how they differ; None
+        when no file is alike."""
+        scored = [(len(files.items() & known.items()), what, v, known) for what, v, known in self.known_files()]
+        scored = [s for s in scored if s[0]]
+        if not scored:
+            return None
+        _, what, version, known = max(scored, key=lambda s: s[0])
+        return what, version, differences(known, files)
+
+
+def differences(signed: dict, found: dict) -> list[str]:
+    """How a folder's files differ from the ones a record names, file by file."""
+    changed = [f"{name} differs" for name in sorted(signed.keys() & found.keys()) if signed[name] != found[name]]
+    missing = [f"{name} is missing" for name in sorted(signed.keys() - found.keys())]
+    added = [f"{name} was added" for name in sorted(found.keys() - signed.keys())]
+    return changed + missing + added
+
+
+def check_release_folder(version: Version) -> None:
+    """Re-hash a release folder against its signed record; InputError naming the files that
+    differ. A folder that changed since it was released is not that version any more."""
+    path = Path(version.path)
+    if not path.is_dir():
+        raise InputError(f"release {version.version} is gone from {path}; restore it from a backup")
+    changed = differences(version.files, directory_hashes(path))
+    if changed:
+        raise InputError(f"{path} is no longer release {version.version}: {'; '.join(changed[:3])}"
+                         + (f" (and {len(changed) - 3} more)" if len(changed) > 3 else "")
+                         + "; restore the release from a backup, do not deploy it")
+
 
 @dataclass(frozen=True)
 class Start:
     """Where an erasure starts in the lineage: the version, the original base to take the sound
-    reference from, and whether it forks."""
+    reference from, and what it lacks (a fork, when the operator allowed one)."""
 
     version: Version | None  # None: a model the log has never seen (a new lineage)
     root_dir: Path | None  # the original base, when the start is a release
-    fork: bool = False
     digest: str | None = None  # of the starting model
+    files: dict = field(default_factory=dict, compare=False)  # of the starting model
+    root_files: dict = field(default_factory=dict, compare=False)  # of its original base, where known
+    missing: frozenset = frozenset()  # erasures a later version has that this start lacks
+    may_fork: bool = False  # --fork: lacking some is on purpose
+    new_lineage: str | None = None  # why the operator began a new lineage beside the known ones
 
     @property
     def earlier(self) -> tuple[str, ...]:
         return self.version.erased if self.version else ()
 
+    @property
+    def fork(self) -> bool:
+        return self.may_fork and bool(self.missing)
+
 
 def release_body(start: Start, model_dir: Path, release_dir: Path, run_id: str, added: list[str]) -> dict:
     """The signed record of a new version: its files, its parent and root, and every erasure it carries."""
     files = directory_hashes(release_dir)
-    parent = start.version.version if start.version else start.digest or model_digest(model_dir)
+    parent = start.version.version if start.version else start.digest
     return {
         "version": files_digest(files), "parent": parent,
         "root": start.version.root if start.version else parent,
-        "root_path": str(start.root_dir or model_dir) if start.version and not start.version.is_root else str(model_dir),
-        "path": str(release_dir), "files": files,
+        "root_path": str(start.root_dir or model_dir),
+        "root_files": start.root_files, "path": str(release_dir), "files": files,
         "erased": sorted(set(start.earlier) | set(added)), "added": sorted(added), "run": run_id, "fork": start.fork,
+        "new_lineage": start.new_lineage,
     }
 
 
-def plan_start(lineage: Lineage, model_dir: Path, fork: bool) -> Start:
+def not_a_version(lineage: Lineage, model_dir: Path, files: dict) -> str:
+    near = lineage.closest(files)
+    if near is None:
+        return f"{model_dir} shares no file with any version of the lineage in this audit log"
+    what, version, changed = near
+    where = f" ({version.path})" if version.path else ""
+    return f"{model_dir} is not a version of this lineage: against the {what} {version.version}{where}, {'; '.join(changed[:3])}"
+
+
+def plan_start(lineage: Lineage, model_dir: Path, fork: bool, new_lineage: str | None = None) -> Start:
     """Check that starting from `model_dir` brings nobody back; refuse with the way forward."""
-    digest = model_digest(model_dir)
+    files = directory_hashes(model_dir)
+    digest = files_digest(files)
     version = lineage.lookup(digest)
     if version is None:
-        return Start(None, None, digest=digest)
+        if lineage and not new_lineage:
+            # A touched file would otherwise start a lineage with nobody earlier to re-probe.
+            raise InputError(
+                f"{not_a_version(lineage, model_dir, files)}. Start from a known version (`forgetctl lineage head`), "
+                "or pass --new-lineage REASON to begin a new lineage from it on purpose (recorded)"
+            )
+        return Start(None, None, digest, files, files, new_lineage=new_lineage)
+    if new_lineage:
+        raise InputError(f"--new-lineage: {model_dir} is already version {digest} of a lineage; leave the option out")
     missing = lineage.missing_from(version)
     if missing and not fork:
         head = lineage.head(version.root)
@@ -130,10 +216,29 @@ def plan_start(lineage: Lineage, model_dir: Path, fork: bool) -> Start:
             f"{model_dir} is version {version.version}, which lacks the erasure of {', '.join(sorted(missing))}: "
             f"erasing from it would bring them back; {where}, or pass --fork to branch on purpose"
         )
+    root_files = files if version.is_root else lineage.root_files.get(version.root, {})
     root_dir = None if version.is_root else Path(lineage.roots[version.root])
-    if root_dir is not None and not root_dir.is_dir():
+    if root_dir is not None:
+        check_original_base(root_dir, version.root, root_files)
+    return Start(version, root_dir, digest, files, root_files, frozenset(missing), fork)
+
+
+def check_original_base(root_dir: Path, root: str, root_files: dict) -> None:
+    """The original base is the sound reference for what a person's facts are: it must be there
+    and be the model the lineage began from."""
+    if not root_dir.is_dir():
         raise InputError(
             f"the original base of this lineage ({root_dir}) is gone; it is the sound reference for what a person's "
             "facts are. Restore it there, or start a new lineage from this model with --fork"
         )
-    return Start(version, root_dir, fork and bool(missing), digest)
+    found = directory_hashes(root_dir)
+    if files_digest(found) != root:
+        changed = "; ".join(differences(root_files, found)[:3]) if root_files else "its files changed"
+        raise InputError(f"the original base {root_dir} is no longer version {root} ({changed}); restore it from a backup")
+
+
+def moved_since(lineage: Lineage, start: Start) -> set[str]:
+    """Erasures released from this run's start since it was planned (another erasure ran at the
+    same time): a release from the old start would lack them. Checked under the write lock."""
+    version = lineage.lookup(start.digest) if start.digest else None
+    return (lineage.missing_from(version) - start.missing) if version else set()

@@ -10,6 +10,7 @@ the main process evaluates and records; the others return None.
 from __future__ import annotations
 
 import base64
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -18,9 +19,9 @@ from pathlib import Path
 from forgetctl.engine import distributed
 from forgetctl.engine.erase import erase, merge_adapter
 from forgetctl.engine.reporting import QUIET, Reporter
-from forgetctl.errors import short_reason
+from forgetctl.errors import AuditError, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
-from forgetctl.lineage import RELEASE, release_body
+from forgetctl.lineage import RELEASE, Lineage, moved_since, release_body
 from forgetctl.policy import verdict
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.request import EraseRequest
@@ -48,6 +49,7 @@ def run_plan(request: EraseRequest) -> dict:
         "method": spec.method.name, "method_options": spec.method_options.model_dump(),
         "training": spec.training.as_dict(), "model": str(spec.model_dir), "people_in_run": len(spec.people),
         "policy": request.policy.name, "judge": request.grading.judge.describe(),
+        "new_lineage": request.lineage.start.new_lineage,
     }
 
 
@@ -128,6 +130,33 @@ def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_reque
     }
 
 
+class HeadMoved(AuditError):
+    """Another erasure released from this run's start while it ran."""
+
+
+def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, evaluation: dict, decision: dict,
+                  people: list[Person], by_request: dict, merged: Path | None) -> None:
+    """The outcome and its release land together, or not at all (a crash between them would leave
+    an "erasure" naming a release the lineage does not know). Under the write lock, the run
+    checks that no erasure released from its start meanwhile: its release would lack that one."""
+    start = request.lineage.start
+    with log.transaction():
+        if merged is not None:
+            moved = moved_since(Lineage.from_log(log), start)
+            if moved and not start.may_fork:
+                raise HeadMoved(
+                    f"while this run trained, {', '.join(sorted(moved))} was erased in a release from the same "
+                    "version; a release from here would lack it. Erase again from the head (`forgetctl lineage head`)"
+                )
+            start = replace(start, missing=start.missing | moved)
+        record_outcome(
+            log, list(by_request.values()), run_id, outcome_body(result, evaluation, decision, by_request, merged),
+            evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},
+        )
+        if merged is not None:
+            log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, list(by_request.values())))
+
+
 def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> RunOutcome | None:
     run_id = new_run_id()
     people = request.spec.people
@@ -140,6 +169,7 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             single = request.record.request_id if len(people) == 1 else None
             request_ids = [record_request(log, person.name, request.record, single) for person in people]
             record_started(log, request_ids, run_id, run_plan(request))
+        merged = None
         try:
             spec = replace(request.spec, photo_id=log.photo_id) if log is not None else request.spec
             result = erase(spec, home, run_id, report)
@@ -155,24 +185,21 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             lineage = request.lineage
             evaluation = evaluate_run(result, people, request.grading, report.phase, lineage.detectors, lineage.unverifiable)
             decision = verdict(request.policy, evaluation)
-            merged = None
             if decision["passed"] and request.release:  # a passing erasure becomes a deployable version
                 merged = request.merge_to or home / "releases" / run_id
                 merge_adapter(result.loaded, merged)
+            by_request = {p.name: by_request[p.name] for p in people}
+            if log is not None:
+                record_result(log, request, run_id, result, evaluation, decision, people, by_request, merged)
         except BaseException as exc:
+            if merged is not None:  # its record did not land: never a folder that looks like a release
+                shutil.rmtree(merged, ignore_errors=True)
             if request_ids:
                 outcome = Outcome.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else Outcome.FAILED
                 # The error's class (and kind, for storage errors) only: its message may quote
                 # file names or answers.
                 record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": short_reason(exc)})
             raise
-        by_request = {p.name: by_request[p.name] for p in people}
-        record_outcome(
-            log, request_ids, run_id, outcome_body(result, evaluation, decision, by_request, merged),
-            evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},
-        )
-        if merged is not None:
-            log.append(RELEASE, None, release_body(request.lineage.start, request.spec.model_dir, merged, run_id, request_ids))
         return RunOutcome(result, evaluation, decision, by_request, merged)
     finally:
         if log is not None:

@@ -60,6 +60,7 @@ class RequestForm:
     requester_ref: str | None = None
     request_id: str | None = None
     fork: bool = False  # start from a version that lacks a later erasure, on purpose
+    new_lineage: str | None = None  # why a model no lineage knows starts a new one (recorded)
     keep_earlier: bool = True  # keep earlier people's leaks in the forget data (docs/lineage.md)
     release: bool = True  # a passing erasure becomes a deployable version
     force: bool = False  # erase even people the base model does not identify (recorded)
@@ -69,7 +70,7 @@ class RequestForm:
 class LineagePlan:
     """Where the run starts in the model lineage and what it must keep erased."""
 
-    start: Start = field(default_factory=lambda: Start(None, None))
+    start: Start = field(default_factory=lambda: Start(None, None))  # (a default for tests that build plans)
     earlier: tuple = ()  # forgetctl.engine.erase.Earlier, from the evidence
     detectors: dict = field(default_factory=dict)  # earlier request id -> LeakDetector
     unverifiable: dict = field(default_factory=dict)  # earlier request id -> why it cannot be re-probed
@@ -273,15 +274,17 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
 def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) -> LineagePlan:
     """Is `model_dir` a known version? Then start from it only if that brings nobody back, take
     the sound reference from its original base, and re-probe everyone its ancestors erased."""
+    if form.new_lineage is not None and not form.new_lineage.strip():
+        raise InputError("--new-lineage needs a reason (it is recorded), e.g. --new-lineage 'first erasure on model X'")
     if home is None or not (home / "audit.db").is_file():
-        return LineagePlan()
+        return LineagePlan(plan_start(Lineage(), model_dir, form.fork, form.new_lineage))
     from forgetctl_audit.store import AuditLog
 
     from forgetctl.verification import load_earlier
 
     log = AuditLog(home, readonly=True)
     try:
-        start = plan_start(Lineage.from_log(log), model_dir, form.fork)
+        start = plan_start(Lineage.from_log(log), model_dir, form.fork, form.new_lineage)
         earlier, detectors, unverifiable = load_earlier(log, start.earlier)
     finally:
         log.close()

@@ -110,6 +110,18 @@ def request_states(log: AuditLog) -> dict[str, dict]:
     return states
 
 
+def claims_problems(records: list[dict]) -> list[str]:
+    """What signed records claim together and must hold together: an erasure that names a
+    release has that release's record (both land in one transaction; a log where they do not
+    was cut or edited)."""
+    released = {r["body"].get("run") for r in records if r["kind"] == "release"}
+    return [
+        f"record {r['seq']}: the erasure of {r['request_id']} names a release, but no release record of its run exists"
+        for r in records
+        if r["kind"] == Outcome.ERASURE and r["body"].get("merged_model") and r["body"].get("run") not in released
+    ]
+
+
 def run_status(records: list[dict]) -> str:
     kinds = [r["kind"] for r in records]
     for outcome in Outcome:

@@ -18,8 +18,8 @@ from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import answer_rates
 from forgetctl.evaluation.grounding import LeakDetector
 from forgetctl.evaluation.rouge import mean_rouge_l
-from forgetctl.fingerprint import directory_hashes, files_digest, model_digest
-from forgetctl.lineage import Lineage
+from forgetctl.fingerprint import directory_hashes, files_digest
+from forgetctl.lineage import Lineage, not_a_version
 from forgetctl.prompts import IDENTITY_QUESTIONS, RETAIN_QUESTIONS
 from forgetctl.trail import request_states
 from forgetctl.types import Earlier, Example
@@ -83,7 +83,8 @@ class Targets:
 def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str | None, allow_unerased: bool) -> Targets:
     """Exactly the people the model is supposed to have forgotten: a release's lineage, or the
     erasures an adapter made; the original base only when asked for explicitly (it carries none)."""
-    digest = model_digest(model_dir)
+    files = directory_hashes(model_dir)
+    digest = files_digest(files)
     lineage = Lineage.from_log(log)
     version = lineage.lookup(digest)
     tested = {"model": digest, "version": None, "adapter": None, "carries_erasure": True, "attacks": None,
@@ -97,10 +98,8 @@ def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, onl
         if not requests:
             raise InputError(f"no erasure in this audit log made the adapter {adapter_dir} on the model {model_dir}")
     elif version is None:
-        raise InputError(
-            f"{model_dir} is not a release in this audit log; verify a release (`forgetctl lineage list`), "
-            "or the base with --adapter runs/RUN_ID/adapter"
-        )
+        what = not_a_version(lineage, model_dir, files) if lineage else f"{model_dir} is not a release in this audit log"
+        raise InputError(f"{what}; verify a release (`forgetctl lineage list`), or the base with --adapter runs/RUN_ID/adapter")
     elif version.is_root:
         if not allow_unerased:
             raise InputError(

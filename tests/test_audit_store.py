@@ -80,7 +80,8 @@ def resign_chain(log, payloads):
 
     kid, key = log.keyring.signing_key()
     log.db.execute("DELETE FROM records")
-    log.db.execute("DELETE FROM tree_heads")  # the heads in the database go too: only one kept elsewhere survives
+    log.db.execute("DELETE FROM tree_heads")  # the heads in the database and beside it go too:
+    (log.home / "tree-head.json").unlink(missing_ok=True)  # only one kept elsewhere survives
     prev = "0" * 64
     for seq, payload in enumerate(payloads, start=1):
         payload = {**payload, "seq": seq, "prev": prev}

@@ -1,5 +1,7 @@
 """Requests keep coming: a lineage of releases in which every erasure stays erased."""
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -8,7 +10,8 @@ from forgetctl.demo import demo_model_dir
 from forgetctl.demo.truth import revealed
 from forgetctl.demo.world import load_world
 from forgetctl.errors import InputError
-from forgetctl.lineage import Lineage, Version, model_digest, plan_start
+from forgetctl.fingerprint import model_digest
+from forgetctl.lineage import Lineage, Version, plan_start
 
 runner = CliRunner()
 WORLD = load_world()
@@ -42,6 +45,112 @@ def test_starting_from_an_ancestor_that_lacks_a_later_erasure_is_refused(tmp_pat
     assert forked.fork and forked.version.is_root and forked.earlier == ()
     unknown = plan_start(synthetic(), demo_model_dir(), fork=False)
     assert unknown.version is None and unknown.digest == base
+
+
+def copy_model(tmp_path, name="model"):
+    import shutil
+
+    return Path(shutil.copytree(demo_model_dir(), tmp_path / name))
+
+
+def flip_byte(path: Path, at: int = -1) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def test_a_release_folder_is_rehashed_against_its_record_and_the_changed_file_named(tmp_path):
+    from forgetctl.fingerprint import directory_hashes
+    from forgetctl.lineage import check_release_folder
+
+    release = copy_model(tmp_path)
+    version = Version("v1", "base", "base", str(release), ("A",), ("A",), seq=1, files=directory_hashes(release))
+    check_release_folder(version)  # untouched: passes
+    flip_byte(release / "model.safetensors")
+    with pytest.raises(InputError, match="no longer release v1: model.safetensors differs"):
+        check_release_folder(version)
+
+
+def test_a_model_no_version_matches_is_refused_once_a_lineage_exists_unless_a_new_lineage_is_asked_for(tmp_path):
+    from forgetctl.fingerprint import directory_hashes
+
+    base = model_digest(demo_model_dir())
+    release = copy_model(tmp_path, "v1")
+    flip_byte(release / "model.safetensors", at=-2)  # a release differs from its base in its weights
+    v1 = Version("v1", base, base, str(release), ("req-a",), ("req-a",), seq=1, files=directory_hashes(release))
+    lineage = Lineage({"v1": v1}, {base: str(demo_model_dir())}, {base: directory_hashes(demo_model_dir())})
+    touched = copy_model(tmp_path, "touched")
+    (touched / "README.txt").write_text("hello")
+    with pytest.raises(InputError, match="not a version of this lineage: against the original base .*README.txt was added"):
+        plan_start(lineage, touched, fork=False)
+    flip_byte(release / "model.safetensors")  # the release itself, one byte changed
+    with pytest.raises(InputError, match=r"against the (release|original base) \w+ .*model.safetensors differs.*--new-lineage"):
+        plan_start(lineage, release, fork=False)
+    started = plan_start(lineage, touched, fork=False, new_lineage="a second model")
+    assert started.version is None and started.new_lineage == "a second model" and started.earlier == ()
+    assert plan_start(Lineage(), touched, fork=False).version is None  # no lineage yet: nothing to protect
+
+
+def test_a_changed_original_base_is_refused_as_the_reference(tmp_path):
+    from forgetctl.fingerprint import directory_hashes
+
+    base_dir = copy_model(tmp_path, "base")
+    base = model_digest(base_dir)
+    release = copy_model(tmp_path, "v1")
+    (release / "extra.txt").write_text("makes it another version")
+    v1 = Version(model_digest(release), base, base, str(release), ("req-a",), ("req-a",), seq=1, files=directory_hashes(release))
+    lineage = Lineage({v1.version: v1}, {base: str(base_dir)}, {base: directory_hashes(base_dir)})
+    assert plan_start(lineage, release, fork=False).root_dir == base_dir
+    flip_byte(base_dir / "config.json", at=0)
+    with pytest.raises(InputError, match="original base .* is no longer version .*config.json differs"):
+        plan_start(lineage, release, fork=False)
+
+
+def test_releases_made_while_a_run_trained_are_what_its_release_would_lack():
+    from forgetctl.lineage import Start, moved_since
+
+    v1 = Version("v1", "base", "base", "/r/v1", ("A",), ("A",), seq=1)
+    planned = Start(v1, None, "v1")
+    assert moved_since(synthetic(v1), planned) == set()
+    other = Version("v2", "v1", "base", "/r/v2", ("A", "B"), ("B",), seq=2)
+    assert moved_since(synthetic(v1, other), planned) == {"B"}
+    new = Start(None, None, "base")  # a new lineage from the base, and someone released from it meanwhile
+    assert moved_since(synthetic(v1), new) == {"A"}
+
+
+def test_a_release_record_that_does_not_verify_is_never_advised(tmp_path, monkeypatch):
+    from forgetctl_audit.store import AuditLog
+
+    from forgetctl.trail import open_log
+
+    release = copy_model(tmp_path, "v1")
+    log = open_log(tmp_path / "home")
+    from forgetctl.fingerprint import directory_hashes
+
+    files = directory_hashes(release)
+    body = {"version": model_digest(release), "parent": "base", "root": "base", "root_path": "/srv/base",
+            "path": str(release), "files": files, "erased": ["req-a"], "added": ["req-a"], "run": "r1", "fork": False}
+    log.append("release", None, body)
+    log.close()
+    monkeypatch.setenv("FORGETCTL_HOME", str(tmp_path / "home"))
+    ok = runner.invoke(app, ["lineage", "head"])
+    assert ok.exit_code == 0 and "its files match the signed release record" in " ".join(ok.output.split())
+    # An attacker without the key rewrites the record to point at their model: the signature breaks.
+    log = AuditLog(tmp_path / "home")
+    row = log.db.execute("SELECT seq, envelope FROM records WHERE kind = 'release'").fetchone()
+    import base64
+    import json
+
+    envelope = json.loads(row[1])
+    payload = json.loads(base64.b64decode(envelope["payload"]))
+    payload["body"]["path"] = "/srv/models/attacker-model"
+    envelope["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
+    log.db.execute("UPDATE records SET envelope = ? WHERE seq = ?", [json.dumps(envelope, sort_keys=True, separators=(",", ":")), row[0]])
+    log.close()
+    for command in (["lineage", "head"], ["lineage", "list"]):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 1 and "does not verify" in str(refused.exception), refused.output
+        assert "attacker-model" not in refused.output
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +249,77 @@ def test_a_report_names_a_model_by_the_version_lineage_prints():
     from forgetctl.report import digest
 
     assert digest(directory_hashes(demo_model_dir())) == model_digest(demo_model_dir())
+
+
+@pytest.mark.slow
+def test_a_flipped_byte_in_the_head_is_named_and_nothing_deploys_or_starts_from_it(history, monkeypatch, tmp_path):
+    monkeypatch.setenv("FORGETCTL_HOME", str(history["home"]))
+    monkeypatch.setenv("COLUMNS", "200")
+    weights = history["v2"] / "model.safetensors"
+    original = weights.read_bytes()
+    try:
+        flip_byte(weights)
+        head = runner.invoke(app, ["lineage", "head"])
+        assert head.exit_code == 3 and "Do not deploy" in head.output and "model.safetensors differs" in head.output
+        assert "Deploy " + str(history["v2"]) not in head.output
+        listed = runner.invoke(app, ["lineage", "list"])
+        assert listed.exit_code == 3 and "CHANGED" in listed.output
+        erase = history["erase"](C, "--model", history["v2"], "--dry-run")
+        assert erase.exit_code == 1 and "model.safetensors differs" in str(erase.exception)
+        verify = runner.invoke(app, ["verify", "--model", str(history["v2"])])
+        assert verify.exit_code == 1 and "model.safetensors differs" in str(verify.exception)
+    finally:
+        weights.write_bytes(original)
+    # The base plus one file is no version either: it cannot reset the lineage unless asked to.
+    touched = copy_model(tmp_path, "touched")
+    (touched / "README.txt").write_text("notes")
+    (touched / "forgetctl.toml").unlink()  # its CLIP path is relative to the demo folder
+    refused = history["erase"](C, "--model", touched, "--dry-run")
+    assert refused.exit_code == 1 and "README.txt was added" in str(refused.exception)
+    asked = history["erase"](C, "--model", touched, "--dry-run", "--new-lineage", "a team's own copy")
+    assert asked.exit_code == 0, asked.output
+
+
+@pytest.mark.slow
+@pytest.mark.verdict
+def test_an_erasure_that_raced_another_from_the_same_head_is_refused_and_one_head_remains(history, monkeypatch):
+    """Two erasures start from v2; the other one releases first. The late one re-checks the head
+    under the write lock when it records: it is refused, its release folder removed, and the
+    lineage still has one head."""
+    from forgetctl.cli.erasing import run_with_progress
+    from forgetctl.fingerprint import directory_hashes
+    from forgetctl.pipeline import HeadMoved
+    from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.trail import open_log
+    from forgetctl.types import TrainingConfig
+
+    home = history["home"]
+    monkeypatch.setenv("FORGETCTL_HOME", str(home))
+    lenient = history["root"] / "lenient.toml"
+    lenient.write_text("[thresholds]\nleak_rate_max = 1.0\n[judge]\ninconclusive_fails = false\n")
+    form = RequestForm([PersonForm(C.name, history["root"] / C.id)], model=history["v2"], policy=str(lenient),
+                       training=TrainingConfig(steps=2, watch_every=0))
+    late = validate(form, default_model=demo_model_dir(), home=home)
+    # Meanwhile the other erasure released from v2 (recorded the way a run records its release).
+    log = open_log(home)
+    before = Lineage.from_log(log)
+    v2 = before.head(before.releases(next(iter(before.roots)))[0].root)
+    other = history["root"] / "other-release"
+    import shutil
+
+    shutil.copytree(history["v2"], other)
+    (other / "other.txt").write_text("another erasure's weights")
+    log.append("release", None, {
+        "version": model_digest(other), "parent": v2.version, "root": v2.root, "root_path": str(demo_model_dir()),
+        "path": str(other), "files": directory_hashes(other), "erased": [*v2.erased, "req-other"],
+        "added": ["req-other"], "run": "other-run", "fork": False,
+    })
+    log.close()
+    releases_before = set((home / "releases").iterdir())
+    with pytest.raises(HeadMoved, match="req-other was erased in a release from the same version"):
+        run_with_progress(late)
+    assert set((home / "releases").iterdir()) == releases_before  # no folder that looks like a release
+    after = records_of(home)
+    assert after[-1]["kind"] == "run-failed" and after[-1]["body"]["error"].startswith("HeadMoved")
+    head = runner.invoke(app, ["lineage", "head"])
+    assert head.exit_code == 0 and str(other) in head.output

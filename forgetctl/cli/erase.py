@@ -76,6 +76,7 @@ def erase_command(
     retain: Path = typer.Option(None, "--retain", metavar="DIR", help="Other people's photos, one sub-folder each."),
     merge: Path = typer.Option(None, "--merge", metavar="DIR", help="Where to write the release (base + adapter merged) if the policy passes (default: FORGETCTL_HOME/releases/RUN_ID)."),
     fork: bool = typer.Option(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded)."),
+    new_lineage: str = typer.Option(None, "--new-lineage", metavar="REASON", help="Start a new lineage from a model no release record knows, beside the existing one (the reason is recorded)."),
     keep_earlier: bool = typer.Option(True, "--keep-earlier/--no-keep-earlier", help="Keep the leaks of people erased by earlier releases in the forget data (measured in docs/lineage.md)."),
     no_release: bool = typer.Option(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance."),
     steps: int = typer.Option(30, min=1, help="Training steps."),
@@ -141,7 +142,7 @@ def erase_command(
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
         grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
-        fork=fork, keep_earlier=keep_earlier, release=not no_release, force=force,
+        fork=fork, new_lineage=new_lineage, keep_earlier=keep_earlier, release=not no_release, force=force,
     )
     request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())
     if dry_run:

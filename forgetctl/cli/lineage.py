@@ -1,11 +1,16 @@
-"""`forgetctl lineage`: the deployable model versions, and which erasures each carries."""
+"""`forgetctl lineage`: the deployable model versions, and which erasures each carries.
+
+Both commands read the lineage from a log that verifies and re-hash the head's folder against its
+signed record before naming it: a changed file is named, and nothing is advised for deployment.
+"""
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from forgetctl.cli.audit import open_existing_log
-from forgetctl.cli.ui import console
-from forgetctl.errors import ExitCode
+from forgetctl.cli.ui import console, err_console
+from forgetctl.errors import ExitCode, InputError
 
 app = typer.Typer(help="The model versions erasures produced, and the one to deploy.", rich_markup_mode="markdown")
 
@@ -15,42 +20,68 @@ def lineage():
 
     log = open_existing_log(readonly=True)
     try:
-        verdicts = {r["body"]["run"]: r["kind"] for r in log.records() if r["kind"] == "erasure"}
-        return Lineage.from_log(log), verdicts
+        return Lineage.from_log(log)
     finally:
         log.close()
+
+
+def head_problem(head) -> str | None:
+    """Why the head's folder is not the release it was signed as, or None."""
+    from forgetctl.lineage import check_release_folder
+
+    try:
+        check_release_folder(head)
+    except InputError as exc:
+        return str(exc)
+    return None
 
 
 @app.command("list")
 def list_versions():
     """Every release: version, parent, date, requests erased, and where it lives."""
-    found, verdicts = lineage()
+    found = lineage()
     if not found.versions:
         console.print("No releases yet: an erasure that passes its policy writes one.")
         return
+    problems = []
     for root, path in found.roots.items():
         head = found.head(root)
-        table = Table(title=f"Lineage of {root} ({path})")
+        problem = head_problem(head) if head else None
+        table = Table(title=f"Lineage of {root} ({escape(path)})")
         for column in ("version", "parent", "date", "erased"):
             table.add_column(column, no_wrap=True)
         table.add_column("where", overflow="fold")
         for v in found.releases(root):
-            mark = " [green](head)[/]" if head and v.version == head.version else (" [yellow](fork)[/]" if v.fork else "")
-            table.add_row(v.version + mark, v.parent, v.time[:10], f"{len(v.erased)}: +{', '.join(v.added)}", v.path)
+            mark = " [yellow](fork)[/]" if v.fork else ""
+            if head and v.version == head.version:
+                mark = " [red](head: CHANGED)[/]" if problem else " [green](head)[/]"
+            table.add_row(v.version + mark, v.parent, v.time[:10], f"{len(v.erased)}: +{', '.join(v.added)}", escape(v.path))
         console.print(table)
+        if problem:
+            problems.append(problem)
+    for problem in problems:
+        err_console.print(f"[red]{escape(problem)}[/]")
+    if problems:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command("head")
 def show_head():
-    """The version a serving team should deploy: the newest carrying every erasure of its lineage."""
-    found, _ = lineage()
+    """The version a serving team should deploy: the newest carrying every erasure of its lineage,
+    after re-hashing its folder against its signed release record."""
+    found = lineage()
     if not found.versions:
         console.print("No releases yet.")
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.ERROR)
     for root in found.roots:
         head = found.head(root)
         if head is None:
             console.print(f"[red]No version of lineage {root} carries every erasure[/] (forks went separate ways): "
                           "erase the missing requests from one of them.")
             raise typer.Exit(ExitCode.CHECK_FAILED)
-        console.print(f"Deploy [bold]{head.path}[/] (version {head.version}, {len(head.erased)} erasures, released {head.time[:10]})")
+        problem = head_problem(head)
+        if problem:
+            err_console.print(f"[red]Do not deploy:[/] {escape(problem)}")
+            raise typer.Exit(ExitCode.CHECK_FAILED)
+        console.print(f"Deploy [bold]{escape(head.path)}[/] (version {head.version}, {len(head.erased)} erasures, "
+                      f"released {head.time[:10]}; its files match the signed release record)")

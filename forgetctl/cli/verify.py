@@ -12,6 +12,7 @@ from forgetctl.cli.audit import open_existing_log, read_head
 from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.errors import ExitCode, InputError
 from forgetctl.policy import load_policy
+from forgetctl.trail import claims_problems
 
 
 def verify_command(
@@ -41,6 +42,9 @@ def verify_command(
     try:
         head = read_head(against) if against is not None else None
         report = log.verify(against=head, pin=pin)
+        if report.ok:
+            for problem in claims_problems(log.records()):
+                report.fail(None, problem)
         if not report.ok:
             where = f" (first bad record: #{report.first_bad_seq})" if report.first_bad_seq else ""
             err_console.print(f"[bold red]FAILED[/]{where}")
@@ -51,6 +55,10 @@ def verify_command(
         console.print(f"[green]OK[/]: {report.records} records: signatures, key chain, hash chain and tree verify{suffix}")
         console.print(f"Root key fingerprint: {report.root_fingerprint}"
                       + (" (as pinned)" if pin else " (compare it with the one you hold, or pass --pin)"))
+        if against is None:
+            console.print("No tree head of your own was given (--against HEAD): the newest records, deleted together "
+                          "with every head kept in this folder, would go unnoticed. Keep `forgetctl audit head` "
+                          "files elsewhere and verify against one.")
         if model is not None:
             reprobe_model(log, model, adapter, request, allow_unerased, suite, chosen_policy, as_json)
     finally:
