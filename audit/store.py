@@ -63,6 +63,11 @@ def check_request_id(request_id: str) -> str:
     return request_id
 
 
+def normalised_name(name: str) -> str:
+    """One person, however the name is typed: Unicode width, case and spacing folded."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 def canonical_json(obj) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the bytes that get hashed and signed."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -198,8 +203,7 @@ class AuditLog:
 
     def subject_hash(self, name: str) -> str:
         """Keyed hash of a person's name: lets a DPO find a request by name without storing it."""
-        normalised = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-        return hmac.new(self.keyring.secret("subject-hmac.key"), normalised.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.keyring.secret("subject-hmac.key"), normalised_name(name).encode(), hashlib.sha256).hexdigest()
 
     def photo_id(self, sha256: str) -> str:
         """A photo's keyed hash: whoever holds the photo cannot confirm from a record that it was processed."""

@@ -13,12 +13,13 @@ import json
 import os
 import shutil
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
 from forgetctl.engine.families import inspect_model_dir
-from forgetctl.engine.images import read_photos, split_views
+from forgetctl.engine.images import read_photos, split_views, survey
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
@@ -97,16 +98,21 @@ class EraseRequest:
     release: bool = True
 
 
-def read_retain(retain_dir: Path | None, erased) -> tuple:
-    """Other people's photos, one sub-folder each; none of them a photo of someone being erased."""
+def retain_folders(retain_dir: Path | None) -> list[Path]:
+    """Other people's photo folders, one per person."""
     if retain_dir is None:
-        return ()
+        return []
     if not retain_dir.is_dir():
         raise InputError(f"retain folder {retain_dir} does not exist")
-    folders = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir())
+    folders = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir() and not sub.is_symlink())
     if not folders:
         raise InputError(f"retain folder {retain_dir} has no sub-folders; put each person's photos in their own")
-    photos = tuple(photo for sub in folders for photo in read_photos(sub))
+    return folders
+
+
+def read_retain(retain_dir: Path | None, erased) -> tuple:
+    """Other people's photos, one sub-folder each; none of them a photo of someone being erased."""
+    photos = tuple(photo for sub in retain_folders(retain_dir) for photo in read_photos(sub))
     erased_photos = {p.sha256 for person in erased for p in person.views}
     both = [p.path.name for p in photos if p.sha256 in erased_photos]
     if both:
@@ -126,14 +132,33 @@ def model_defaults(model_dir: Path) -> dict:
     return {key: (model_dir / value).resolve() for key, value in grading.items()}
 
 
-def validate_people(forms: list[PersonForm]) -> tuple[Person, ...]:
+MAX_NAME = 200  # characters: longer than any person's name, short enough to print and hash at once
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InputError("--entity is empty; give the person's name as the model would say it")
+    if len(name) > MAX_NAME:
+        raise InputError(f"a name of {len(name):,} characters; a person's name is at most {MAX_NAME}")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise InputError("a name holds control characters; give it as plain text")
+    return name
+
+
+def check_names(forms: list[PersonForm]) -> list[str]:
+    from forgetctl_audit.store import normalised_name
+
     if not forms:
         raise InputError("name at least one person to erase (--entity NAME --images DIR)")
-    names = [form.name.strip() for form in forms]
-    if not all(names):
-        raise InputError("--entity is empty; give the person's name as the model would say it")
-    if len(set(n.casefold() for n in names)) != len(names):
-        raise InputError("the same person is named twice; give each person once")
+    names = [check_name(form.name) for form in forms]
+    # The audit log tells people apart by this form of the name (case, width and spacing folded).
+    if len({normalised_name(n) for n in names}) != len(names):
+        raise InputError("the same person is named twice (names that differ only in case or spacing); give each person once")
+    return names
+
+
+def read_people(forms: list[PersonForm], names: list[str]) -> tuple[Person, ...]:
     people = []
     for name, form in zip(names, forms):
         seen, unseen = split_views(read_photos(form.images))
@@ -244,7 +269,9 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     policy = load_policy(form.policy)
     if form.request_id is not None:
         validate_request_id(form, home)
-    people = validate_people(form.people)
+    names = check_names(form.people)
+    survey([p.images for p in form.people] + retain_folders(form.retain))
+    people = read_people(form.people, names)
     retain = read_retain(form.retain, people)
     if form.merge is not None and form.merge.exists():
         raise InputError(f"{form.merge} already exists; choose another --merge directory")

@@ -141,3 +141,89 @@ def test_a_photo_of_the_person_in_the_retain_folder_is_refused(photos, tmp_path,
     shutil.copy(photos / "p001_view0.png", tmp_path / "retain" / "other" / "copy.png")
     code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), "--retain", str(tmp_path / "retain")], capsys)
     assert_clean_failure(code, err, forgetctl_home, "copy.png in --retain is also a photo of a person being erased")
+
+
+# --- bounded, confined inputs: what an attacker or a careless script hands over ----------------
+
+
+def test_huge_images_are_refused_from_their_headers_before_any_is_decoded(tmp_path, capsys, forgetctl_home, monkeypatch):
+    import forgetctl.engine.images as images
+
+    folder = tmp_path / "huge"
+    folder.mkdir()
+    for i in range(2):  # 2 x 6000 x 6000 = 72 megapixels, over a budget of 50 (lowered for the test)
+        Image.new("RGB", (6000, 6000), "white").save(folder / f"big{i}.png")
+    monkeypatch.setattr(images, "MAX_TOTAL_PIXELS", 50_000_000)
+    decoded = []
+    monkeypatch.setattr(images, "photo_from_bytes", lambda *a: decoded.append(a) or None)
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(folder), "--dry-run"], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "hold 72 megapixels; the limit is 50")
+    assert decoded == []
+
+
+def test_too_many_photos_are_refused_with_the_limit(tmp_path, capsys, forgetctl_home, monkeypatch):
+    import forgetctl.engine.images as images
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"{i}.png").write_bytes(b"x")
+    monkeypatch.setattr(images, "MAX_PHOTOS", 10)
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(folder)], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "12 photos in this request; the limit is 10")
+
+
+def test_the_limits_are_stated_in_help():
+    from typer.testing import CliRunner
+
+    from forgetctl.cli import app
+    from forgetctl.engine.images import MAX_PHOTOS
+
+    said = " ".join(CliRunner().invoke(app, ["erase", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert f"at most {MAX_PHOTOS} photos per request" in said
+
+
+def test_a_symlink_to_a_photo_outside_the_folder_is_refused(photos, tmp_path, capsys, forgetctl_home):
+    outside = tmp_path / "secret.png"
+    Image.new("RGB", (64, 64), "red").save(outside)
+    (photos / "zz.png").symlink_to(outside)
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos)], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "symbolic links (zz.png)")
+
+
+@pytest.mark.parametrize("row, expected", [
+    ('{"entity": "X", "images": "../../../etc"}', '"images" must stay inside the requests file\'s folder'),
+    ('{"entity": "X", "images": "photos", "profile": "../../etc/shadow"}', '"profile" must stay inside'),
+    ('{"entity": ["x"], "images": "photos"}', '"entity" must be the person\'s name as text'),
+    ('{"entity": "X", "images": 7}', '"images" must be a path given as text'),
+])
+def test_a_requests_file_is_confined_to_its_folder_and_typed(photos, tmp_path, capsys, forgetctl_home, row, expected):
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(row + "\n")
+    code, err = run_cli(["erase", "--requests", str(requests)], capsys)
+    assert_clean_failure(code, err, forgetctl_home, expected)
+    assert "passwd" not in err and "shadow" not in err.replace("../../etc/shadow", "")  # no folder listed
+
+
+@pytest.mark.parametrize("names, expected", [
+    (["x" * 5_000_000], "a name of 5,000,000 characters; a person's name is at most 200"),
+    (["Percival\x1b[31m Ellingwood"], "control characters"),
+    (["PERCIVAL  ellingwood", "Percival Ellingwood"], "the same person is named twice"),
+    (["Ｐercival Ellingwood", "percival ellingwood"], "the same person is named twice"),
+])
+def test_names_are_bounded_plain_text_and_one_person_once(photos, capsys, forgetctl_home, names, expected):
+    args = [a for name in names for a in ("--entity", name, "--images", str(photos))]
+    code, err = run_cli(["erase", *args, "--dry-run"], capsys)
+    assert_clean_failure(code, err, forgetctl_home, expected)
+    assert "\x1b" not in err
+
+
+def test_markup_in_a_path_is_printed_literally(photos, tmp_path, capsys, forgetctl_home):
+    merge = tmp_path / "[red]release[/]"
+    code = 0
+    try:
+        main(["erase", "--entity", "X", "--images", str(photos), "--merge", str(merge), "--dry-run"])
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr().out
+    assert code in (0, None) and "[red]release[/]" in "".join(out.replace("│", "").split())

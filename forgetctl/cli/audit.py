@@ -201,7 +201,7 @@ def head(out: Path = typer.Option(..., "--out", help="Where to write the signed 
     finally:
         log.close()
     write_atomically(out, json.dumps(envelope, indent=2) + "\n")
-    console.print(f"Wrote the signed tree head over {size} records to {out}")
+    console.print(f"Wrote the signed tree head over {size} records to {escape(str(out))}")
 
 
 @app.command("export")
@@ -225,4 +225,4 @@ def export(
     finally:
         log.close()
     write_atomically(out, render_pdf(report) if format == "pdf" else render(report, format))
-    console.print(f"Wrote the {format} report for {request_id} to {out}")
+    console.print(f"Wrote the {format} report for {request_id} to {escape(str(out))}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from forgetctl.cli.ui import console, phase_progress
 
@@ -28,7 +29,7 @@ def compare_command(
         advance = phase("Erasing and evaluating", len(people) * len(methods))
         results = compare(tuple(people), methods, on_run=lambda n, m, row: advance(1))
     for path in write_outputs(results, out, command):
-        console.print(f"Wrote {path}")
+        console.print(f"Wrote {escape(str(path))}")
     console.print((out / "comparison.md").read_text())
 
 
@@ -68,4 +69,4 @@ def perf_command(
         table.add_row(f"erase {people} people (no evaluation)", f"{timings['train']:.1f} s train, "
                       f"{timings['harvest'] + timings['evaluate']:.1f} s generation, {timings['total']:.1f} s total")
     console.print(table)
-    console.print(f"Wrote {out}")
+    console.print(f"Wrote {escape(str(out))}")

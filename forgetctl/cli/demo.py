@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from forgetctl.cli.ui import console
@@ -99,4 +100,4 @@ def images(
         subject = _person(person)
         label = subject.name
     paths = write_views(subject, out)
-    console.print(f"Wrote {len(paths)} portraits of {label} to [cyan]{out}[/]")
+    console.print(f"Wrote {len(paths)} portraits of {label} to [cyan]{escape(str(out))}[/]")

@@ -11,6 +11,7 @@ import typer
 
 from forgetctl.cli.erasing import render_outcome, render_plan, run_with_progress
 from forgetctl.config import forgetctl_home
+from forgetctl.engine.images import LIMITS
 from forgetctl.errors import ExitCode, InputError
 from forgetctl.trail import GROUNDS
 
@@ -32,34 +33,55 @@ def parse_options(pairs: list[str], flag: str = "--method-option") -> dict:
     return options
 
 
+MAX_PROFILE_BYTES = 1 << 20  # a person's known facts, as text
+
+
 def read_profile(path: Path | None) -> str | None:
     if path is None:
         return None
     try:
+        if path.stat().st_size > MAX_PROFILE_BYTES:
+            raise InputError(f"profile {path} is over {MAX_PROFILE_BYTES >> 20} MiB; it should hold a person's facts as text")
         return path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read profile {path}: {exc}") from None
 
 
+def inside(folder: Path, relative, where: str, what: str) -> Path:
+    """A path from a requests file: text, relative, and inside the file's own folder (a file
+    handed over by someone else must not reach the rest of the machine)."""
+    if not isinstance(relative, str) or not relative.strip():
+        raise InputError(f"{where}: \"{what}\" must be a path given as text")
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise InputError(f"{where}: \"{what}\" must stay inside the requests file's folder {folder}")
+    return path
+
+
 def read_requests(path: Path) -> list[PersonForm]:
-    """JSON lines: {"entity": NAME, "images": DIR, "profile": FILE?}; relative paths from the file."""
+    """JSON lines: {"entity": NAME, "images": DIR, "profile": FILE?}; paths relative to the file's
+    folder and confined to it."""
     from forgetctl.request import PersonForm
 
     try:
         lines = path.read_text().splitlines()
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read requests file {path}: {exc}") from None
     people = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        where = f"{path}:{number}"
         try:
             row = json.loads(line)
-            name, images = row["entity"], path.parent / row["images"]
+            name, images = row["entity"], row["images"]
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise InputError(f"{path}:{number}: expected {{\"entity\": NAME, \"images\": DIR}}") from None
-        profile = read_profile(path.parent / row["profile"]) if row.get("profile") else None
-        people.append(PersonForm(str(name), images, profile))
+            raise InputError(f"{where}: expected {{\"entity\": NAME, \"images\": DIR}}") from None
+        if not isinstance(name, str):
+            raise InputError(f"{where}: \"entity\" must be the person's name as text")
+        images = inside(path.parent, images, where, "images")
+        profile = read_profile(inside(path.parent, row["profile"], where, "profile")) if row.get("profile") is not None else None
+        people.append(PersonForm(name, images, profile))
     if not people:
         raise InputError(f"requests file {path} names nobody")
     return people
@@ -67,7 +89,7 @@ def read_requests(path: Path) -> list[PersonForm]:
 
 def erase_command(
     entity: list[str] = typer.Option([], "--entity", metavar="NAME", help="Person to forget (repeat for several)."),
-    images: list[Path] = typer.Option([], "--images", metavar="DIR", help="Folder of their photos (one per --entity, in order)."),
+    images: list[Path] = typer.Option([], "--images", metavar="DIR", help=f"Folder of their photos (one per --entity, in order; {LIMITS})."),
     profile: list[Path] = typer.Option([], "--profile", metavar="FILE", help="Text file of known facts (one per --entity)."),
     requests: Path = typer.Option(None, "--requests", metavar="FILE", help="JSON lines of {entity, images, profile?}."),
     method: str = typer.Option("pubg", "--method", metavar="NAME", help="Unlearning method (see `forgetctl plugins`)."),

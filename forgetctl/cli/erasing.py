@@ -69,12 +69,12 @@ def render_plan(request: EraseRequest, home) -> None:
     table.add_row("judge", escape(request.grading.judge.label))
     table.add_row("CLIPScore", "measured (checkpoint found; loaded when the run starts)" if request.grading.clip
                   else "not measured (no CLIP for this model)")
-    table.add_row("policy", f"{request.policy.name}: {', '.join(f'{k} {v}' for k, v in request.policy.thresholds.items())}")
+    table.add_row("policy", f"{escape(request.policy.name)}: {', '.join(f'{k} {v}' for k, v in request.policy.thresholds.items())}")
     record = request.record
-    table.add_row("audit log", f"{home}: " + (f"attach to request {record.request_id}" if record.request_id else "a new request")
+    table.add_row("audit log", f"{escape(str(home))}: " + (f"attach to request {record.request_id}" if record.request_id else "a new request")
                   + f", grounds Art. 17(1)({record.grounds}), received {record.received or 'today'}")
     table.add_row("writes", f"runs/RUN_ID/ (about {adapter_bytes(spec.model_dir, t) / 2**20:,.0f} MiB)"
-                  + (f"; merged model in {request.merge_to} if the policy passes" if request.merge_to else ""))
+                  + (f"; merged model in {escape(str(request.merge_to))} if the policy passes" if request.merge_to else ""))
     console.print(table)
     console.print("[green]Pre-flight OK[/]: photos, model folder, method options, judge, policy, storage and request all check out.")
 
@@ -147,9 +147,9 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
     for note in decision.get("notes", []):
         console.print(f"[yellow]{escape(note)}[/] (not counted as verified)")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.manifest["timings_s"].items())
-    console.print(f"Adapter and manifest in [cyan]{result.run_dir}[/]  ({timings})")
+    console.print(f"Adapter and manifest in [cyan]{escape(str(result.run_dir))}[/]  ({timings})")
     if outcome.merged:
-        console.print(f"Release (base + adapter merged, deployable) in [cyan]{outcome.merged}[/]; "
+        console.print(f"Release (base + adapter merged, deployable) in [cyan]{escape(str(outcome.merged))}[/]; "
                       "`forgetctl lineage head` names the version to serve")
     for name, request_id in outcome.request_ids.items():
         state = "an erasure" if decision["passed"] else "a run that failed its policy"

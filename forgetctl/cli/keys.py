@@ -3,6 +3,7 @@
 import os
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from forgetctl.cli.ui import console
@@ -38,7 +39,7 @@ def init(use_passphrase: bool = typer.Option(False, "--passphrase", help=PASSPHR
     log.append("key", None, log.key_body(kid, None))  # the root: every later key chains from it
     fp = log.root_fingerprint()
     log.close()
-    console.print(f"Created signing key [bold]{kid}[/] in {ring.root}")
+    console.print(f"Created signing key [bold]{kid}[/] in {escape(str(ring.root))}")
     console.print(f"Root fingerprint (give it to your auditors, out of band):\n  [bold]{fp}[/]")
 
 
