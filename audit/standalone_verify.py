@@ -12,17 +12,26 @@ take it from the report. The script checks:
    place in the log, and sits at that place (its sequence number is its leaf index);
 3. every record is a leaf of the tree whose signed head the report carries (inclusion proofs);
 4. with --since, that this log extends the tree head you held before (consistency proof);
-5. that what the report states about the request, its runs and verifications is exactly what
-   the signed records say.
+5. completeness: the request's last record is the signed export record, which lists every
+   earlier record of the request; the report must carry each of them (none left out, none added);
+6. every field of the report is derived here from those signed records (the request, dates and
+   deadlines, each run and its outcome, each verification and what it tested, the evidence
+   state, the residual risk, the summary sentence): a field that is neither signed nor derived,
+   or differs from its derivation, fails; so does a run without its outcome record;
+7. for an HTML report, that the summary and residual risk the page shows are the derived ones.
 
-Then it prints those facts: read them, not the prose. It cannot tell whether a record of this
-request was left out of the report; `forgetctl verify` on the log itself can.
-Keep this file self-contained: auditors copy it out of the report.
+Then it prints what it derived. That printout is authoritative, not the page: the rest of an HTML
+page or a PDF is a rendering this script does not check, and each says so in its first lines.
+Keep this file self-contained (standard library and `cryptography`): auditors copy it out of the
+report, and forgetctl builds its reports with the functions below, so there is one definition
+of what a report states.
 """
 
 import argparse
 import base64
+import datetime as dt
 import hashlib
+import html
 import json
 import re
 import sys
@@ -31,7 +40,12 @@ from cryptography.hazmat.primitives import serialization
 
 RECORD_TYPE = "application/vnd.forgetctl.audit+json"
 HEAD_TYPE = "application/vnd.forgetctl.treehead+json"
+# How a run ended, in the order a run's status is read (forgetctl.trail.Outcome holds the same).
 OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted", "not-identifiable")
+ERASURE, NOT_IDENTIFIABLE = "erasure", "not-identifiable"
+EXPORT = "export"
+FORMAT = 3
+ATTRIBUTION = "forgetctl audit report"
 
 
 def fail(message):
@@ -117,13 +131,21 @@ def public_key(pem):
 
 
 def load_report(path):
+    """The report, and the page's HTML when it is one."""
     text = open(path, encoding="utf-8").read()
+    page = None
     if path.endswith((".html", ".htm")):
         match = re.search(r'<script type="application/json" id="forgetctl-report">(.*?)</script>', text, re.S)
         if not match:
             fail("no embedded report in this HTML file")
-        text = match.group(1).replace("<\\/", "</")
-    return json.loads(text)
+        page, text = text, match.group(1).replace("<\\/", "</")
+    try:
+        report = json.loads(text)
+    except ValueError:
+        fail("the report is not valid JSON")
+    if not isinstance(report, dict) or report.get("format") != FORMAT:
+        fail(f"this script checks reports of format {FORMAT}; use the script embedded in the report itself")
+    return report, page
 
 
 def verify_chain(bundle, pin):
@@ -183,55 +205,257 @@ def verify_report(report, pin, old_head=None):
         proof = [bytes.fromhex(h) for h in consistency["proof"]]
         if not verify_consistency(held["size"], head["size"], bytes.fromhex(held["root"]), bytes.fromhex(head["root"]), proof):
             fail(f"the log does not extend your tree head of {held['size']} records: history was rewritten")
-    request_id = report["request_id"]
+    request_id = report.get("request_id")
     mine = [p for seq, p in sorted(payloads.items()) if p["request_id"] == request_id]
-    if report["records"] != mine:
+    check_complete(mine)
+    if report.get("records") != mine:
         fail("the report's records differ from the signed records it carries")
-    check_statements(report, mine)
-    return head, mine
+    root = payloads[1]["body"]["fingerprint"]
+    derived = statements(request_id, mine, root)
+    for key in sorted(set(report) - {"records", "bundle"} | set(derived)):
+        if key not in derived:
+            fail(f"the report's {key!r} is neither signed nor derived from the signed records")
+        if report.get(key) != derived[key]:
+            fail(f"the report's {key!r} is not what the signed records say")
+    return head, mine, derived
 
 
-def check_statements(report, records):
-    """What the report shows is what the records say: the request, each run, each verification."""
-    request = next((r for r in records if r["kind"] == "request"), None)
-    if request:
-        for key, value in request["body"].items():
-            if key in report["request"] and report["request"][key] != value:
-                fail(f"the report's {key!r} is not the signed request's")
-    by_seq = {r["seq"]: r for r in records}
-    for run in report["runs"]:
-        seq = run["outcome_record"]
-        if seq is None:
-            continue
-        record = by_seq.get(seq)
-        if record is None or record["kind"] != run["status"] or record["time"] != run["finished"]:
-            fail(f"run {run['run']}: its status or date is not the signed outcome's")
-        body = record["body"]
-        if run["verdict"] != body.get("verdict") or run["metrics"] != (body.get("metrics") or {}).get(report["request_id"]):
-            fail(f"run {run['run']}: its verdict or metrics are not the signed outcome's")
-    for v in report["verifications"]:
-        record = by_seq.get(v["seq"])
-        if record is None or record["time"] != v["time"] or record["body"]["still_forgotten"] != v["still_forgotten"] \
-                or record["body"]["metrics"] != v["metrics"]:
-            fail(f"verification #{v['seq']}: the report does not say what the signed record says")
+def check_complete(records):
+    """The export record, signed when the report was made, lists every earlier record of the
+    request: one left out of the report (a bad verification, say) or slipped in is caught."""
+    if not records or records[-1]["kind"] != EXPORT:
+        fail("the report does not end with its signed export record, so it cannot show that it is complete")
+    listed = records[-1]["body"].get("records", [])
+    carried = [r["seq"] for r in records[:-1]]
+    if carried != listed:
+        missing = sorted(set(listed) - set(carried))
+        fail(f"the report leaves out record(s) {missing} of its request" if missing
+             else "the report carries records of its request that its export record does not list")
 
 
-def facts(records):
+# --- what a report states, derived from signed records (forgetctl's reports use these) ------
+
+
+def files_digest(files):
+    """The fingerprint of a set of file hashes: a model version, an adapter."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def digest(files):
+    return files_digest(files) if files else "-"
+
+
+def run_status(records):
+    kinds = [r["kind"] for r in records]
+    for outcome in OUTCOMES:
+        if outcome in kinds:
+            return outcome
+    return "incomplete (no outcome recorded: killed?)"
+
+
+def request_state(records):
+    """One request's records: its request record, its runs in order (records by run id), and
+    whether it was shredded."""
+    state = {"request": None, "runs": {}, "shredded": False}
+    for record in records:
+        if record["kind"] == "request":
+            state["request"] = record
+        elif record["kind"] == "shred":
+            state["shredded"] = True
+        elif "run" in record["body"]:
+            state["runs"].setdefault(record["body"]["run"], []).append(record)
+    return state
+
+
+def identification_of(body, request_id):
+    """Whether the base model identified the person before training (erasures keep one per request)."""
+    found = body.get("identification")
+    if not found:
+        return None
+    return found if "verdict" in found else found.get(request_id)
+
+
+def identified_words(found):
+    return (f"it named them or revealed their private facts in {found['leaks']} of {found['asked']} answers about "
+            f"their photos, against {found['control_leaks']} of {found['control_asked']} about photos that are not theirs")
+
+
+def run_view(request_id, run_id, run_records, examples):
+    started = next((r for r in run_records if r["kind"] == "run-started"), None)
+    outcome = next((r for r in run_records if r["kind"] in OUTCOMES), None)
+    body = outcome["body"] if outcome else {}
+    manifest = body.get("manifest", {})
+    return {
+        "run": run_id, "status": run_status(run_records),
+        "started": started["time"] if started else None, "finished": outcome["time"] if outcome else None,
+        "outcome_record": outcome["seq"] if outcome else None,
+        "method": manifest.get("method") or ({"name": started["body"].get("method")} if started else {}),
+        "model": started["body"].get("model") if started else None,
+        "model_digest": digest(manifest.get("base_model", {}).get("files")),
+        "adapter_digest": digest(manifest.get("adapter")),
+        "merged_model": body.get("merged_model"),
+        "judge": (body.get("judge") or {}).get("label") or ((started or {}).get("body", {}).get("judge") or {}).get("label"),
+        "metrics": (body.get("metrics") or {}).get(request_id),
+        "retain_metrics": body.get("retain_metrics"),
+        "verdict": body.get("verdict"), "losses": body.get("losses", []), "error": body.get("error"),
+        "identification": identification_of(body, request_id),
+        "examples": examples if outcome and manifest else [],
+    }
+
+
+def verification_view(record, note=None):
+    """A verification and what it tested; `note` is the latest signed annotation about it."""
+    body = record["body"]
+    return {
+        "seq": record["seq"], "time": record["time"], "still_forgotten": body["still_forgotten"],
+        "tested": body.get("tested", {"model": digest(body.get("model")), "adapter": digest(body.get("adapter"))}),
+        "metrics": body["metrics"], "note": note, "attacks": body.get("attacks"),
+    }
+
+
+def describe_tested(tested):
+    """What a verification probed, in words: a release, an adapter on its base, or a model that
+    carries no erasure at all (a test, not a finding)."""
+    adapter = tested.get("adapter")
+    if tested.get("version"):
+        what = f"release {tested['version']}"
+    else:
+        what = f"model {tested.get('model', '-')}" + (f" + adapter {adapter}" if adapter and adapter != "-" else " alone")
+    if tested.get("carries_erasure") is False:
+        what += " (the original base, without the erasure: a test, not a finding)"
+    if tested.get("attacks"):
+        what += f", attacks {tested['attacks']}"
+    return what
+
+
+def result_words(v):
+    if v["tested"].get("carries_erasure") is False:
+        return "leaks, as expected without the erasure" if not v["still_forgotten"] else "no leak (no erasure tested)"
+    return "still forgotten" if v["still_forgotten"] else "IDENTIFIABLE AGAIN"
+
+
+def findings(verifications):
+    """Verifications of a model that carries the erasure: the only ones that can find it undone."""
+    return [v for v in verifications if v["tested"].get("carries_erasure") is not False and not v["note"]]
+
+
+def residual_risk(runs, verifications):
+    notes = []
+    erased = [r for r in runs if r["status"] == ERASURE]
+    if not erased and any(r["status"] == NOT_IDENTIFIABLE for r in runs):
+        notes.append("The model was not changed: it did not identify the person on the photos given. Other photos of "
+                     "them, or another model, were not tested.")
+    elif not erased:
+        notes.append("No completed erasure is recorded for this request.")
+    for run in erased:
+        for split, m in (run["metrics"] or {}).items():
+            if m.get("leak_rate"):
+                notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
+    real = findings(verifications)
+    if real and not real[-1]["still_forgotten"]:
+        notes.append(f"The latest re-probe found the person identifiable again (tested: {describe_tested(real[-1]['tested'])}).")
+    notes.append(
+        "Unlearning removes what the probes elicit; paraphrased or other-language questions, jailbreaks and "
+        "fine-tuning on related data may still recover some knowledge. Re-run `forgetctl verify --model` regularly "
+        "(GDPR Art. 32(1)(d))."
+    )
+    return notes
+
+
+def evidence_words(records, export):
+    if any(r["kind"] == "shred" for r in records):
+        return "shredded: the data key was destroyed; no copy of the evidence can be read"
+    items = sum(len(r["evidence"]) for r in records)
+    if not items:
+        return "none recorded"
+    if export.get("evidence_unreadable"):
+        return f"unreadable ({export['evidence_unreadable']})"
+    return f"encrypted at rest (AES-256-GCM), {items} item(s)"
+
+
+def summary(report, today):
+    """One sentence a DPO can read first: who asked, when, what was done, the outcome, the deadline."""
+    request = report["request"]
+    received = request.get("received", "?")
+    deadline = request.get("deadline")
+    asked = f"Request {report['request_id']} (received {received}, {request.get('grounds', 'grounds not recorded')})"
+    erasures = [r for r in report["runs"] if r["status"] == ERASURE]
+    if erasures:
+        run = erasures[0]
+        done = run["finished"][:10]
+        met = deadline is None or done <= deadline
+        text = (f"{asked} was erased on {done} with {run['method'].get('name', '?')}; the "
+                f"{run['verdict']['policy']} policy passed; the Art. 12(3) deadline ({deadline}) was "
+                f"{'met' if met else 'missed'}.")
+    elif unidentified := [r for r in report["runs"] if r["status"] == NOT_IDENTIFIABLE and r["identification"]]:
+        run = unidentified[-1]
+        text = (f"{asked} was answered on {run['finished'][:10]} without erasure: the model did not identify this "
+                f"person on these photos ({identified_words(run['identification'])}); nothing was changed.")
+    else:
+        statuses = ", ".join(r["status"] for r in report["runs"]) or "no runs"
+        days = (dt.date.fromisoformat(deadline) - today).days if deadline else None
+        when = "" if days is None else (f" {days} day(s) left" if days >= 0 else f" overdue by {-days} day(s)")
+        text = f"{asked} has not been erased: no run passed its policy ({statuses}); deadline {deadline}:{when}."
+    real = findings(report["verifications"])
+    if real:
+        v = real[-1]
+        text += f" Latest check {v['time'][:10]}: {result_words(v)} ({describe_tested(v['tested'])})."
+    if report["evidence"].startswith("shredded"):
+        text += " Its evidence has been shredded."
+    return text
+
+
+def statements(request_id, records, root_fingerprint):
+    """Everything a report states, from the signed records of one request ending in its export
+    record (which carries the redacted example answers, made from encrypted evidence when the
+    report was exported). Dates are as of that export."""
+    export = records[-1]["body"]
+    earlier = records[:-1]
+    state = request_state(earlier)
+    notes = {r["body"]["about"]: r["body"]["note"] for r in earlier if r["kind"] == "annotation"}
+    runs = [run_view(request_id, run_id, rs, export.get("examples", {}).get(run_id, [])) for run_id, rs in state["runs"].items()]
+    verifications = [verification_view(r, notes.get(r["seq"])) for r in earlier if r["kind"] == "verification"]
+    report = {
+        "report": ATTRIBUTION, "format": FORMAT, "request_id": request_id, "root_fingerprint": root_fingerprint,
+        "request": (state["request"] or {"body": {}})["body"], "evidence": evidence_words(earlier, export),
+        "runs": runs, "verifications": verifications, "residual_risk": residual_risk(runs, verifications),
+        "exported": records[-1]["time"],
+    }
+    report["summary"] = summary(report, dt.date.fromisoformat(records[-1]["time"][:10]))
+    return report
+
+
+def check_page(text, derived):
+    """An HTML report's summary and residual risk, as the page shows them, are the derived ones."""
+    shown = re.search(r'<p class="summary" id="summary">(.*?)</p>', text, re.S)
+    if not shown or html.unescape(shown.group(1)) != derived["summary"]:
+        fail("the summary this page shows is not the one the signed records give")
+    risks = re.search(r'<ul id="residual-risk">(.*?)</ul>', text, re.S)
+    items = [html.unescape(i) for i in re.findall(r"<li>(.*?)</li>", risks.group(1), re.S)] if risks else None
+    if items != derived["residual_risk"]:
+        fail("the residual risk this page shows is not the one the signed records give")
+
+
+def facts(records, derived):
+    """Each signed record of the request, one line each, in log order."""
+    notes = {v["seq"]: v for v in derived["verifications"]}
     lines = []
     for r in records:
         body = r["body"]
+        line = f"  #{r['seq']} {r['time'][:10]} {r['kind']}"
         if r["kind"] == "request":
-            lines.append(f"  #{r['seq']} {r['time'][:10]} request received {body['received']}, deadline {body['deadline']}, {body['grounds']}")
+            line += f" received {body.get('received', '?')}, deadline {body.get('deadline', '?')}, {body.get('grounds', 'no grounds')}"
         elif r["kind"] in OUTCOMES:
             verdict = body.get("verdict")
-            policy = f", policy {verdict['policy']} {'passed' if verdict['passed'] else 'FAILED'}" if verdict else ""
-            lines.append(f"  #{r['seq']} {r['time'][:10]} {r['kind']} (run {body.get('run')}){policy}")
+            line += f" (run {body.get('run')})" + (f", policy {verdict['policy']} {'passed' if verdict['passed'] else 'FAILED'}" if verdict else "")
         elif r["kind"] == "verification":
-            tested = body.get("tested", {})
-            lines.append(f"  #{r['seq']} {r['time'][:10]} verification: {'still forgotten' if body['still_forgotten'] else 'IDENTIFIABLE AGAIN'}"
-                         f" (model {tested.get('model', '?')}, adapter {tested.get('adapter') or 'none'}, attacks {tested.get('attacks') or 'none'})")
-        else:
-            lines.append(f"  #{r['seq']} {r['time'][:10]} {r['kind']}")
+            v = notes[r["seq"]]
+            line += f": {result_words(v)} (tested {describe_tested(v['tested'])})" + (f"; annotated: {v['note']}" if v["note"] else "")
+        elif r["kind"] == "run-started":
+            line += f" (run {body.get('run')}, method {body.get('method')})"
+        elif r["kind"] == EXPORT:
+            line += f": this report, listing the {len(body.get('records', []))} records before it"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -241,14 +465,21 @@ def main(argv=None):
     parser.add_argument("--pin", required=True, help="the log's root key fingerprint, received out of band")
     parser.add_argument("--since", help="a tree head you received earlier (JSON)")
     args = parser.parse_args(argv)
-    report = load_report(args.report)
+    report, page = load_report(args.report)
     old_head = json.load(open(args.since)) if args.since else None
-    head, records = verify_report(report, args.pin, old_head)
+    head, records, derived = verify_report(report, args.pin, old_head)
+    if page is not None:
+        check_page(page, derived)
     extends = f", and it extends your head of {json.loads(base64.b64decode(old_head['payload']))['size']}" if old_head else ""
-    print(f"OK: {len(records)} record(s) of request {report['request_id']} are signed under the key chain from your "
-          f"pinned root and are leaves of the {head['size']}-record log whose head was signed at {head['time']}{extends}.")
-    print("What the signed records say:")
-    print(facts(records))
+    print(f"OK: all {len(records)} record(s) of request {report['request_id']} up to its export are signed under the key "
+          f"chain from your pinned root and are leaves of the {head['size']}-record log whose head was signed at "
+          f"{head['time']}{extends}; every field of the report is derived from them.")
+    print("This printout is authoritative; anything else a page or PDF shows is a rendering of it.")
+    print(f"\nSummary (as of the export, {derived['exported'][:10]}):\n  {derived['summary']}")
+    print("\nWhat the signed records say:")
+    print(facts(records, derived))
+    print("\nResidual risk:")
+    print("\n".join(f"  - {note}" for note in derived["residual_risk"]))
 
 
 if __name__ == "__main__":

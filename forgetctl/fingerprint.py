@@ -8,8 +8,12 @@ digest. Lineage, verify and the DPO report all name a model by this digest, so t
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
+
+# The fingerprint of a set of file hashes (the format of signed release records, kept as is so
+# that every version in an audit log keeps its identity) is defined in the auditor's script:
+# the version a report names is the one the auditor computes.
+from forgetctl_audit.standalone_verify import files_digest
 
 
 def file_sha256(path: Path) -> str:
@@ -25,10 +29,6 @@ def directory_hashes(path: Path) -> dict[str, str]:
     return {str(p.relative_to(path)): file_sha256(p) for p in sorted(path.rglob("*")) if p.is_file()}
 
 
-def files_digest(files: dict[str, str]) -> str:
-    """The fingerprint of a set of file hashes (the format of signed release records: kept as is
-    so that every version already in an audit log keeps its identity)."""
-    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def model_digest(model_dir: Path) -> str:

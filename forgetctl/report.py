@@ -3,10 +3,14 @@
 A report never holds personal data in plaintext: example answers pass through `redact`, which
 keeps only the words of the base model's own descriptions of the person's photos (what anyone
 sees in them) and of the tool's refusals, less the person's name and private words, and blacks
-out every other word, in any script (names, places, years, awards, professions). Everything it states is
-read from signed records; the records themselves, their inclusion proofs, the key chain and a
-fresh signed tree head travel with it, so an auditor checks it with standalone_verify.py and
-the root fingerprint they pinned, without trusting this machine.
+out every other word, in any script (names, places, years, awards, professions).
+
+Everything a report states is derived from signed records by the auditor's own script
+(forgetctl_audit/standalone_verify.py: `statements`), which this module calls, so the two can
+never disagree. Exporting signs an export record that lists every record of the request and
+carries the redacted examples; the records, their inclusion proofs, the key chain and a fresh
+signed tree head travel with the report, so an auditor checks it, complete, with the root
+fingerprint they pinned, without trusting this machine.
 """
 
 from __future__ import annotations
@@ -18,18 +22,22 @@ import json
 import re
 from importlib.resources import files
 
+from forgetctl_audit.standalone_verify import (
+    EXPORT, describe_tested, identified_words, request_state, result_words, statements,
+)
 from forgetctl_audit.store import AuditLog
 
 from forgetctl.errors import AuditError
 from forgetctl.evaluation.grounding import name_parts
 from forgetctl.evaluation.metrics import by_check, in_scope
-from forgetctl.fingerprint import files_digest
 from forgetctl.prompts import REFUSALS
-from forgetctl.trail import Outcome, request_states, run_status
+from forgetctl.trail import Outcome
 
 REDACTED = "█████"
-ATTRIBUTION = "forgetctl audit report"
-FORMAT = 2
+# What the first lines of every rendering say: the auditor's script checks the data, not the page.
+AUTHORITY = ("Only the printout of standalone_verify.py (see the appendix) is authoritative: it derives every "
+             "statement from the signed records and checks the summary and residual risk this page shows; the "
+             "rest of this page is a rendering it does not check.")
 WORD_OR_NUMBER = re.compile(r"\w[\w'’-]*")
 
 
@@ -56,38 +64,33 @@ def redact(text: str, allowed: set[str]) -> str:
     return WORD_OR_NUMBER.sub(keep, text)
 
 
-def digest(files: dict | None) -> str:
-    """The fingerprint of a set of file hashes (a model, an adapter): the version `lineage list`
-    prints for the same folder."""
-    return files_digest(files) if files else "-"
-
-
 # --- building -------------------------------------------------------------------------------
 
 
-def build_report(log: AuditLog, request_id: str, old_head: dict | None = None, today: dt.date | None = None) -> dict:
-    """Everything a report states, read from the signed records of one request, with the proofs.
-    Refuses (AuditError) when the log does not verify: no report is signed over tampering."""
+def build_report(log: AuditLog, request_id: str, old_head: dict | None = None) -> dict:
+    """Sign an export record listing every record of the request (with the redacted examples,
+    made from its encrypted evidence), then derive the report from the signed records exactly
+    as the auditor's script will, with the proofs. Refuses (AuditError) when the log does not
+    verify: no report is signed over tampering."""
     records = log.records(request_id)
     if not records:
         raise AuditError(f"no request {request_id} in the audit log")
-    state = request_states(log)[request_id]
+    checked = log.verify()
+    if not checked.ok:
+        raise AuditError(f"the log does not verify ({checked.problems[0]}); refusing to export a report over it")
+    state = request_state(records)
+    examples_by_run = {}
+    for run_id, run_records in state["runs"].items():
+        outcome = next((r for r in run_records if r["kind"] in set(Outcome)), None)
+        if outcome and outcome["body"].get("manifest"):
+            examples_by_run[run_id] = examples(log, request_id, outcome)
+    log.append(EXPORT, request_id, {
+        "records": [r["seq"] for r in records], "examples": examples_by_run,
+        "evidence_unreadable": None if state["shredded"] else evidence_problem(log, request_id, records),
+    })
+    records = log.records(request_id)
     bundle = log.proofs([k["seq"] for k in log.key_records()] + [r["seq"] for r in records], old_head)
-    request = state["request"] or {"body": {}, "evidence": []}
-    runs = [run_view(log, request_id, run_id, run_records) for run_id, run_records in state["runs"].items()]
-    notes = {r["body"]["about"]: r["body"]["note"] for r in records if r["kind"] == "annotation"}
-    verifications = [verification_view(r, notes.get(r["seq"])) for r in records if r["kind"] == "verification"]
-    report = {
-        "report": ATTRIBUTION, "format": FORMAT, "request_id": request_id,
-        "root_fingerprint": log.root_fingerprint(),
-        "request": {**request["body"], "requester_ref": _evidence_value(log, request_id, request, "requester_ref")},
-        "evidence": evidence_state(log, request_id, records, state["shredded"]),
-        "runs": runs, "verifications": verifications,
-        "residual_risk": residual_risk(runs, verifications),
-        "records": records, "bundle": bundle,
-    }
-    report["summary"] = summary(report, today or dt.date.today())
-    return report
+    return {**statements(request_id, records, log.root_fingerprint()), "records": records, "bundle": bundle}
 
 
 def _evidence_value(log: AuditLog, request_id: str, record: dict, name: str):
@@ -98,25 +101,16 @@ def _evidence_value(log: AuditLog, request_id: str, record: dict, name: str):
         return None
 
 
-def evidence_state(log: AuditLog, request_id: str, records: list[dict], shredded: bool) -> str:
-    items = sum(len(r["evidence"]) for r in records)
-    if shredded:
-        return "shredded: the data key was destroyed; no copy of the evidence can be read"
-    if not items:
-        return "none recorded"
-    try:
-        log.evidence(request_id, next(i["id"] for r in records for i in r["evidence"]))
-    except AuditError as exc:
-        return f"unreadable ({exc})"
-    return f"encrypted at rest (AES-256-GCM), {items} item(s)"
-
-
-def identification_of(body: dict, request_id: str) -> dict | None:
-    """Whether the base model identified the person before training (erasures keep one per request)."""
-    found = body.get("identification")
-    if not found:
+def evidence_problem(log: AuditLog, request_id: str, records: list[dict]) -> str | None:
+    """Why the request's evidence cannot be read on this machine, or None."""
+    first = next((i["id"] for r in records for i in r["evidence"]), None)
+    if first is None:
         return None
-    return found if "verdict" in found else found.get(request_id)
+    try:
+        log.evidence(request_id, first)
+    except AuditError as exc:
+        return str(exc)
+    return None
 
 
 def knowledge_words(metrics: dict | None) -> str | None:
@@ -133,44 +127,6 @@ def knowledge_words(metrics: dict | None) -> str | None:
             f"(95% {low}-{high}; before: {m['mia_auc_min_k_plus_plus_before']:.2f}; 0.5 would mean it cannot), "
             f"from {m['members']} answers and {m['non_members']} perturbed ones")
     return ("In the weights: " + "; ".join(parts) + ".") if parts else None
-
-
-def identified_words(found: dict) -> str:
-    return (f"it named them or revealed their private facts in {found['leaks']} of {found['asked']} answers about "
-            f"their photos, against {found['control_leaks']} of {found['control_asked']} about photos that are not theirs")
-
-
-def run_view(log: AuditLog, request_id: str, run_id: str, run_records: list[dict]) -> dict:
-    started = next((r for r in run_records if r["kind"] == "run-started"), None)
-    outcome = next((r for r in run_records if r["kind"] in set(Outcome)), None)
-    body = outcome["body"] if outcome else {}
-    manifest = body.get("manifest", {})
-    return {
-        "run": run_id, "status": run_status(run_records),
-        "started": started["time"] if started else None, "finished": outcome["time"] if outcome else None,
-        "outcome_record": outcome["seq"] if outcome else None,
-        "method": manifest.get("method") or ({"name": started["body"].get("method")} if started else {}),
-        "model": started["body"].get("model") if started else None,
-        "model_digest": digest(manifest.get("base_model", {}).get("files")),
-        "adapter_digest": digest(manifest.get("adapter")),
-        "merged_model": body.get("merged_model"),
-        "judge": (body.get("judge") or {}).get("label") or ((started or {}).get("body", {}).get("judge") or {}).get("label"),
-        "metrics": (body.get("metrics") or {}).get(request_id),
-        "retain_metrics": body.get("retain_metrics"),
-        "verdict": body.get("verdict"), "losses": body.get("losses", []), "error": body.get("error"),
-        "identification": identification_of(body, request_id),
-        "examples": examples(log, request_id, outcome) if outcome and manifest else [],
-    }
-
-
-def verification_view(record: dict, note: str | None = None) -> dict:
-    """A verification and what it tested; `note` is the latest signed annotation about it."""
-    body = record["body"]
-    return {
-        "seq": record["seq"], "time": record["time"], "still_forgotten": body["still_forgotten"],
-        "tested": body.get("tested", {"model": digest(body.get("model")), "adapter": digest(body.get("adapter"))}),
-        "metrics": body["metrics"], "note": note, "attacks": body.get("attacks"),
-    }
 
 
 def attack_rows(attacks: dict) -> list[dict]:
@@ -198,88 +154,6 @@ def examples(log: AuditLog, request_id: str, record: dict, limit: int = 3) -> li
         {"views": split, "before": redact(item["before"][0], allowed), "after": redact(item["after"][0], allowed)}
         for split, items in probes.items() for item in items[:limit]
     ]
-
-
-def residual_risk(runs: list[dict], verifications: list[dict]) -> list[str]:
-    notes = []
-    erased = [r for r in runs if r["status"] == Outcome.ERASURE]
-    if not erased and any(r["status"] == Outcome.NOT_IDENTIFIABLE for r in runs):
-        notes.append("The model was not changed: it did not identify the person on the photos given. Other photos of "
-                     "them, or another model, were not tested.")
-    elif not erased:
-        notes.append("No completed erasure is recorded for this request.")
-    for run in erased:
-        for split, m in (run["metrics"] or {}).items():
-            if m.get("leak_rate"):
-                notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
-    real = findings(verifications)
-    if real and not real[-1]["still_forgotten"]:
-        notes.append(f"The latest re-probe found the person identifiable again (tested: {describe_tested(real[-1]['tested'])}).")
-    notes.append(
-        "Unlearning removes what the probes elicit; paraphrased or other-language questions, jailbreaks and "
-        "fine-tuning on related data may still recover some knowledge. Re-run `forgetctl verify --model` regularly "
-        "(GDPR Art. 32(1)(d))."
-    )
-    return notes
-
-
-def result_words(v: dict) -> str:
-    if v["tested"].get("carries_erasure") is False:
-        return "leaks, as expected without the erasure" if not v["still_forgotten"] else "no leak (no erasure tested)"
-    return "still forgotten" if v["still_forgotten"] else "IDENTIFIABLE AGAIN"
-
-
-def findings(verifications: list[dict]) -> list[dict]:
-    """Verifications of a model that carries the erasure: the only ones that can find it undone."""
-    return [v for v in verifications if v["tested"].get("carries_erasure") is not False and not v["note"]]
-
-
-def describe_tested(tested: dict) -> str:
-    """What a verification probed, in words: a release, an adapter on its base, or a model that
-    carries no erasure at all (a test, not a finding)."""
-    adapter = tested.get("adapter")
-    if tested.get("version"):
-        what = f"release {tested['version']}"
-    else:
-        what = f"model {tested.get('model', '-')}" + (f" + adapter {adapter}" if adapter and adapter != "-" else " alone")
-    if tested.get("carries_erasure") is False:
-        what += " (the original base, without the erasure: a test, not a finding)"
-    if tested.get("attacks"):
-        what += f", attacks {tested['attacks']}"
-    return what
-
-
-def summary(report: dict, today: dt.date) -> str:
-    """One sentence a DPO can read first: who asked, when, what was done, the outcome, the deadline."""
-    request = report["request"]
-    rid = report["request_id"]
-    received = request.get("received", "?")
-    deadline = request.get("deadline")
-    asked = f"Request {rid} (received {received}, {request.get('grounds', 'grounds not recorded')})"
-    erasures = [r for r in report["runs"] if r["status"] == Outcome.ERASURE]
-    if erasures:
-        run = erasures[0]
-        done = run["finished"][:10]
-        met = deadline is None or done <= deadline
-        text = (f"{asked} was erased on {done} with {run['method'].get('name', '?')}; the "
-                f"{run['verdict']['policy']} policy passed; the Art. 12(3) deadline ({deadline}) was "
-                f"{'met' if met else 'missed'}.")
-    elif unidentified := [r for r in report["runs"] if r["status"] == Outcome.NOT_IDENTIFIABLE and r["identification"]]:
-        run = unidentified[-1]
-        text = (f"{asked} was answered on {run['finished'][:10]} without erasure: the model did not identify this "
-                f"person on these photos ({identified_words(run['identification'])}); nothing was changed.")
-    else:
-        statuses = ", ".join(r["status"] for r in report["runs"]) or "no runs"
-        days = (dt.date.fromisoformat(deadline) - today).days if deadline else None
-        when = "" if days is None else (f" {days} day(s) left" if days >= 0 else f" overdue by {-days} day(s)")
-        text = f"{asked} has not been erased: no run passed its policy ({statuses}); deadline {deadline}:{when}."
-    real = findings(report["verifications"])
-    if real:
-        v = real[-1]
-        text += f" Latest check {v['time'][:10]}: {result_words(v)} ({describe_tested(v['tested'])})."
-    if report["evidence"].startswith("shredded"):
-        text += " Its evidence has been shredded."
-    return text
 
 
 # --- charts ---------------------------------------------------------------------------------
@@ -358,7 +232,7 @@ def charts(report: dict, fmt: str) -> dict[str, bytes]:
 LABELS = {  # in the order a reader wants them
     "received": "Received", "deadline": "Deadline (Art. 12(3), one month)",
     "latest_extended_deadline": "Latest extended deadline (Art. 12(3), plus two months)",
-    "grounds": "Grounds", "requester_ref": "Requester reference",
+    "grounds": "Grounds",
     "subject": "Person (keyed hash only)",
 }
 
@@ -426,12 +300,13 @@ h1 {{ font-size: 1.5rem; margin-bottom: .2rem; }} .muted {{ color: #666; }} .sum
 @media print {{ .appendix pre {{ font-size: .6rem; }} }}
 </style></head><body>
 <h1>Right-to-erasure report: {e(report['request_id'])}</h1>
-<p class="muted">{e(report['report'])}. The person is identified only by a keyed hash; evidence: {e(report['evidence'])}.</p>
-<p class="summary">{e(report['summary'])}</p>
+<p class="muted"><b>{e(AUTHORITY)}</b></p>
+<p class="muted">{e(report['report'])}, exported {e(report['exported'][:10])}. The person is identified only by a keyed hash; evidence: {e(report['evidence'])}.</p>
+<p class="summary" id="summary">{e(report['summary'])}</p>
 <h2>The request</h2><table>{request_rows}</table>
 <h2>What was done</h2>{''.join(sections) or '<p>No runs recorded.</p>'}
 <h2>Later verifications</h2>{verifications}
-<h2>Residual risk</h2><ul>{risks}</ul>
+<h2>Residual risk</h2><ul id="residual-risk">{risks}</ul>
 <section class="appendix"><h2>Appendix: verify this report yourself</h2>
 <ol><li>Get the log's <b>root fingerprint</b> from the controller out of band, and keep it.</li>
 <li>Save this page as <code>report.html</code> and the script below as <code>standalone_verify.py</code>.</li>
@@ -543,7 +418,9 @@ def render_pdf(report: dict) -> bytes:
 
     images = charts(report, "png")
     heading(f"Right-to-erasure report: {report['request_id']}", 15)
-    paragraph(f"{report['report']}. The person is identified only by a keyed hash; evidence: {report['evidence']}.", 8)
+    paragraph(AUTHORITY.replace("(see the appendix)", "(attached to this PDF)"), 8)
+    paragraph(f"{report['report']}, exported {report['exported'][:10]}. The person is identified only by a keyed hash; "
+              f"evidence: {report['evidence']}.", 8)
     pdf.set_fill_color(238, 243, 250)
     pdf.set_font("DejaVu", "B", 10)
     pdf.multi_cell(width, 5.5, report["summary"], fill=True, align="L", new_x="LMARGIN", new_y="NEXT")
@@ -597,11 +474,13 @@ def render_pdf(report: dict) -> bytes:
         paragraph(f"• {note}")
     pdf.add_page()
     heading("Appendix: verify this report yourself")
-    paragraph("The machine-readable report is attached to this PDF as forgetctl-report.json. Save it, get the log's root "
-              "fingerprint from the controller out of band, and run: python standalone_verify.py forgetctl-report.json "
-              "--pin FINGERPRINT. The script (shipped with forgetctl as forgetctl_audit/standalone_verify.py) needs only the "
-              "cryptography package.")
+    paragraph("The machine-readable report is attached to this PDF as forgetctl-report.json, and the auditor's script as "
+              "standalone_verify.py. Save both, get the log's root fingerprint from the controller out of band, and run: "
+              "python standalone_verify.py forgetctl-report.json --pin FINGERPRINT. The script needs only the "
+              "cryptography package; what it prints is authoritative, these pages are not checked by it.")
     paragraph(f"The root fingerprint this report claims (compare, never trust): {report['root_fingerprint']}")
     pdf.embed_file(bytes=render(report, "json").encode(), basename="forgetctl-report.json",
                    desc="the signed records, proofs and tree head behind this report")
+    pdf.embed_file(bytes=(files("forgetctl_audit") / "standalone_verify.py").read_bytes(), basename="standalone_verify.py",
+                   desc="the auditor's verifier: python standalone_verify.py forgetctl-report.json --pin FINGERPRINT")
     return bytes(pdf.output())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from forgetctl.errors import InputError
 from forgetctl_audit.keys import Keyring
+from forgetctl_audit.standalone_verify import request_state
 from forgetctl_audit.store import AuditLog
 
 
@@ -94,20 +95,12 @@ def record_outcome(log: AuditLog, request_ids: list[str], run_id: str, body: dic
 
 
 def request_states(log: AuditLog) -> dict[str, dict]:
-    """Per request: its request record and the outcome of its runs, in order."""
-    states: dict[str, dict] = {}
+    """Per request: its request record, the records of its runs in order, whether it was shredded."""
+    by_request: dict[str, list] = {}
     for record in log.records():
-        request_id = record["request_id"]
-        if request_id is None:
-            continue
-        state = states.setdefault(request_id, {"request": None, "runs": {}, "shredded": False})
-        if record["kind"] == "request":
-            state["request"] = record
-        elif record["kind"] == "shred":
-            state["shredded"] = True
-        elif "run" in record["body"]:
-            state["runs"].setdefault(record["body"]["run"], []).append(record)
-    return states
+        if record["request_id"] is not None:
+            by_request.setdefault(record["request_id"], []).append(record)
+    return {request_id: request_state(records) for request_id, records in by_request.items()}
 
 
 def claims_problems(records: list[dict]) -> list[str]:
@@ -120,11 +113,3 @@ def claims_problems(records: list[dict]) -> list[str]:
         for r in records
         if r["kind"] == Outcome.ERASURE and r["body"].get("merged_model") and r["body"].get("run") not in released
     ]
-
-
-def run_status(records: list[dict]) -> str:
-    kinds = [r["kind"] for r in records]
-    for outcome in Outcome:
-        if outcome in kinds:
-            return outcome.value
-    return "incomplete (no outcome recorded: killed?)"

@@ -125,7 +125,7 @@ def test_editing_the_unsigned_request_id_column_hides_nothing(log):
 
 
 def build_report_unverified(log, request_id):
-    from forgetctl.report import verification_view
+    from forgetctl_audit.standalone_verify import verification_view
 
     return {"verifications": [verification_view(r) for r in log.records(request_id) if r["kind"] == "verification"]}
 
@@ -156,23 +156,71 @@ def test_an_auditor_checks_an_export_alone_with_a_pinned_root(log, tmp_path):
     assert "not the fingerprint you pinned" in standalone(path, "--pin", "0" * 64).stdout + standalone(path, "--pin", "0" * 64).stderr
 
 
-@pytest.mark.parametrize("edit", ["verdict", "metrics", "received", "verification", "record"])
+def drop_from_bundle(report, kind):
+    """Leave a record out of both the report's records and its bundle (proofs and all)."""
+    seq = next(r["seq"] for r in report["records"] if r["kind"] == kind)
+    report["records"] = [r for r in report["records"] if r["seq"] != seq]
+    report["bundle"]["records"] = [i for i in report["bundle"]["records"] if i["index"] != seq - 1]
+    report["verifications"] = [v for v in report["verifications"] if v["seq"] != seq]
+
+
+EDITS = {
+    "verdict": lambda r: r["runs"][0]["verdict"].update(passed=not r["runs"][0]["verdict"]["passed"]),
+    "metrics": lambda r: r["runs"][0]["metrics"]["seen"].update(leak_rate=0.25),
+    "received": lambda r: r["request"].update(received="2026-11-20"),
+    "verification": lambda r: r["verifications"][0].update(still_forgotten=True),
+    "record": lambda r: r.update(records=r["records"][:-1]),
+    "summary": lambda r: r.update(summary="Request req-a was erased; the latest check found it still forgotten."),
+    "residual risk": lambda r: r.update(residual_risk=r["residual_risk"][-1:]),
+    "evidence state": lambda r: r.update(evidence="shredded: the data key was destroyed"),
+    "root fingerprint": lambda r: r.update(root_fingerprint="0" * 64),
+    "verification dropped from the view": lambda r: r.update(verifications=[]),
+    "unsigned note": lambda r: r["verifications"][0].update(note="a test of the base model, not a finding"),
+    "tested edited": lambda r: r["verifications"][0].update(tested={"carries_erasure": False}),
+    "fabricated run": lambda r: r["runs"].append({**r["runs"][0], "run": "r2", "outcome_record": None, "status": "erasure"}),
+    "a field nobody signed": lambda r: r.update(auditor_note="all fine"),
+    "verification left out of records and bundle": lambda r: drop_from_bundle(r, "verification"),
+    "export record left out": lambda r: drop_from_bundle(r, "export"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
 def test_an_edited_export_no_longer_verifies(log, tmp_path, edit):
     request_id = erased_request(log)
     report, path = exported(log, request_id, tmp_path)
-    if edit == "verdict":
-        report["runs"][0]["verdict"]["passed"] = not report["runs"][0]["verdict"]["passed"]
-    elif edit == "metrics":
-        report["runs"][0]["metrics"]["seen"]["leak_rate"] = 0.25
-    elif edit == "received":
-        report["request"]["received"] = "2026-11-20"
-    elif edit == "verification":
-        report["verifications"][0]["still_forgotten"] = True
-    else:  # drop the failed verification from the records and the view
-        report["records"] = report["records"][:-1]
+    pin = log.root_fingerprint()
+    assert standalone(path, "--pin", pin).returncode == 0
+    EDITS[edit](report)
     path.write_text(json.dumps(report))
-    checked = standalone(path, "--pin", log.root_fingerprint())
-    assert checked.returncode != 0 and "FAIL" in checked.stdout + checked.stderr
+    checked = standalone(path, "--pin", pin)
+    assert checked.returncode != 0 and "FAIL" in checked.stdout + checked.stderr, edit
+
+
+def test_an_html_page_whose_visible_text_was_edited_fails_and_says_what_is_authoritative(log, tmp_path):
+    request_id = erased_request(log)
+    _, path = exported(log, request_id, tmp_path, fmt="html")
+    pin = log.root_fingerprint()
+    page = path.read_text()
+    ok = standalone(path, "--pin", pin)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "This printout is authoritative" in ok.stdout and "IDENTIFIABLE AGAIN" in ok.stdout
+    first_lines = page[page.index("<h1>"):][:600]
+    assert "Only the printout of standalone_verify.py" in first_lines
+    summary = page[page.index('id="summary">') + 13:page.index("</p>", page.index('id="summary">'))]
+    # Only what a reader sees (the first occurrence); the embedded JSON stays genuine.
+    for edited in (page.replace(summary, "Request req-a was erased and remains forgotten.", 1),
+                   page.replace("The latest re-probe found the person identifiable again", "Nothing remains", 1)):
+        assert edited != page
+        path.write_text(edited)
+        checked = standalone(path, "--pin", pin)
+        assert checked.returncode != 0 and "this page shows is not" in checked.stdout + checked.stderr
+
+
+def test_the_verifier_reads_run_outcomes_as_forgetctl_records_them():
+    from forgetctl.trail import Outcome
+    from forgetctl_audit.standalone_verify import OUTCOMES
+
+    assert tuple(Outcome) == OUTCOMES
 
 
 def test_a_backup_from_before_a_shred_cannot_read_the_evidence(log, forgetctl_home, tmp_path):

@@ -55,7 +55,8 @@ def test_1_adapter_without_model_is_refused(capsys, forgetctl_home, tmp_path):
 
 
 def test_1_the_unerased_base_is_refused_unless_asked_for(capsys, forgetctl_home):
-    from forgetctl.lineage import RELEASE, model_digest
+    from forgetctl.fingerprint import model_digest
+    from forgetctl.lineage import RELEASE
 
     Keyring(forgetctl_home / "keys").init()
     log = AuditLog(forgetctl_home)

@@ -15,8 +15,9 @@ from rich.table import Table
 from forgetctl.cli.ui import console
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import AuditError, InputError
-from forgetctl.trail import Outcome, request_states, run_status
+from forgetctl.trail import Outcome, request_states
 from forgetctl_audit.keys import Keyring
+from forgetctl_audit.standalone_verify import run_status
 from forgetctl_audit.store import AuditLog, check_request_id
 
 app = typer.Typer(help="List, show, export and shred audit records.", rich_markup_mode="markdown")
