@@ -87,7 +87,8 @@ def test_erase_is_recorded_reported_verified_and_shredded(forgetctl_home, tmp_pa
     for fmt in ("json", "html"):
         cli("audit", "export", request_id, "--format", fmt, "--out", tmp_path / f"report.{fmt}")
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["request"]["grounds"].startswith("Art. 17(1)(b)") and report["request"]["requester_ref"] == "TICKET-42"
+    assert report["request"]["grounds"].startswith("Art. 17(1)(b)") and report["request"]["requester_ref_hash"]
+    assert "TICKET-42" not in (tmp_path / "report.json").read_text()  # the reference itself stays encrypted evidence
     assert report["runs"][0]["status"] == "erasure" and report["runs"][0]["examples"]
     assert report["verifications"][0]["still_forgotten"] is True
     assert report["summary"].startswith(f"Request {request_id} (received 2026-11-02") and "was erased on" in report["summary"]
@@ -107,6 +108,8 @@ def test_erase_is_recorded_reported_verified_and_shredded(forgetctl_home, tmp_pa
     assert "shredded" in cli("audit", "show", request_id)
     assert "OK" in cli("verify", "--against", tmp_path / "head.json")
     cli("audit", "export", request_id, "--format", "json", "--out", tmp_path / "after-shred.json")
+    checked = subprocess.run([sys.executable, "-I", script, tmp_path / "after-shred.json", "--pin", pin], capture_output=True, text=True)
+    assert checked.returncode == 0 and "Its evidence has been shredded." in checked.stdout, checked.stdout + checked.stderr
 
     # Nothing the trail wrote holds the person's name or facts in plaintext. A release is a model:
     # it carries the base's tokenizer and side files (a vocabulary may hold a name), never a word
