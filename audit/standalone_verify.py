@@ -44,6 +44,7 @@ HEAD_TYPE = "application/vnd.forgetctl.treehead+json"
 OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted", "not-identifiable")
 ERASURE, NOT_IDENTIFIABLE = "erasure", "not-identifiable"
 EXPORT = "export"
+INCOMPLETE = "no outcome recorded (still running, or killed)"
 FORMAT = 3
 ATTRIBUTION = "forgetctl audit report"
 
@@ -250,7 +251,7 @@ def run_status(records):
     for outcome in OUTCOMES:
         if outcome in kinds:
             return outcome
-    return "incomplete (no outcome recorded: killed?)"
+    return INCOMPLETE
 
 
 def request_state(records):

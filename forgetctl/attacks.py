@@ -24,7 +24,7 @@ from PIL import Image
 from pydantic import Field
 
 from forgetctl.engine.reporting import QUIET, Reporter
-from forgetctl.errors import InputError
+from forgetctl.errors import InputError, unknown_name
 from forgetctl.methods import Configurable, MethodOptions
 from forgetctl.types import Example
 
@@ -207,13 +207,13 @@ def load_suite(name_or_file: str, registered: dict) -> tuple[str, list[Attack]]:
             raise InputError(f"attack suite {path}: {exc}") from None
         name = path.stem
     else:
-        raise InputError(f"unknown attack suite {name_or_file!r}; use quick, full, or a .toml file")
+        raise unknown_name("attack suite", name_or_file, [*SUITES, "a .toml file"])
     attacks = []
     for entry in entries:
         options = dict(entry)
         attack_name = options.pop("name", None)
         if attack_name not in registered:
-            raise InputError(f"attack suite {name}: unknown attack {attack_name!r}; choose from {', '.join(sorted(registered))}")
+            raise unknown_name("attack", str(attack_name), registered, where=f"attack suite {name}: ")
         cls = registered[attack_name].cls
         attacks.append(cls(cls.parse_options(options)))
     if not attacks:

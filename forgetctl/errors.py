@@ -37,6 +37,16 @@ class AuditError(ForgetctlError):
     """The audit store or its keys are missing, locked or unusable."""
 
 
+def unknown_name(kind: str, name: str, choices, where: str = "") -> InputError:
+    """`unknown method 'pugb'; did you mean pubg? choose one of ga, npo, pubg`."""
+    import difflib
+
+    choices = sorted(choices)
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return InputError(f"{where}unknown {kind} {name!r}; {hint}choose one of {', '.join(choices)}")
+
+
 def explain(exc: BaseException) -> str | None:
     """One line, with the path and the fix, for the operating-system and storage errors a user can
     fix (read-only or full disk, missing folder, database that cannot be written); None for

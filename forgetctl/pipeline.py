@@ -167,7 +167,14 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
         request_ids = []
         if log is not None:
             single = request.record.request_id if len(people) == 1 else None
-            request_ids = [record_request(log, person.name, request.record, single) for person in people]
+            opened = [record_request(log, person.name, request.record, single) for person in people]
+            request_ids = [o.request_id for o in opened]
+            for person, o in zip(people, opened):
+                # Said first: the id to quote if the run is interrupted, and the clock it runs against.
+                report.notice(f"{'Opened' if o.new else 'Continuing the open'} request {o.request_id} for {person.name} "
+                              f"(received {o.body.get('received')}, deadline {o.body.get('deadline')}, "
+                              f"{o.body.get('grounds')})"
+                              + ("" if o.new or not request.record.received else "; --received was not used: the request has its date"))
             record_started(log, request_ids, run_id, run_plan(request))
         merged = None
         try:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from forgetctl.errors import InputError
+from forgetctl.errors import InputError, unknown_name
 from forgetctl.evaluation.metrics import INCONCLUSIVE, LINEAGE_SCOPES, Metric, by_check
 
 
@@ -49,18 +49,15 @@ def load_policy(name_or_file: str) -> Policy:
     elif name_or_file in builtin_policies():
         text, name = (files("forgetctl_policies") / f"{name_or_file}.toml").read_text(), name_or_file
     else:
-        raise InputError(f"unknown policy {name_or_file!r}; use one of {', '.join(builtin_policies())} or a .toml file")
+        raise unknown_name("policy", name_or_file, builtin_policies() + ["a .toml file"])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"policy {name_or_file}: invalid TOML ({exc})") from None
     thresholds = data.get("thresholds", {})
-    unknown = set(thresholds) - set(by_check())
+    unknown = sorted(set(thresholds) - set(by_check()))
     if unknown:
-        raise InputError(
-            f"policy {name_or_file}: unknown thresholds {', '.join(sorted(unknown))} "
-            f"(known: {', '.join(sorted(by_check()))})"
-        )
+        raise unknown_name("threshold", unknown[0], by_check(), where=f"policy {name_or_file}: ")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in thresholds.values()):
         raise InputError(f"policy {name_or_file}: thresholds must be numbers")
     attacks = data.get("attacks", {})

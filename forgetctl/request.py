@@ -20,7 +20,7 @@ from pathlib import Path
 from forgetctl.engine import distributed
 from forgetctl.engine.families import inspect_model_dir
 from forgetctl.engine.images import read_photos, split_views, survey
-from forgetctl.errors import InputError
+from forgetctl.errors import InputError, unknown_name
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
 from forgetctl.lineage import Lineage, Start, plan_start
@@ -171,7 +171,7 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
 
     judges = host.judges()
     if form.judge not in judges:
-        raise InputError(f"unknown judge {form.judge!r}; choose one of {', '.join(sorted(judges))}")
+        raise unknown_name("judge", form.judge, judges)
     try:
         judge = judges[form.judge].cls(**form.judge_options)
     except TypeError as exc:
@@ -261,7 +261,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     host = host or create_host()
     methods = host.methods()
     if form.method not in methods:
-        raise InputError(f"unknown method {form.method!r}; choose one of {', '.join(sorted(methods))}")
+        raise unknown_name("method", form.method, methods)
     method = methods[form.method]
     options = method.cls.parse_options(form.method_options)
     if form.grounds not in GROUNDS:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from forgetctl.errors import InputError
-from forgetctl_audit.keys import Keyring
-from forgetctl_audit.standalone_verify import request_state
+from forgetctl_audit.keys import Keyring, fingerprint
+from forgetctl_audit.standalone_verify import request_state, run_status
 from forgetctl_audit.store import AuditLog
 
 
@@ -54,23 +55,46 @@ def open_log(home: Path, announce=None) -> AuditLog:
     if not keyring.initialised:
         kid = keyring.init()
         if announce:
-            announce(f"Created audit keys in {keyring.root} (signing key {kid}); back them up, see SECURITY.md")
+            announce(f"Created audit keys in {keyring.root} (signing key {kid}; root fingerprint for your auditors to "
+                     f"pin: {fingerprint(keyring.public_key(kid))}); back them up, see SECURITY.md")
     return AuditLog(home)
 
 
-def record_request(log: AuditLog, subject: str, record, request_id: str | None = None) -> str:
-    """Record a new request, or check that `request_id` exists and is for the same person.
-    `record` carries the grounds (already validated), date received and requester reference."""
+@dataclass(frozen=True)
+class Opened:
+    request_id: str
+    body: dict  # the signed request record's body (dates, deadline, grounds)
+    new: bool  # False: an open request of the same person was continued
+
+
+def open_request_of(log: AuditLog, subject_hash: str) -> dict | None:
+    """The latest request of this person that no run has answered yet (not erased, not closed as
+    not identifiable, not shredded): a retry continues it instead of opening a second one."""
+    for state in reversed(list(request_states(log).values())):
+        request = state["request"]
+        if request is None or request["body"].get("subject") != subject_hash or state["shredded"]:
+            continue
+        statuses = {run_status(records) for records in state["runs"].values()}
+        if not statuses & {Outcome.ERASURE, Outcome.NOT_IDENTIFIABLE}:
+            return request
+    return None
+
+
+def record_request(log: AuditLog, subject: str, record, request_id: str | None = None) -> Opened:
+    """Record a new request, continue this person's open one, or check that `request_id` exists
+    and is for the same person. `record` carries the grounds (already validated), the date
+    received and the requester reference."""
     subject_hash = log.subject_hash(subject)
-    if request_id:
-        existing = [r for r in log.records(request_id) if r["kind"] == "request"]
-        if existing:
-            if existing[0]["body"]["subject"] != subject_hash:
-                raise InputError(f"request {request_id} was made for a different person")
-            return request_id
+    existing = [r for r in log.records(request_id) if r["kind"] == "request"] if request_id else []
+    if not request_id and (open_one := open_request_of(log, subject_hash)) is not None:
+        existing = [open_one]
+    if existing:
+        if existing[0]["body"].get("subject") != subject_hash:
+            raise InputError(f"request {request_id} was made for a different person")
+        return Opened(existing[0]["request_id"], existing[0]["body"], False)
     request_id = request_id or f"req-{uuid.uuid4().hex[:12]}"
     received = record.received or dt.date.today()
-    log.append("request", request_id, {
+    body = {
         "subject": subject_hash,
         "received": received.isoformat(),
         # Art. 12(3): one month to act, extendable by two with reasons given within the first.
@@ -79,8 +103,10 @@ def record_request(log: AuditLog, subject: str, record, request_id: str | None =
         "grounds": f"Art. 17(1)({record.grounds}): {GROUNDS[record.grounds]}",
         # Only a keyed hash: `audit list --requester-ref` finds it; the reference itself is evidence.
         "requester_ref_hash": log.keyed_hash("requester-ref", record.requester_ref) if record.requester_ref else None,
-    }, evidence={"requester_ref": record.requester_ref} if record.requester_ref else None)
-    return request_id
+    }
+    log.append("request", request_id, body,
+               evidence={"requester_ref": record.requester_ref} if record.requester_ref else None)
+    return Opened(request_id, body, True)
 
 
 def record_started(log: AuditLog, request_ids: list[str], run_id: str, plan: dict) -> None:

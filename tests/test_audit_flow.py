@@ -185,3 +185,16 @@ def test_a_failed_or_interrupted_run_is_recorded_as_such(forgetctl_home, tmp_pat
     assert log.verify().ok
     log.close()
     assert not (forgetctl_home / "runs").exists()  # no adapter, no half-written run
+    if error is KeyboardInterrupt:
+        # The request stays open and says so; a retry for the same person continues it.
+        listed = CliRunner().invoke(app, ["audit", "list"], env={"COLUMNS": "80"}).output
+        assert "interrupted" in listed and "d" in listed
+        retry = validate(RequestForm(people=[PersonForm(person.name, tmp_path / "photos")], method="boom",
+                                     method_options={"error": "RuntimeError"}, training=TrainingConfig(steps=2)),
+                         default_model=demo_model_dir(), host=host)
+        with pytest.raises(RuntimeError):
+            run_request(retry, forgetctl_home)
+        log = AuditLog(forgetctl_home)
+        assert [r["kind"] for r in log.records()].count("request") == 1
+        assert len({r["request_id"] for r in log.records() if r["request_id"]}) == 1
+        log.close()

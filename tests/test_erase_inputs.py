@@ -61,6 +61,8 @@ def test_model_folder_that_is_not_llava(photos, tmp_path, capsys, forgetctl_home
 def test_unknown_method(photos, capsys, forgetctl_home):
     code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), "--method", "forgetall"], capsys)
     assert_clean_failure(code, err, forgetctl_home, "unknown method 'forgetall'; choose one of ga, npo, pubg")
+    code, err = run_cli(["erase", "--entity", "X", "--images", str(photos), "--method", "pugb"], capsys)
+    assert_clean_failure(code, err, forgetctl_home, "unknown method 'pugb'; did you mean pubg?")
 
 
 def test_bad_method_option(photos, capsys, forgetctl_home):
@@ -118,6 +120,8 @@ def test_requests_file_names_people_relative_to_itself(tmp_path):
         (["--method", "vgid", "--method-option", "bogus=1"], "bogus: Extra inputs are not permitted"),
         (["--method", "vgid", "--method-option", "answer_only=false"], "answer_only=false needs in_context=false"),
         (["--policy", "lenientest"], "unknown policy 'lenientest'"),
+        (["--policy", "strikt"], "unknown policy 'strikt'; did you mean strict?"),
+        (["--judge", "olama"], "unknown judge 'olama'; did you mean ollama?"),
         (["--judge", "oracle"], "unknown judge 'oracle'"),
         (["--judge", "ollama", "--judge-option", "temperature=1"], "bad --judge-option for ollama"),
     ],

@@ -99,7 +99,7 @@ def test_an_inconclusive_judge_never_passes(tmp_path):
 
 @pytest.mark.parametrize(
     "text, message",
-    [("[thresholds]\nusr_minimum = 1\n", "unknown thresholds"), ("[thresholds\n", "invalid TOML"),
+    [("[thresholds]\nusr_minimum = 1\n", "unknown threshold 'usr_minimum'; did you mean usr_min"), ("[thresholds\n", "invalid TOML"),
      ("[thresholds]\nusr_min = 'high'\n", "must be numbers")],
 )
 def test_bad_policy_files_are_refused(tmp_path, text, message):

@@ -200,6 +200,9 @@ def test_6_no_release_when_the_policy_failed(photos, tmp_path, forgetctl_home):
     assert result.exit_code == ExitCode.CHECK_FAILED, result.output[-2000:]
     assert not (tmp_path / "release").exists() and not (forgetctl_home / "releases").exists()
     assert "Adapter and manifest in" in result.output
+    said = " ".join(result.output.split())
+    assert said.index("Opened request req-") < said.index("Training")  # the id comes first
+    assert "next: leak_rate_max failed: try more --steps" in said and "--request-id req-" in said
 
 
 # 7. 80 columns.
@@ -360,3 +363,90 @@ def test_12_pdf_export_carries_the_verifiable_report(forgetctl_home, tmp_path):
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and b"forgetctl-report.json" in data
+
+
+# 13. Codes and next steps, legal defaults out loud, tables that fit (the operator and the DPO).
+
+
+def test_13_every_policy_check_says_what_moves_it():
+    from forgetctl.evaluation.metrics import INCONCLUSIVE, REMEDIES, by_check
+
+    assert set(by_check()) | {INCONCLUSIVE.check} == set(REMEDIES)
+    assert all("--" in remedy for remedy in REMEDIES.values())  # each names an option to change
+
+
+def test_13_a_future_received_date_is_refused(photos, capsys, forgetctl_home):
+    err = one_line_error(["erase", "--entity", "X", "--images", photos, "--received", "2999-01-01"], capsys)
+    assert "in the future" in err and nothing_under(forgetctl_home)
+
+
+def test_13_the_dry_run_says_its_legal_defaults_and_numbers(photos, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, ["erase", "--entity", "X", "--images", str(photos), "--dry-run", "--received", "2026-11-02"])
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0, result.output
+    assert "Art. 17(1)(a): no longer necessary for the purposes collected (the default; --grounds to change)" in said
+    assert "2026-12-02 (Art. 12(3): one month; at most 2027-02-02 if extended" in said
+    assert "lr 0.001 (pubg's rate for tiny models; --lr to set)" in said
+    assert "if the policy passes, a release" in said
+    assert max(map(len, result.output.splitlines())) <= 80
+
+
+def test_13_policy_checks_fit_80_columns_and_unmeasured_ones_say_n_a(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "80")
+    from forgetctl.cli import ui
+
+    monkeypatch.setattr(ui.console, "width", 80)
+    from forgetctl.cli.erasing import render_checks
+
+    checks = [{"name": "hallucinated_identity_rate_max", "measured": 0.0, "threshold": 0.1, "comparison": "<=", "passed": True},
+              {"name": "previously_erased_leak_rate_max", "measured": None, "threshold": 0.0, "comparison": "<=",
+               "passed": True, "note": "nobody erased before"},
+              {"name": "retain_rouge_drop_max", "measured": 0.096, "threshold": 0.05, "comparison": "<=", "passed": False}]
+    render_checks({"policy": "default", "passed": False, "checks": checks})
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 80 and "…" not in out
+    column = "".join(line.split("│")[1].strip() for line in out.splitlines() if line.count("│") == 5)
+    assert "hallucinated_identity_rate_max" in column and "previously_erased_leak_rate_max" in column  # folded, not cut
+    measured = "".join(line.split("│")[2].strip() for line in out.splitlines() if line.count("│") == 5)
+    assert "n/a (nobody erased before)".replace(" ", "") in measured.replace(" ", "") and "FAIL" in out
+
+
+def test_13_lineage_list_with_three_releases_fits_80_columns(forgetctl_home, tmp_path, monkeypatch):
+    from forgetctl.fingerprint import directory_hashes, model_digest
+
+    monkeypatch.setenv("COLUMNS", "80")
+    Keyring(forgetctl_home / "keys").init()
+    log = AuditLog(forgetctl_home)
+    base = model_digest(demo_model_dir())
+    parent, erased = base, []
+    for i in range(3):
+        folder = tmp_path / "a-rather-long-path-to-the-serving-teams-releases" / f"20261201-1200{i}0-0123abcd"
+        folder.mkdir(parents=True)
+        (folder / "model.safetensors").write_bytes(bytes([i]) * 64)
+        erased.append(f"req-{i:012d}")
+        version = model_digest(folder)
+        log.append("release", None, {"version": version, "parent": parent, "root": base, "root_path": str(demo_model_dir()),
+                                     "path": str(folder), "files": directory_hashes(folder), "erased": list(erased),
+                                     "added": [erased[-1]], "run": f"r{i}", "fork": False})
+        parent = version
+    log.close()
+    listed = runner.invoke(app, ["lineage", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert max(map(len, listed.output.splitlines())) <= 80 and "…" not in listed.output
+    assert "head" in listed.output and listed.output.count("req-") >= 3
+    assert "20261201-120020-0123abcd" in "".join(listed.output.split())  # folders listed in full, below
+    head = runner.invoke(app, ["lineage", "head"])
+    assert head.exit_code == 0 and parent in head.output
+
+
+def test_13_a_typo_in_a_name_gets_a_did_you_mean():
+    from forgetctl.attacks import load_suite
+    from forgetctl.errors import InputError
+    from forgetctl.host.manager import create_host
+    from forgetctl.policy import load_policy
+
+    with pytest.raises(InputError, match="unknown attack suite 'quik'; did you mean quick?"):
+        load_suite("quik", create_host().attacks())
+    with pytest.raises(InputError, match="did you mean strict"):
+        load_policy("strickt")

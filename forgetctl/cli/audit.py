@@ -17,7 +17,7 @@ from forgetctl.config import forgetctl_home
 from forgetctl.errors import AuditError, InputError
 from forgetctl.trail import Outcome, request_states
 from forgetctl_audit.keys import Keyring
-from forgetctl_audit.standalone_verify import run_status
+from forgetctl_audit.standalone_verify import INCOMPLETE, run_status
 from forgetctl_audit.store import AuditLog, check_request_id
 
 app = typer.Typer(help="List, show, export and shred audit records.", rich_markup_mode="markdown")
@@ -56,7 +56,8 @@ def read_head(path: Path) -> dict:
 
 # Run outcomes, short enough for an 80-column table.
 RUN_LABELS = {Outcome.ERASURE: "erasure", Outcome.POLICY_FAILED: "failed policy", Outcome.FAILED: "failed",
-              Outcome.INTERRUPTED: "interrupted", Outcome.NOT_IDENTIFIABLE: "not identified"}
+              Outcome.INTERRUPTED: "interrupted", Outcome.NOT_IDENTIFIABLE: "not identified",
+              INCOMPLETE: "running or killed"}
 
 
 def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
@@ -70,7 +71,9 @@ def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
         closed = erased or Outcome.NOT_IDENTIFIABLE in runs
         deadline = body.get("deadline")
         left = (dt.date.fromisoformat(deadline) - today).days if deadline else None
-        standing = "erased" if erased else "not identified" if closed else "overdue" if left is not None and left < 0 else "open"
+        # An interrupted run leaves its request open (the Art. 12(3) clock still runs), said as such.
+        standing = ("erased" if erased else "not identified" if closed else "overdue" if left is not None and left < 0
+                    else "interrupted" if runs and runs[-1] == Outcome.INTERRUPTED else "open")
         rows.append({
             "request_id": request_id, "received": body.get("received"), "deadline": deadline,
             "days_left": None if closed else left, "state": standing,
@@ -113,8 +116,10 @@ def list_requests(
             left = "[green]erased[/]"
         elif r["state"] == "not identified":
             left = "closed"
+        elif r["state"] == "overdue":
+            left = f"[red]{-r['days_left']} d late[/]"
         else:
-            left = f"[red]{-r['days_left']} d late[/]" if r["state"] == "overdue" else f"{r['days_left']} d"
+            left = f"{r['days_left']} d" + ("\n[yellow]interrupted[/]" if r["state"] == "interrupted" else "")
         runs = "\n".join(RUN_LABELS.get(status, status) for status in r["runs"]) or "none"
         table.add_row(escape(r["request_id"]), f"{r['received'] or '?'}\n{r['deadline'] or '?'}", left, runs, r["evidence"])
     console.print(table)

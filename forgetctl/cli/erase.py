@@ -113,7 +113,7 @@ def erase_command(
     sam_rho: float = typer.Option(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning."),
     watch_every: int = typer.Option(5, "--watch-every", min=0, metavar="N", help="Ask again every N steps and keep the best step's adapter (0: keep the last)."),
     request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),
-    grounds: str = typer.Option("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)}."),
+    grounds: str = typer.Option("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)} (default a: {GROUNDS['a']})."),
     received: str = typer.Option(None, metavar="DATE", help="Date the request was received (YYYY-MM-DD; default today)."),
     requester_ref: str = typer.Option(None, "--requester-ref", metavar="REF", help="Your ticket or case reference (stored encrypted)."),
     judge: str = typer.Option("grounded", "--judge", metavar="NAME", help="Judge plugin: grounded (offline) or ollama."),
@@ -153,6 +153,8 @@ def erase_command(
         received_date = dt.date.fromisoformat(received) if received else None
     except ValueError:
         raise InputError(f"--received must be a date like 2026-11-22, not {received!r}") from None
+    if received_date and received_date > dt.date.today():
+        raise InputError(f"--received {received_date} is in the future; give the date the request arrived")
     form = RequestForm(
         people=people, model=model, method=method, method_options=parse_options(method_option),
         training=TrainingConfig(

@@ -3,6 +3,8 @@ Shared by `forgetctl erase` and `forgetctl demo`."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import TYPE_CHECKING
 
 import typer
@@ -46,9 +48,24 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
+def learning_rate_words(spec) -> str:
+    """The learning rate the run will use, as a number, and where it comes from."""
+    from forgetctl.engine.families import family_of_dir
+
+    if spec.training.learning_rate:
+        return f"lr {spec.training.learning_rate:g}"
+    rates = spec.method.cls.learning_rates
+    found = family_of_dir(spec.model_dir)
+    if found is None:
+        return f"lr {rates['default']:g} or the method's rate for this model's family (--lr to set)"
+    return f"lr {rates.get(found, rates['default']):g} ({spec.method.name}'s rate for {found} models; --lr to set)"
+
+
 def render_plan(request: EraseRequest, home) -> None:
-    """What `erase --dry-run` prints: every input checked, what would run, and where it would go."""
-    from forgetctl.request import adapter_bytes
+    """What `erase --dry-run` prints: every input checked, what would run, and where it would go,
+    with the defaults that carry legal meaning said out loud."""
+    from forgetctl.request import adapter_bytes, folder_bytes
+    from forgetctl.trail import GROUNDS, add_months
 
     spec = request.spec
     table = Table(title="Plan (dry run: nothing was loaded, trained or recorded)", show_header=False)
@@ -63,7 +80,7 @@ def render_plan(request: EraseRequest, home) -> None:
     table.add_row("method", f"{spec.method.name} ({spec.method.plugin} {spec.method.version}): {options}")
     t = spec.training
     table.add_row("training", f"{t.steps} steps, batch {t.batch_size}, LoRA r={t.lora_rank} alpha={t.lora_alpha}, "
-                  f"lr {t.learning_rate or 'the method default for this model family'}, seed {t.seed}")
+                  f"{learning_rate_words(spec)}, seed {t.seed}")
     table.add_row("identified?", "forced: erased whatever the base model shows" if request.spec.force else
                   "checked first: a person the base model does not identify is not erased (--force)")
     table.add_row("judge", escape(request.grading.judge.label))
@@ -71,10 +88,17 @@ def render_plan(request: EraseRequest, home) -> None:
                   else "not measured (no CLIP for this model)")
     table.add_row("policy", f"{escape(request.policy.name)}: {', '.join(f'{k} {v}' for k, v in request.policy.thresholds.items())}")
     record = request.record
+    received = record.received or dt.date.today()
     table.add_row("audit log", f"{escape(str(home))}: " + (f"attach to request {record.request_id}" if record.request_id else "a new request")
-                  + f", grounds Art. 17(1)({record.grounds}), received {record.received or 'today'}")
-    table.add_row("writes", f"runs/RUN_ID/ (about {adapter_bytes(spec.model_dir, t) / 2**20:,.0f} MiB)"
-                  + (f"; merged model in {escape(str(request.merge_to))} if the policy passes" if request.merge_to else ""))
+                  + f", received {received}{'' if record.received else ' (today; --received to change)'}")
+    table.add_row("grounds", f"Art. 17(1)({record.grounds}): {GROUNDS[record.grounds]}"
+                  + (" (the default; --grounds to change)" if record.grounds == "a" else ""))
+    table.add_row("deadline", f"{add_months(received, 1)} (Art. 12(3): one month; at most {add_months(received, 3)} if "
+                  "extended, with reasons given in the first month)")
+    release = ("no release (--no-release)" if not request.release else
+               f"if the policy passes, a release (base + adapter merged, about {folder_bytes(spec.model_dir) / 2**20:,.0f} MiB) in "
+               + escape(str(request.merge_to or home / "releases" / "RUN_ID")))
+    table.add_row("writes", f"runs/RUN_ID/ (adapter, about {adapter_bytes(spec.model_dir, t) / 2**20:,.0f} MiB); {release}")
     console.print(table)
     console.print("[green]Pre-flight OK[/]: photos, model folder, method options, judge, policy, storage and request all check out.")
 
@@ -132,14 +156,7 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
     ))
 
     decision = outcome.verdict
-    table = Table(title=f"Policy {decision['policy']}: {'PASSED' if decision['passed'] else 'FAILED'}")
-    for column in ("check", "measured", "threshold", "result"):
-        table.add_column(column)
-    for check in decision["checks"]:
-        measured = f"{check['measured']:.3f}" if check["measured"] is not None else f"n/a ({check['note']})"
-        table.add_row(check["name"], measured, f"{check['comparison']} {check['threshold']}",
-                      "[green]pass[/]" if check["passed"] else "[red]FAIL[/]")
-    console.print(table)
+    render_checks(decision)
     for request_id, splits in evaluation.get("earlier", {}).items():
         parts = [f"{split} {m.get('leak_rate', 0):.0%} leaks" if split != "retain" else f"retain drop {m['rouge_l_drop']:.3f}"
                  for split, m in splits.items()]
@@ -154,3 +171,41 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
     for name, request_id in outcome.request_ids.items():
         state = "an erasure" if decision["passed"] else "a run that failed its policy"
         console.print(f"Recorded in the audit log as {state} under request [bold]{request_id}[/] ({escape(name)})")
+    render_next(outcome)
+
+
+def render_checks(decision: dict) -> None:
+    """The policy's checks at 80 columns: the check's short label (the full name folds), what was
+    measured, and n/a where nothing could be measured."""
+    table = Table(title=f"Policy {escape(decision['policy'])}: {'PASSED' if decision['passed'] else 'FAILED'}")
+    table.add_column("check", overflow="fold", ratio=3)
+    table.add_column("measured", overflow="fold", ratio=2)
+    table.add_column("bound", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    for check in decision["checks"]:
+        unmeasured = check["measured"] is None
+        table.add_row(escape(check["name"]), f"n/a ({escape(check['note'])})" if unmeasured and check.get("note") else
+                      "n/a" if unmeasured else f"{check['measured']:.3f}",
+                      f"{check['comparison']} {check['threshold']}",
+                      "[dim]n/a[/]" if unmeasured and check["passed"] else "[green]pass[/]" if check["passed"] else "[red]FAIL[/]")
+    console.print(table)
+
+
+def render_next(outcome: RunOutcome) -> None:
+    """One line that names the command to run next, or what to change for each failed check."""
+    from forgetctl.evaluation.metrics import REMEDIES
+
+    decision = outcome.verdict
+    if decision["passed"]:
+        if outcome.merged:
+            console.print(f"next: deploy the head (`forgetctl lineage head`), and re-test it regularly: "
+                          f"forgetctl verify --model {escape(str(outcome.merged))} --attacks quick")
+        else:
+            console.print(f"next: forgetctl verify --model BASE --adapter {escape(str(outcome.result.run_dir / 'adapter'))}")
+        return
+    failed = [c["name"] for c in decision["checks"] if not c["passed"]]
+    for name in failed[:3]:
+        console.print(f"next: {escape(name)} failed: try {REMEDIES.get(name, 'another method or learning rate')}")
+    request_id = next(iter(outcome.request_ids.values()), None)
+    if request_id and len(outcome.request_ids) == 1:
+        console.print(f"then run the erase again with --request-id {request_id} (the same request, its deadline kept)")

@@ -52,9 +52,11 @@ def rotate(use_passphrase: bool = typer.Option(False, "--passphrase", help=PASSP
     log = open_existing_log()
     try:
         kid = log.rotate_key(passphrase(use_passphrase))
+        root = log.root_fingerprint()
     finally:
         log.close()
-    console.print(f"Now signing with [bold]{kid}[/]; the previous private key was destroyed")
+    console.print(f"Now signing with [bold]{kid}[/]; the previous private key was destroyed. The root fingerprint "
+                  f"auditors pin is unchanged:\n  [bold]{root}[/]")
 
 
 @app.command("show")

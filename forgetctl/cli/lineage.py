@@ -47,16 +47,21 @@ def list_versions():
     for root, path in found.roots.items():
         head = found.head(root)
         problem = head_problem(head) if head else None
-        table = Table(title=f"Lineage of {root} ({escape(path)})")
-        for column in ("version", "parent", "date", "erased"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("where", overflow="fold")
+        # 80 columns: the folders go below the table, one per version, instead of a squeezed column.
+        table = Table(title=f"Lineage of {root}")
+        table.add_column("version", no_wrap=True)
+        table.add_column("from", no_wrap=True)
+        table.add_column("released", no_wrap=True)
+        table.add_column("erasures", overflow="fold")
+        folders = [f"  {root}  {escape(path)} (original base)"]
         for v in found.releases(root):
-            mark = " [yellow](fork)[/]" if v.fork else ""
+            mark = " [yellow]fork[/]" if v.fork else ""
             if head and v.version == head.version:
-                mark = " [red](head: CHANGED)[/]" if problem else " [green](head)[/]"
-            table.add_row(v.version + mark, v.parent, v.time[:10], f"{len(v.erased)}: +{', '.join(v.added)}", escape(v.path))
+                mark = " [red]head: CHANGED[/]" if problem else " [green]head[/]"
+            table.add_row(v.version + mark, v.parent, v.time[:10], f"{len(v.erased)}: +{', '.join(v.added)}")
+            folders.append(f"  {v.version}  {escape(v.path)}")
         console.print(table)
+        console.print("Folders:\n" + "\n".join(folders))
         if problem:
             problems.append(problem)
     for problem in problems:

@@ -147,14 +147,18 @@ def render_attacks(results: dict, failed_checks: list[str]) -> None:
     table.add_column("attack", overflow="fold")
     for column in ("erased", "base", "result"):
         table.add_column(column, no_wrap=True)
+    not_run = []
     for key, row in results.items():
         if "not_run" in row:
             table.add_row(escape(row["label"]), "-", "-", "[yellow]not run[/]")
+            not_run.append(f"{row['label']} was not run: {row['not_run']}")
             continue
         leak = row["leak"] or 0
         result = "[yellow]tests nothing[/]" if row["tests_nothing"] else ("[green]holds[/]" if leak == 0 else "[red]LEAKS[/]")
         table.add_row(escape(row["label"]), format_split(row["erased"]), format_split(row["base"]), result)
     console.print(table)
+    for why in not_run:
+        console.print(f"[yellow]{escape(why)}[/]")
     for problem in failed_checks:
         console.print(f"[red]policy:[/] {escape(problem)}")
 

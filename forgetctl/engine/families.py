@@ -53,3 +53,34 @@ def family(model_type: str, text_type: str, parameters: int) -> str:
     if model_type == "llava_next":
         return {"mistral": "llava-1.6-mistral", "llama": "llava-1.6-vicuna"}.get(text_type, f"llava-1.6-{text_type}")
     return f"llava-1.5-{text_type}"
+
+
+def safetensors_parameters(path: Path) -> int | None:
+    """The parameter count of a model folder, from its safetensors headers only (None for
+    .bin weights, which cannot be read without torch)."""
+    total = 0
+    shards = sorted(path.glob("*.safetensors"))
+    if not shards:
+        return None
+    for shard in shards:
+        with shard.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 0 < size < 100 * 2**20:
+                return None
+            header = json.loads(f.read(size))
+        for name, tensor in header.items():
+            if name != "__metadata__":
+                count = 1
+                for dim in tensor["shape"]:
+                    count *= dim
+                total += count
+    return total
+
+
+def family_of_dir(path: Path) -> str | None:
+    """The learning-rate family of a model folder, without loading it (None if it cannot be told)."""
+    config = json.loads((path / "config.json").read_text())
+    parameters = safetensors_parameters(path)
+    if parameters is None:
+        return None
+    return family(config["model_type"], config.get("text_config", {}).get("model_type", ""), parameters)

@@ -84,6 +84,27 @@ METRICS: tuple[Metric, ...] = (
     Metric("rouge_l_drop", "earlier retain drop", "ROUGE-L drop of earlier releases' retain people, against the original base",
            "lower", "earlier retain", ".3f", "previously_retained_drop_max"),
 )
+# What to change when a check fails: the options that move it (said after a failed run).
+_MORE_FORGETTING = "more --steps or a higher --lr (and check that every photo shows the person)"
+_LESS_DAMAGE = "fewer --steps or a lower --lr, a larger --retain-weight; keep --watch-every on"
+REMEDIES = {
+    "usr_min": _MORE_FORGETTING,
+    "name_leak_rate_max": _MORE_FORGETTING,
+    "leak_rate_max": _MORE_FORGETTING,
+    "judge_privacy_max": _MORE_FORGETTING,
+    "judge_informativeness_min": _LESS_DAMAGE,
+    "degenerate_rate_max": _LESS_DAMAGE,
+    "refusal_rate_max": "a lower --lr, or a method that answers instead of refusing (--method pubg)",
+    "judge_hallucination_max": "a lower --lr, and the people it confuses them with in --retain",
+    "hallucinated_identity_rate_max": "the people it names instead in --retain, or a lower --lr",
+    "mia_auc_max": "more --steps, or --sam-rho 0.05 (the weights still rank the facts)",
+    "truth_ratio_min": "more --steps, or --sam-rho 0.05 (the weights still prefer the true facts)",
+    "retain_rouge_drop_max": "a larger --retain-weight, more people in --retain, or a lower --lr",
+    "previously_erased_leak_rate_max": "--keep-earlier (the default) and more --steps",
+    "previously_retained_drop_max": "a larger --retain-weight or a lower --lr",
+    "judge_inconclusive_max": "a judge that answers (check the Ollama server and --judge-option timeout)",
+}
+
 # Scopes that are empty for a first erasure: their checks then pass, saying there was nothing to re-probe.
 LINEAGE_SCOPES = ("earlier", "earlier retain")
 
