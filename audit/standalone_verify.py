@@ -291,10 +291,10 @@ def run_view(request_id, run_id, run_records, examples):
         "started": started["time"] if started else None, "finished": outcome["time"] if outcome else None,
         "outcome_record": outcome["seq"] if outcome else None,
         "method": manifest.get("method") or ({"name": started["body"].get("method")} if started else {}),
-        "model": started["body"].get("model") if started else None,
+        "model": folder_name(started["body"].get("model")) if started else None,
         "model_digest": digest(manifest.get("base_model", {}).get("files")),
         "adapter_digest": digest(manifest.get("adapter")),
-        "merged_model": body.get("merged_model"),
+        "merged_model": folder_name(body.get("merged_model")),
         "judge": (body.get("judge") or {}).get("label") or ((started or {}).get("body", {}).get("judge") or {}).get("label"),
         "metrics": (body.get("metrics") or {}).get(request_id),
         "retain_metrics": body.get("retain_metrics"),
@@ -340,7 +340,38 @@ def findings(verifications):
     return [v for v in verifications if v["tested"].get("carries_erasure") is not False and not v["note"]]
 
 
-def residual_risk(runs, verifications):
+def folder_name(path):
+    """A folder as a report names it: its last component, never this machine's layout."""
+    return path.rstrip("/").rsplit("/", 1)[-1] if path else None
+
+
+def holding_words(holding):
+    """The models that still hold the person, in plain words."""
+    named = [f"{h['what']} {h['version']}" + (f" ({h['folder']})" if h.get("folder") else "") for h in holding]
+    return ("These models still hold the person and must not be served (restrict or delete them): "
+            + "; ".join(named) + ".")
+
+
+def attack_words(verifications):
+    """Which attacks the erased model has faced, and which it has not, in plain words."""
+    attacked = [v for v in findings(verifications) if v.get("attacks")]
+    if not attacked:
+        return ("No attack (relearning, paraphrases, other languages, quantization) has been run against the erased "
+                "model: run `forgetctl verify --model RELEASE --attacks full`.")
+    latest = attacked[-1]
+    ran = [a["label"] for a in latest["attacks"].values() if "not_run" not in a]
+    skipped = [f"{a['label']} ({a['not_run']})" for a in latest["attacks"].values() if "not_run" in a]
+    leaking = [a["label"] for a in latest["attacks"].values() if "not_run" not in a and not a.get("tests_nothing")
+               and any((a.get("erased") or {}).values())]
+    text = f"Attacks run in verification #{latest['seq']}: {', '.join(ran) or 'none'}."
+    if skipped:
+        text += f" Not run: {'; '.join(skipped)}."
+    if leaking:
+        text += f" The person leaks under: {', '.join(leaking)}."
+    return text
+
+
+def residual_risk(runs, verifications, holding=()):
     notes = []
     erased = [r for r in runs if r["status"] == ERASURE]
     if not erased and any(r["status"] == NOT_IDENTIFIABLE for r in runs):
@@ -352,9 +383,14 @@ def residual_risk(runs, verifications):
         for split, m in (run["metrics"] or {}).items():
             if m.get("leak_rate"):
                 notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
+        notes += [f"Run {run['run']}: {note}." for note in (run["verdict"] or {}).get("notes", [])]
     real = findings(verifications)
     if real and not real[-1]["still_forgotten"]:
         notes.append(f"The latest re-probe found the person identifiable again (tested: {describe_tested(real[-1]['tested'])}).")
+    if holding:
+        notes.append(holding_words(holding))
+    if erased:
+        notes.append(attack_words(verifications))
     notes.append(
         "Unlearning removes what the probes elicit; paraphrased or other-language questions, jailbreaks and "
         "fine-tuning on related data may still recover some knowledge. Re-run `forgetctl verify --model` regularly "
@@ -419,7 +455,8 @@ def statements(request_id, records, root_fingerprint):
     report = {
         "report": ATTRIBUTION, "format": FORMAT, "request_id": request_id, "root_fingerprint": root_fingerprint,
         "request": (state["request"] or {"body": {}})["body"], "evidence": evidence_words(earlier, export),
-        "runs": runs, "verifications": verifications, "residual_risk": residual_risk(runs, verifications),
+        "runs": runs, "verifications": verifications,
+        "residual_risk": residual_risk(runs, verifications, export.get("still_holding", [])),
         "exported": records[-1]["time"],
     }
     report["summary"] = summary(report, dt.date.fromisoformat(records[-1]["time"][:10]))
@@ -437,9 +474,9 @@ def check_page(text, derived):
         fail("the residual risk this page shows is not the one the signed records give")
 
 
-def facts(records, derived):
+def facts(records):
     """Each signed record of the request, one line each, in log order."""
-    notes = {v["seq"]: v for v in derived["verifications"]}
+    notes = {r["body"].get("about"): r["body"].get("note") for r in records if r["kind"] == "annotation"}
     lines = []
     for r in records:
         body = r["body"]
@@ -449,13 +486,18 @@ def facts(records, derived):
         elif r["kind"] in OUTCOMES:
             verdict = body.get("verdict")
             line += f" (run {body.get('run')})" + (f", policy {verdict['policy']} {'passed' if verdict['passed'] else 'FAILED'}" if verdict else "")
+            line += f", error {body['error']}" if body.get("error") else ""
         elif r["kind"] == "verification":
-            v = notes[r["seq"]]
+            v = verification_view(r, notes.get(r["seq"]))
             line += f": {result_words(v)} (tested {describe_tested(v['tested'])})" + (f"; annotated: {v['note']}" if v["note"] else "")
         elif r["kind"] == "run-started":
             line += f" (run {body.get('run')}, method {body.get('method')})"
+        elif r["kind"] == "annotation":
+            line += f" of #{body.get('about')}: {body.get('note')}"
         elif r["kind"] == EXPORT:
-            line += f": this report, listing the {len(body.get('records', []))} records before it"
+            line += f": a report, listing the {len(body.get('records', []))} records before it"
+        if r.get("evidence"):
+            line += f" [{len(r['evidence'])} evidence item(s), encrypted]"
         lines.append(line)
     return "\n".join(lines)
 
@@ -478,7 +520,7 @@ def main(argv=None):
     print("This printout is authoritative; anything else a page or PDF shows is a rendering of it.")
     print(f"\nSummary (as of the export, {derived['exported'][:10]}):\n  {derived['summary']}")
     print("\nWhat the signed records say:")
-    print(facts(records, derived))
+    print(facts(records))
     print("\nResidual risk:")
     print("\n".join(f"  - {note}" for note in derived["residual_risk"]))
 

@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from forgetctl.errors import InputError, unknown_name
-from forgetctl.evaluation.metrics import INCONCLUSIVE, LINEAGE_SCOPES, Metric, by_check
+from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, LINEAGE_SCOPES, Metric, by_check
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Policy:
     thresholds: dict[str, float]
     inconclusive_fails: bool
     attacks: dict[str, float] = field(default_factory=dict)  # attack name -> the most leak it may bring back
+    collateral_required: bool = False  # fail a run that re-asked no bystanders (nobody besides the erased)
 
 
 @dataclass
@@ -66,6 +67,7 @@ def load_policy(name_or_file: str) -> Policy:
     return Policy(
         name=name, description=data.get("description", ""), thresholds=dict(thresholds),
         inconclusive_fails=bool(data.get("judge", {}).get("inconclusive_fails", True)), attacks=dict(attacks),
+        collateral_required=bool(data.get("collateral", {}).get("required", False)),
     )
 
 
@@ -91,6 +93,9 @@ def check(metric: Metric, threshold: float, evaluation: dict) -> Check:
     return Check(metric.check, value, threshold, metric.comparison, metric.passes(value, threshold))
 
 
+NOT_MEASURED = "collateral forgetting not measured: nobody besides the erased people was re-asked (pass --retain DIR)"
+
+
 def inconclusive_count(evaluation: dict) -> int:
     places = measured_values(INCONCLUSIVE, evaluation) + [evaluation["retain"].get(INCONCLUSIVE.key)]
     return sum(v or 0 for v in places)
@@ -103,6 +108,11 @@ def verdict(policy: Policy, evaluation: dict) -> dict:
         count = inconclusive_count(evaluation)
         checks.append(Check(INCONCLUSIVE.check, count, 0, "<=", count == 0, INCONCLUSIVE.meaning))
     # Earlier erasures whose evidence is gone cannot be re-probed: said, never counted as verified.
-    unverified = [f"{request} cannot be re-probed: {why}" for request, why in evaluation.get("earlier_unverifiable", {}).items()]
+    notes = [f"{request} cannot be re-probed: {why} (not counted as verified)" for request, why in evaluation.get("earlier_unverifiable", {}).items()]
+    if not evaluation.get("collateral", {}).get("measured", True):
+        if policy.collateral_required:
+            checks.append(Check(COLLATERAL_CHECK, None, 1, ">=", False, NOT_MEASURED))
+        else:
+            notes.append(NOT_MEASURED)
     return {"policy": policy.name, "passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks],
-            "notes": unverified}
+            "notes": notes}

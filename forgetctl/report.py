@@ -21,15 +21,17 @@ import html
 import json
 import re
 from importlib.resources import files
+from pathlib import Path
 
 from forgetctl_audit.standalone_verify import (
-    EXPORT, describe_tested, identified_words, request_state, result_words, statements,
+    EXPORT, describe_tested, digest, identified_words, request_state, result_words, statements,
 )
 from forgetctl_audit.store import AuditLog
 
 from forgetctl.errors import AuditError
 from forgetctl.evaluation.grounding import name_parts
 from forgetctl.evaluation.metrics import by_check, in_scope
+from forgetctl.lineage import Lineage
 from forgetctl.prompts import REFUSALS
 from forgetctl.trail import Outcome
 
@@ -87,10 +89,33 @@ def build_report(log: AuditLog, request_id: str, old_head: dict | None = None) -
     log.append(EXPORT, request_id, {
         "records": [r["seq"] for r in records], "examples": examples_by_run,
         "evidence_unreadable": None if state["shredded"] else evidence_problem(log, request_id, records),
+        "still_holding": still_holding(Lineage.from_records(log.records()), request_id, state),
     })
     records = log.records(request_id)
     bundle = log.proofs([k["seq"] for k in log.key_records()] + [r["seq"] for r in records], old_head)
     return {**statements(request_id, records, log.root_fingerprint()), "records": records, "bundle": bundle}
+
+
+def still_holding(lineage: Lineage, request_id: str, state: dict) -> list[dict]:
+    """The models that still hold the person: the original base of each lineage whose releases
+    carry the erasure, and every version of it that does not (older releases, forks), named by
+    version and folder name (a report names no machine path)."""
+    roots = {v.root for v in lineage.versions.values() if request_id in v.erased}
+    holding = []
+    for root in sorted(roots):
+        holding.append({"what": "original base", "version": root, "folder": Path(lineage.roots[root]).name})
+        holding += [{"what": "release", "version": v.version, "folder": Path(v.path).name}
+                    for v in lineage.releases(root) if request_id not in v.erased]
+    if not roots and any(r["kind"] == Outcome.ERASURE for rs in state["runs"].values() for r in rs):
+        holding.append({"what": "the model the erasure ran on (no release carries the erasure; only its adapter does)",
+                        "version": next(digest_of_run(rs) for rs in state["runs"].values()
+                                        if any(r["kind"] == Outcome.ERASURE for r in rs)), "folder": None})
+    return holding
+
+
+def digest_of_run(run_records: list[dict]) -> str:
+    outcome = next(r for r in run_records if r["kind"] == Outcome.ERASURE)
+    return digest((outcome["body"].get("manifest") or {}).get("base_model", {}).get("files"))
 
 
 def _evidence_value(log: AuditLog, request_id: str, record: dict, name: str):

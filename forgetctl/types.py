@@ -28,14 +28,9 @@ class Example:
     key: str
 
 
-# Every linear layer of the language model; never the vision tower or the projector.
-LANGUAGE_MODEL_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
-# Where LoRA goes: the paper's choice, or also the projector that turns image features into the
-# language model's inputs (a defence to measure: the erasure reaches the visual route itself).
-LORA_TARGETS = {
-    "language": LANGUAGE_MODEL_LINEAR,
-    "language+projector": rf"({LANGUAGE_MODEL_LINEAR})|(.*multi_modal_projector\.linear_\d+)",
-}
+# Where LoRA goes (each family says where these layers live: engine/families.py): the language
+# model's linear layers, the paper's choice, or also the projector.
+LORA_TARGETS = ("language", "language+projector")
 
 
 @dataclass
@@ -56,7 +51,7 @@ class TrainingConfig:
     grad_accum_steps: int = 1
     gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU
     seed: int = 0
-    lora_targets: str = "language"  # a key of LORA_TARGETS
+    lora_targets: str = "language"  # one of LORA_TARGETS
     # Sharpness-aware minimization (Fan et al. 2025, against relearning): each step descends
     # from the worst point within this radius of the weights; 0 turns it off.
     sam_rho: float = 0.0

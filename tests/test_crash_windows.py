@@ -116,3 +116,45 @@ def test_an_erasure_that_names_a_release_without_its_record_fails_verify(log, mo
     result = runner.invoke(app, ["verify"])
     assert result.exit_code == 3
     assert "names a release, but no release record of its run exists" in result.output
+
+
+# An erasure killed (SIGKILL) after its release was merged, before the outcome and release records
+# (which land together) were written.
+KILLED_BEFORE_RECORDING = """
+import os, signal, sys
+from pathlib import Path
+import forgetctl.pipeline as pipeline
+from forgetctl.demo import demo_model_dir
+from forgetctl.request import PersonForm, RequestForm, validate
+from forgetctl.types import TrainingConfig
+home, photos, policy = map(Path, sys.argv[1:4])
+pipeline.record_result = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+form = RequestForm([PersonForm(sys.argv[4], photos)], policy=str(policy), training=TrainingConfig(steps=1, watch_every=0))
+pipeline.run_request(validate(form, default_model=demo_model_dir(), home=home), home)
+"""
+
+
+@pytest.mark.slow
+def test_an_erasure_killed_after_merging_says_nothing_was_released(forgetctl_home, tmp_path, monkeypatch):
+    from forgetctl.demo.portraits import write_views
+    from forgetctl.demo.world import load_world
+
+    person = load_world().known[3]
+    write_views(person, tmp_path / "photos")
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[thresholds]\nleak_rate_max = 1.0\nname_leak_rate_max = 1.0\nusr_min = 0.0\n"
+                       "[judge]\ninconclusive_fails = false\n")
+    killed = subprocess.run([sys.executable, "-c", KILLED_BEFORE_RECORDING, str(forgetctl_home), str(tmp_path / "photos"),
+                             str(lenient), person.name], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert any((forgetctl_home / "releases").iterdir())  # it had merged
+    log = AuditLog(forgetctl_home, readonly=True)
+    kinds = [r["kind"] for r in log.records()]
+    log.close()
+    assert "erasure" not in kinds and "release" not in kinds and kinds[-1] == "run-started"
+    monkeypatch.setenv("COLUMNS", "200")
+    assert runner.invoke(app, ["verify"]).exit_code == 0  # a sound log that says what it is
+    listed = runner.invoke(app, ["audit", "list"])
+    assert "running or killed" in listed.output
+    lineage = runner.invoke(app, ["lineage", "list"])
+    assert "No releases yet" in lineage.output and "is not a release" in lineage.output

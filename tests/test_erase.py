@@ -150,7 +150,7 @@ def test_reference_and_teacher_add_no_second_copy_of_the_weights(demo):
     loaded = load_model(demo_model_dir(), device="cpu")
     photos = list(demo.spec.people[0].seen[:2])
     forget = examples(photos, IDENTITY_QUESTIONS[:2], [[TARGET.identity_answer()] * 2] * 2)
-    loaded.model = wrap_with_lora(loaded.model, TrainingConfig(lora_rank=8, lora_alpha=16))
+    loaded.model = wrap_with_lora(loaded, TrainingConfig(lora_rank=8, lora_alpha=16))
     ctx = UnlearningContext(loaded, [TARGET.identity_answer()], seed=0)
     gc.collect()
     baseline = live_parameter_elements()

@@ -87,6 +87,26 @@ def test_verdict_lists_every_check_with_value_and_threshold():
     assert bad["usr_min"]["measured"] == 0.5 and bad["retain_rouge_drop_max"]["threshold"] == 0.05
 
 
+def test_a_run_that_re_asked_no_bystanders_says_so_and_strict_fails_it():
+    from types import SimpleNamespace
+
+    from forgetctl.evaluation.evaluate import collateral
+
+    alone = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier=[])
+    with_others = SimpleNamespace(retain=["a", "b"], retain_are_others=True, earlier=[])
+    assert collateral(alone) == {"measured": False, "retain_photos": 0, "earlier_retain_photos": 0}
+    assert collateral(with_others)["measured"] and collateral(with_others)["retain_photos"] == 2
+    unseen = {**evaluation(), "collateral": collateral(alone)}
+    default = verdict(load_policy("default"), unseen)
+    assert default["passed"] and any("collateral forgetting not measured" in n for n in default["notes"])
+    strict = verdict(load_policy("strict"), {**unseen, "forget": {"P": {s: {**m, "mia_auc_min_k_plus_plus": 0.5,
+                                                                           "truth_ratio": 1.0}
+                                                                       for s, m in unseen["forget"]["P"].items()}}})
+    failed = [c for c in strict["checks"] if not c["passed"]]
+    assert not strict["passed"] and any(c["name"] == "collateral_measured" for c in failed)
+    assert verdict(load_policy("default"), {**evaluation(), "collateral": collateral(with_others)})["notes"] == []
+
+
 def test_an_inconclusive_judge_never_passes(tmp_path):
     assert not verdict(load_policy("default"), evaluation(inconclusive=1))["passed"]
     lenient = tmp_path / "lenient.toml"

@@ -41,7 +41,7 @@ def retain_examples():
 def wrapped_model(scramble_adapter: bool = False):
     torch.manual_seed(0)
     loaded = load_model(demo_model_dir(), device="cpu")
-    loaded.model = wrap_with_lora(loaded.model, TINY)
+    loaded.model = wrap_with_lora(loaded, TINY)
     if scramble_adapter:  # an adapter far from zero: the adapted model no longer behaves like the base
         with torch.no_grad():
             for name, p in loaded.model.named_parameters():
@@ -106,14 +106,14 @@ def test_pubg_guidance_comes_from_the_base_model_under_the_in_context_prompt():
 
 
 def test_sharpness_aware_steps_and_projector_lora_still_move_only_the_adapter():
-    from forgetctl.types import LORA_TARGETS
+    from forgetctl.engine.families import FAMILIES, lora_target
 
     config = TrainingConfig(steps=1, batch_size=2, lora_rank=4, lora_alpha=8, sam_rho=0.05, lora_targets="language+projector")
     torch.manual_seed(0)
     loaded = load_model(demo_model_dir(), device="cpu")
-    loaded.model = wrap_with_lora(loaded.model, config)
+    loaded.model = wrap_with_lora(loaded, config)
     assert any("multi_modal_projector" in n and "lora_" in n for n, _ in loaded.model.named_parameters())
-    assert "projector" not in LORA_TARGETS["language"]
+    assert "projector" not in lora_target(FAMILIES["llava"], "language")
     ctx = UnlearningContext(loaded, [e.answer for e in retain_examples()], seed=0)
     method = METHODS["ga"].cls()
     adapter_before, base_before = split_parameters(loaded.model)

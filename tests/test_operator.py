@@ -279,7 +279,9 @@ def test_9_show_prints_photos_as_their_size_and_shred_twice_adds_nothing(forgetc
     log.append("erasure", "req-s", {}, evidence={"probes": {"seen": [{"image": base64.b64encode(b"x" * 3000).decode()}]}})
     log.close()
     shown = runner.invoke(app, ["audit", "show", "req-s"]).output
-    assert "<photo, 3,000 bytes>" in shown and "eHh4" not in shown
+    assert "#2" in shown and "erasure" in shown and "1 evidence item(s), encrypted" in shown and "eHh4" not in shown
+    raw = runner.invoke(app, ["audit", "show", "req-s", "--json"]).output
+    assert "<photo, 3,000 bytes>" in raw and "eHh4" not in raw
     first = runner.invoke(app, ["audit", "shred", "req-s", "--yes"]).output
     again = runner.invoke(app, ["audit", "shred", "req-s", "--yes"]).output
     assert "recorded as" in first and "already shredded" in again
@@ -369,9 +371,9 @@ def test_12_pdf_export_carries_the_verifiable_report(forgetctl_home, tmp_path):
 
 
 def test_13_every_policy_check_says_what_moves_it():
-    from forgetctl.evaluation.metrics import INCONCLUSIVE, REMEDIES, by_check
+    from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, REMEDIES, by_check
 
-    assert set(by_check()) | {INCONCLUSIVE.check} == set(REMEDIES)
+    assert set(by_check()) | {INCONCLUSIVE.check, COLLATERAL_CHECK} == set(REMEDIES)
     assert all("--" in remedy for remedy in REMEDIES.values())  # each names an option to change
 
 

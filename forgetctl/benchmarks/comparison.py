@@ -110,6 +110,19 @@ def to_markdown(results: dict, command: str) -> str:
     return "\n".join(lines)
 
 
+def axis_range(m) -> tuple[float, float]:
+    """A judge's 1-5 scale starts at 1 (its lowest grade), a share runs 0 to 1."""
+    if m.key.startswith("judge_"):
+        return 1, 5
+    return (0, 1) if m.spec.endswith("%") else (0, None)
+
+
+def axis_label(m) -> str:
+    if m.key.startswith("judge_"):
+        return "judge grade (1 to 5)"
+    return "share of answers" if m.spec.endswith("%") else m.meaning.split("(")[-1].rstrip(")")
+
+
 def to_chart(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -124,10 +137,15 @@ def to_chart(results: dict, path: Path) -> None:
         names = list(rows)
         for c, m in enumerate(panels):
             ax = axes[r][c]
-            values = [rows[name][f"seen.{m.key}"] or 0 for name in names]
-            ax.bar(names, values, color=["#999999" if x == "Original" else "#2f6db5" if x == "pubg" else "#9bb7d9" for x in names])
+            values = [rows[name][f"seen.{m.key}"] for name in names]
+            shown = [v if v is not None else 0 for v in values]
+            ax.bar(names, shown, color=["#999999" if x == "Original" else "#2f6db5" if x == "pubg" else "#9bb7d9" for x in names])
+            low = axis_range(m)[0]
+            for i, v in enumerate(values):  # the number on each bar: a grade of 1 draws no bar at all
+                ax.text(i, low, "n/a" if v is None else m.format(v), ha="center", va="bottom", fontsize=6, rotation=90)
             ax.set_title(f"{m.label} {m.arrow} ({n} people)", fontsize=9)
-            ax.set_ylim(bottom=0)
+            ax.set_ylabel(axis_label(m), fontsize=8)
+            ax.set_ylim(*axis_range(m))
             ax.tick_params(axis="x", labelrotation=60, labelsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

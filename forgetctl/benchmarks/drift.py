@@ -122,22 +122,28 @@ def to_chart(all_results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(len(all_results), 3, figsize=(11, 3.0 * len(all_results)), squeeze=False)
+    # Methods often draw the same line (both at 0 leaks): distinct markers, dashes and a small
+    # sideways offset keep every one visible.
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
     for row, results in enumerate(all_results):
-        for method, runs in results["methods"].items():
+        for i, (method, runs) in enumerate(results["methods"].items()):
             seq = runs["sequential"]
-            x = [r["release"] for r in seq]
-            axes[row][0].plot(x, [max(r["earlier_leak_seen"] or 0, r["earlier_leak_unseen"] or 0) for r in seq], marker="o", label=method)
-            axes[row][1].plot(x, [r["retain_drop"] for r in seq], marker="o", label=method)
-            axes[row][2].plot(x, [r["informativeness"] for r in seq], marker="o", label=method)
+            marker, dash = styles[i % len(styles)]
+            x = [r["release"] + 0.08 * i for r in seq]
+            style = {"marker": marker, "ls": dash, "label": method, "markersize": 5, "alpha": 0.9}
+            axes[row][0].plot(x, [max(r["earlier_leak_seen"] or 0, r["earlier_leak_unseen"] or 0) for r in seq], **style)
+            axes[row][1].plot(x, [r["retain_drop"] for r in seq], **style)
+            axes[row][2].plot(x, [r["informativeness"] for r in seq], **style)
         kept = "earlier kept" if results["keep_earlier"] else "earlier not kept"
         titles = ("worst leak of earlier people", "retain ROUGE-L drop vs base", "informativeness (1-5)")
-        for ax, title, top in zip(axes[row], titles, (1.0, None, 5.2)):
+        for ax, title, (bottom, top) in zip(axes[row], titles, ((0, 1.0), (0, None), (1, 5.2))):
             ax.set_title(f"{results['world']} ({kept}): {title}", fontsize=8)
             ax.set_xlabel("release", fontsize=8)
-            ax.set_ylim(bottom=0, top=top)
+            ax.set_ylim(bottom=bottom, top=top)
             ax.legend(fontsize=7)
-        axes[row][1].axhline(0.05, color="#999", lw=0.7, ls="--")  # the default policy's bound
+        axes[row][1].axhline(0.05, color="#999", lw=0.7, ls="--", label="default policy bound (0.05)")
         axes[row][1].set_ylim(top=max(axes[row][1].get_ylim()[1], 0.06))
+        axes[row][1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

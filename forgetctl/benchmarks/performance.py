@@ -112,7 +112,7 @@ def reference_memory(mode: str) -> dict:
     from forgetctl.types import TrainingConfig
 
     loaded = load_model(demo_model_dir(), device="cpu")
-    loaded.model = wrap_with_lora(loaded.model, TrainingConfig())
+    loaded.model = wrap_with_lora(loaded, TrainingConfig())
     if mode == "second-copy":
         reference = load_model(demo_model_dir(), device="cpu").model
         parameters = sum(p.numel() for p in reference.parameters())
@@ -141,7 +141,7 @@ def npo_reference_once_vs_every_step(steps: int = 30) -> dict:
         write_views(world.known[0], Path(tmp))
         photos = read_photos(Path(tmp))[:4]
     forget = examples(photos, IDENTITY_QUESTIONS, [[world.known[0].identity_answer()] * len(IDENTITY_QUESTIONS)] * 4)
-    loaded.model = wrap_with_lora(loaded.model, TrainingConfig())
+    loaded.model = wrap_with_lora(loaded, TrainingConfig())
     ctx = UnlearningContext(loaded, [], seed=0)
     t = time.perf_counter()
     with ctx.reference() as base:

@@ -126,22 +126,35 @@ def list_requests(
 
 
 @app.command("show")
-def show(request_id: str = typer.Argument(..., help="Request id (see `forgetctl audit list`).")):
-    """Every record of one request, with decrypted evidence unless it was shredded."""
+def show(
+    request_id: str = typer.Argument(..., help="Request id (see `forgetctl audit list`)."),
+    as_json: bool = typer.Option(False, "--json", help="Every record in full, with its decrypted evidence (photos as their size)."),
+):
+    """One request, one line per signed record: what happened, when, and what it found. With
+    --json, the records themselves and their decrypted evidence unless it was shredded."""
+    from forgetctl_audit.standalone_verify import facts
+
     check_request_id(request_id)
     log = open_existing_log(readonly=True)
     try:
         records = log.records(request_id)
         if not records:
             raise AuditError(f"no request {request_id} in the audit log")
+        if not as_json:
+            console.print(f"[bold]{request_id}[/]: {len(records)} signed records")
+            console.print(escape(facts(records)), highlight=False)
+            items = [item["id"] for record in records for item in record["evidence"]]
+            if log.is_shredded(request_id):
+                console.print("Evidence: [red]shredded[/] (the data key was destroyed)")
+            elif items:
+                log.evidence(request_id, items[0])  # an altered or missing key is one red line, here
+                console.print(f"Evidence: {len(items)} item(s), encrypted at rest and readable with this machine's keys")
+            console.print("`--json` for the records in full and their decrypted evidence.")
+            return
         for record in records:
-            console.rule(f"#{record['seq']} {record['kind']}  {record['time']}")
-            console.print_json(json.dumps(record["body"]))
-            for item in record["evidence"]:
-                value = log.evidence(request_id, item["id"])
-                console.print(f"[dim]evidence {item['id']}:[/] " + ("[red]shredded[/]" if value is None else ""))
-                if value is not None:
-                    console.print_json(json.dumps(without_photos(value)))
+            evidence = {item["id"]: log.evidence(request_id, item["id"]) for item in record["evidence"]}
+            typer.echo(json.dumps({**record, "decrypted_evidence": {
+                k: "shredded" if v is None else without_photos(v) for k, v in evidence.items()}}, indent=2, ensure_ascii=False))
     finally:
         log.close()
 

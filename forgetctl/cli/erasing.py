@@ -162,7 +162,7 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
                  for split, m in splits.items()]
         console.print(f"Erased before, {request_id}: " + ", ".join(parts))
     for note in decision.get("notes", []):
-        console.print(f"[yellow]{escape(note)}[/] (not counted as verified)")
+        console.print(f"[yellow]{escape(note)}[/]")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.manifest["timings_s"].items())
     console.print(f"Adapter and manifest in [cyan]{escape(str(result.run_dir))}[/]  ({timings})")
     if outcome.merged:

@@ -36,10 +36,23 @@ def head_problem(head) -> str | None:
     return None
 
 
+def unrecorded_folders(found) -> list:
+    """Folders under FORGETCTL_HOME/releases that no release record names: a run killed after it
+    merged and before it recorded (never a version; shown so nobody deploys one by mistake)."""
+    from forgetctl.config import forgetctl_home
+
+    releases = forgetctl_home() / "releases"
+    known = {v.path for v in found.versions.values()}
+    return sorted(p for p in releases.iterdir() if p.is_dir() and str(p) not in known) if releases.is_dir() else []
+
+
 @app.command("list")
 def list_versions():
     """Every release: version, parent, date, requests erased, and where it lives."""
     found = lineage()
+    for folder in unrecorded_folders(found):
+        err_console.print(f"[yellow]{escape(str(folder))} is not a release[/] (no release record names it: a run "
+                          "stopped before recording it); do not deploy it, delete it")
     if not found.versions:
         console.print("No releases yet: an erasure that passes its policy writes one.")
         return
@@ -88,5 +101,5 @@ def show_head():
         if problem:
             err_console.print(f"[red]Do not deploy:[/] {escape(problem)}")
             raise typer.Exit(ExitCode.CHECK_FAILED)
-        console.print(f"Deploy [bold]{escape(head.path)}[/] (version {head.version}, {len(head.erased)} erasures, "
+        console.print(f"Deploy [bold]{escape(head.path)}[/] (version {head.version}, {len(head.erased)} erasure{'s' if len(head.erased) != 1 else ''}, "
                       f"released {head.time[:10]}; its files match the signed release record)")

@@ -25,14 +25,21 @@ def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON 
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="forgetctl plugins")
-    table.add_column("plugin", no_wrap=True)
-    table.add_column("registers, with its options (KEY=VALUE) and defaults")
-    for row in rows:
-        for i, name in enumerate(row["registers"] or ["(nothing)"]):
-            options = "".join(
-                f"\n  {field}={info['default']}" + (f" [dim]{info['meaning']}[/]" if info["meaning"] else "")
+    kinds = {"methods": host.methods(), "judges": host.judges(), "attacks": host.attacks()}
+    for kind, entries in kinds.items():
+        table = Table(title=f"{kind.capitalize()} (--{kind[:-1]})")
+        table.add_column(kind[:-1], no_wrap=True)
+        table.add_column("plugin", no_wrap=True)
+        table.add_column("options (KEY=VALUE) and defaults")
+        for name in sorted(entries):
+            entry = entries[name]
+            row = next(r for r in rows if r["name"] == entry.plugin)
+            options = "\n".join(
+                f"{field}={info['default']}" + (f" [dim]{info['meaning']}[/]" if info["meaning"] else "")
                 for field, info in row["options"].get(name, {}).items()
             )
-            table.add_row(f"{row['name']} {row['version']}" if i == 0 else "", f"[bold]{name}[/]{options}")
-    console.print(table)
+            table.add_row(f"[bold]{name}[/]", f"{entry.plugin} {row['version']}", options or "-")
+        console.print(table)
+    idle = [r for r in rows if not r["registers"]]
+    if idle:
+        console.print("Loaded, registering nothing: " + ", ".join(f"{r['name']} {r['version']}" for r in idle))

@@ -12,6 +12,8 @@ import torch
 from PIL import Image
 from transformers import BatchFeature
 
+from forgetctl.engine.families import family_of_processor
+
 IGNORE_INDEX = -100
 
 
@@ -23,9 +25,10 @@ def chat_prompt(processor, question: str, with_image: bool = True) -> str:
 
 
 def encode_prompts(processor, images: Sequence[Image.Image], questions: Sequence[str]) -> dict:
-    """Left-padded prompts ready for `generate`."""
+    """Left-padded prompts ready for `generate`, with the images as the family's processor wants them."""
     texts = [chat_prompt(processor, q) for q in questions]
-    return processor(images=list(images), text=texts, padding=True, return_tensors="pt")
+    nested = family_of_processor(processor).images_per_prompt
+    return processor(images=[[i] for i in images] if nested else list(images), text=texts, padding=True, return_tensors="pt")
 
 
 def encode_text_prompts(processor, questions: Sequence[str]):
@@ -40,8 +43,9 @@ def encode_examples(
     """Prompt + answer + EOS, with labels only on the answer tokens (the prompt is never trained);
     text-only when `images` is None.
 
-    Returns position_ids as well: with left padding the real tokens must start at position 0, as
-    they do in `generate`.
+    Returns position_ids as well, for families that take them: with left padding the real tokens
+    must start at position 0, as they do in `generate`. A family that builds its own positions
+    (M-RoPE) gets none: it computes them from the image grid and the mask, as `generate` does.
     """
     tokenizer = processor.tokenizer
     prompts = encode_text_prompts(processor, questions) if images is None else encode_prompts(processor, images, questions)
@@ -49,21 +53,25 @@ def encode_examples(
         tokenizer(" " + a.strip(), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         for a in answers
     ]
-    rows, labels = [], []
-    for prompt_ids, prompt_mask, ans in zip(prompts["input_ids"], prompts["attention_mask"], answer_ids):
+    # Per-token side channels of some processors (token types that mark image tokens, for M-RoPE
+    # and Gemma 3's attention) follow the tokens: answer tokens are text (0).
+    per_token = [k for k, v in prompts.items() if k not in ("input_ids", "attention_mask")
+                 and hasattr(v, "shape") and tuple(v.shape) == tuple(prompts["input_ids"].shape)]
+    rows, labels, sides = [], [], {k: [] for k in per_token}
+    for i, (prompt_ids, prompt_mask, ans) in enumerate(zip(prompts["input_ids"], prompts["attention_mask"], answer_ids)):
         real = prompt_ids[prompt_mask.bool()].tolist()
         rows.append(real + ans)
         labels.append([IGNORE_INDEX] * len(real) + ans)
+        for k in per_token:
+            sides[k].append(prompts[k][i][prompt_mask.bool()].tolist() + [0] * len(ans))
     width = max(len(r) for r in rows)
     pad = tokenizer.pad_token_id
     input_ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
     label_ids = torch.tensor([[IGNORE_INDEX] * (width - len(l)) + l for l in labels])
     attention_mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
-    batch = {k: v for k, v in prompts.items() if k not in ("input_ids", "attention_mask")}
-    batch.update(
-        input_ids=input_ids,
-        attention_mask=attention_mask,
-        labels=label_ids,
-        position_ids=(attention_mask.cumsum(-1) - 1).clamp(min=0),
-    )
+    batch = {k: v for k, v in prompts.items() if k not in ("input_ids", "attention_mask", *per_token)}
+    batch.update({k: torch.tensor([[0] * (width - len(r)) + r for r in rows_of]) for k, rows_of in sides.items()})
+    batch.update(input_ids=input_ids, attention_mask=attention_mask, labels=label_ids)
+    if not family_of_processor(processor).builds_positions:
+        batch["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
     return BatchFeature(batch)

@@ -180,7 +180,7 @@ def attach_adapter(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, met
     """Wrap the model to train in LoRA, with the learning rate for its family."""
     rates = method.learning_rates
     learning_rate = spec.training.learning_rate or rates.get(model_family(loaded), rates["default"])
-    loaded.model = wrap_with_lora(loaded.model, spec.training)
+    loaded.model = wrap_with_lora(loaded, spec.training)
     return Trainer(UnlearningContext(loaded, [e.answer for e in harvested.retain], seed=spec.training.seed), method, learning_rate)
 
 

@@ -1,7 +1,8 @@
-"""Load a local LLaVA-family model directory (llava-hf layout), offline and without remote code.
+"""Load a local vision-language model directory (transformers layout), offline and without
+remote code, with the class its family names (engine/families.py).
 
-The same function loads the embedded demo model and `llava-hf/llava-v1.6-mistral-7b-hf` copied
-to a user's disk: nothing here knows about the demo.
+The same function loads the embedded demo model and `llava-hf/llava-v1.6-mistral-7b-hf` or
+`Qwen/Qwen2-VL-7B-Instruct` copied to a user's disk: nothing here knows about the demo.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def fine_tune(loaded, examples: list[Example], steps: int, options, seed: int) -
     merged into the weights."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    loaded.model = wrap_with_lora(loaded.model, TrainingConfig(lora_rank=options.rank, lora_alpha=2 * options.rank))
+    loaded.model = wrap_with_lora(loaded, TrainingConfig(lora_rank=options.rank, lora_alpha=2 * options.rank))
     ctx = UnlearningContext(loaded, [], seed=seed)
     params = [p for p in loaded.model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=options.learning_rate)

@@ -16,17 +16,20 @@ from forgetctl.engine.losses import mean_token_nll
 from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.engine.watch import score as watch_score
 from forgetctl.methods import UnlearningMethod
-from forgetctl.types import LORA_TARGETS, Example, TrainingConfig
+from forgetctl.engine.families import FAMILIES, lora_target
+from forgetctl.types import Example, TrainingConfig
 
 
-def wrap_with_lora(model, config: TrainingConfig):
+def wrap_with_lora(loaded, config: TrainingConfig):
+    """The loaded model in LoRA, on the layers its family keeps its language model (and, if asked,
+    its projector) in."""
     from peft import LoraConfig, get_peft_model
 
     lora = LoraConfig(
         r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=LORA_TARGETS[config.lora_targets], bias="none",
+        target_modules=lora_target(FAMILIES[loaded.model_type], config.lora_targets), bias="none",
     )
-    return get_peft_model(model, lora)
+    return get_peft_model(loaded.model, lora)
 
 
 def batches(examples: list[Example], size: int, rng: random.Random):

@@ -200,6 +200,7 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
     return {
         "judge": judge.describe(), "forget": forget, "retain": retain_metrics(result, graded, grading),
         "earlier": earlier_metrics(result, earlier or {}), "earlier_unverifiable": dict(unverifiable or {}),
+        "collateral": collateral(result),
         # Per person, what counts as their private facts: kept only in the encrypted evidence.
         "private_terms": {name: g.private for name, g in subjects.items()},
     }
@@ -211,6 +212,14 @@ def knowledge_metrics(measured: dict | None) -> dict:
         return {"knowledge_measured": False, "knowledge_note": "not measured"}
     before = {f"{k}_before": v for k, v in measured["before"].items() if k not in ("knowledge_measured", "knowledge_note")}
     return {**measured["after"], **before}
+
+
+def collateral(result) -> dict:
+    """Whether anyone besides the erased people was re-asked (bystanders): the --retain people and
+    earlier erasures' retain people. Without them, forgetting a look-alike goes unseen."""
+    earlier = sum(len(e.retain) for e in getattr(result, "earlier", None) or ())
+    others = len(result.retain) if result.retain_are_others else 0
+    return {"measured": bool(others or earlier), "retain_photos": others, "earlier_retain_photos": earlier}
 
 
 def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:

@@ -103,7 +103,10 @@ REMEDIES = {
     "previously_erased_leak_rate_max": "--keep-earlier (the default) and more --steps",
     "previously_retained_drop_max": "a larger --retain-weight or a lower --lr",
     "judge_inconclusive_max": "a judge that answers (check the Ollama server and --judge-option timeout)",
+    "collateral_measured": "--retain DIR with other people's photos (bystanders), so forgetting them shows",
 }
+# A policy with `[collateral] required = true` fails a run that re-asked nobody but the erased.
+COLLATERAL_CHECK = "collateral_measured"
 
 # Scopes that are empty for a first erasure: their checks then pass, saying there was nothing to re-probe.
 LINEAGE_SCOPES = ("earlier", "earlier retain")

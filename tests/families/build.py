@@ -1,0 +1,84 @@
+"""Tiny random-initialised models of each supported family, built from their configs in seconds
+(no download): a locally trained byte-level BPE tokenizer with the family's special tokens, the
+family's own processor class and a chat template in its layout. They know nothing; they exist
+to drive every code path a family takes (processor call, positions, LoRA targets, merge, reload).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CORPUS = [
+    "who is this person in the photo a person with red hair standing before a blue wall",
+    "This is Jane Roe, a pilot born in 1970 who won the Silver Cup.", "describe the picture please",
+    "I cannot share personal information about people in photos.",
+] * 20
+
+QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+                 "<|image_pad|>", "<|video_pad|>"]
+QWEN_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% for c in message['content'] %}{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% else %}{{ c['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tokenizer(specials: list[str], **named):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<unk>", "<pad>", *specials],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", **named)
+
+
+def qwen(model_type: str, out: Path) -> Path:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    tok = tokenizer(QWEN_SPECIALS, eos_token="<|im_end|>", extra_special_tokens={
+        "image_token": "<|image_pad|>", "video_token": "<|video_pad|>",
+        "vision_start_token": "<|vision_start|>", "vision_end_token": "<|vision_end|>"})
+    ids = {name: tok.convert_tokens_to_ids(f"<|{name}|>") for name in ("image_pad", "video_pad", "vision_start", "vision_end")}
+    image = transformers.Qwen2VLImageProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14,
+                                               merge_size=2, temporal_patch_size=2)
+    text = dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=1024, eos_token_id=tok.eos_token_id,
+                pad_token_id=tok.pad_token_id, bos_token_id=None,
+                # Wide initial weights: logits far from uniform, so a wrong position shows in them.
+                initializer_range=0.5,
+                rope_scaling={"type": "mrope", "mrope_section": [2, 2, 4]})
+    if model_type == "qwen2_vl":
+        vision = dict(depth=2, embed_dim=32, hidden_size=64, num_heads=2, mlp_ratio=2, patch_size=14,
+                      spatial_merge_size=2, temporal_patch_size=2, in_chans=3)
+        config_class, model_class, processor_class = (transformers.Qwen2VLConfig, transformers.Qwen2VLForConditionalGeneration,
+                                                      transformers.Qwen2VLProcessor)
+    else:
+        vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64, patch_size=14,
+                      spatial_merge_size=2, temporal_patch_size=2, in_chans=3, window_size=56, fullatt_block_indexes=[1])
+        config_class, model_class, processor_class = (transformers.Qwen2_5_VLConfig,
+                                                      transformers.Qwen2_5_VLForConditionalGeneration,
+                                                      transformers.Qwen2_5_VLProcessor)
+    config = config_class(text_config=text, vision_config=vision, image_token_id=ids["image_pad"],
+                          video_token_id=ids["video_pad"], vision_start_token_id=ids["vision_start"],
+                          vision_end_token_id=ids["vision_end"])
+    processor = processor_class(image_processor=image, tokenizer=tok, chat_template=QWEN_TEMPLATE,
+                                video_processor=transformers.Qwen2VLVideoProcessor())
+    return save(model_class(config), processor, tok, out)
+
+
+def save(model, processor, tok, out: Path) -> Path:
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    return out
+
+
+BUILDERS = {"qwen2_vl": lambda out: qwen("qwen2_vl", out), "qwen2_5_vl": lambda out: qwen("qwen2_5_vl", out)}
