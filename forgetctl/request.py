@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
-from forgetctl.engine.families import inspect_model_dir
+from forgetctl.engine.families import FAMILIES, inspect_model_dir, lora_target
 from forgetctl.engine.images import read_photos, split_views, survey
 from forgetctl.errors import InputError, unknown_name
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
@@ -276,9 +276,10 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     if form.merge is not None and form.merge.exists():
         raise InputError(f"{form.merge} already exists; choose another --merge directory")
     model_dir = Path(form.model or default_model).expanduser().resolve()
-    inspect_model_dir(model_dir)
+    model_type = inspect_model_dir(model_dir)
     if form.training.lora_targets not in LORA_TARGETS:
         raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)}")
+    lora_target(FAMILIES[model_type], form.training.lora_targets)  # a family without a projector LoRA can train
     if form.training.sam_rho and form.training.grad_accum_steps > 1:
         raise InputError("--sam-rho works with --grad-accum 1 (both passes of a step use the same batch)")
     processes = distributed.process_count()

@@ -89,14 +89,19 @@ def test_training_sees_the_positions_generation_sees(tiny):
 
 
 def test_lora_lands_on_the_language_model_and_the_projector_only_when_asked(tiny):
-    _, path = tiny
+    family, path = tiny
+    if FAMILIES[family].projector is None:
+        with pytest.raises(ModelLoadError, match="use --lora-targets language"):
+            wrap_with_lora(load_model(path, device="cpu"), replace(TINY, lora_targets="language+projector"))
     for where, projector in (("language", False), ("language+projector", True)):
+        if projector and FAMILIES[family].projector is None:
+            continue
         loaded = load_model(path, device="cpu")
         model = wrap_with_lora(loaded, replace(TINY, lora_targets=where))
         adapted = [n for n, _ in model.named_parameters() if "lora_A" in n]
-        assert adapted and all(("language_model" in n) or (projector and "merger" in n) for n in adapted), adapted
-        assert any("merger" in n for n in adapted) == projector
-        assert not any(".blocks." in n for n in adapted)  # never the vision tower
+        in_projector = [n for n in adapted if "language_model" not in n]
+        assert adapted and bool(in_projector) == projector, adapted
+        assert not any("visual.blocks" in n or "vision_tower" in n for n in adapted)  # never the vision tower
 
 
 @pytest.mark.slow
@@ -144,3 +149,9 @@ def test_an_erase_through_the_cli_merges_a_release_that_reloads(tiny, tmp_path, 
     assert len(generate_answers(reloaded, photos(1), ["who is this person in the photo"], max_new_tokens=4)) == 1
     head = runner.invoke(app, ["lineage", "head"], env={"COLUMNS": "300"})
     assert head.exit_code == 0 and release.name in head.output
+
+
+def test_forgetctl_models_shows_the_family_table_at_80_columns():
+    shown = CliRunner().invoke(app, ["models"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0 and max(map(len, shown.output.splitlines())) <= 80
+    assert all(model_type in shown.output for model_type in FAMILIES) and "M-RoPE" in shown.output

@@ -31,7 +31,7 @@ def home(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("args", [["--help"], ["plugins"], ["audit", "list"], ["lineage", "list"], ["erase", "--dry-run"]],
+@pytest.mark.parametrize("args", [["--help"], ["plugins"], ["models"], ["audit", "list"], ["lineage", "list"], ["erase", "--dry-run"]],
                          ids=lambda args: " ".join(args))
 def test_commands_that_do_not_train_import_no_model_library(args, home):
     if args[0] == "erase":

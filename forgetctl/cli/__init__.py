@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from forgetctl import __version__
-from forgetctl.cli import audit, bench, demo, erase, keys, lineage, plugins, verify
+from forgetctl.cli import audit, bench, demo, erase, keys, lineage, models, plugins, verify
 from forgetctl.cli.ui import err_console
 from forgetctl.errors import ForgetctlError, explain
 
@@ -27,6 +27,7 @@ app.add_typer(lineage.app, name="lineage")
 app.add_typer(demo.app, name="demo")
 app.add_typer(bench.app, name="bench")
 app.command("plugins")(plugins.list_plugins)
+app.command("models")(models.list_models)
 
 
 def _version(value: bool):

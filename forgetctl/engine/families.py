@@ -24,7 +24,9 @@ class Family:
     builds_positions: bool = False  # computes its own (3-D) positions from the image grid
     images_per_prompt: bool = False  # the processor wants [[image], [image], ...]
     text_model: str = "language_model"  # module path part of the decoder whose linears LoRA trains
-    projector: str = r"multi_modal_projector\.linear_\d+"  # the image-to-text projection (an option)
+    # The image-to-text projection's linear layers (LoRA on it is an option); None: it has none
+    # (Gemma 3 projects with a bare weight matrix).
+    projector: str | None = r"multi_modal_projector\.linear_\d+"
 
 
 # model_type in config.json -> its family. LLaVA-1.6 (the paper's models) is llava_next. Each row
@@ -36,6 +38,7 @@ FAMILIES = {
     "qwen2_vl": Family("Qwen2VLForConditionalGeneration", "Qwen2VLProcessor", builds_positions=True, projector=QWEN_MERGER),
     "qwen2_5_vl": Family("Qwen2_5_VLForConditionalGeneration", "Qwen2_5_VLProcessor", builds_positions=True,
                          projector=QWEN_MERGER),
+    "gemma3": Family("Gemma3ForConditionalGeneration", "Gemma3Processor", images_per_prompt=True, projector=None),
 }
 SUPPORTED_MODEL_TYPES = {model_type: f.model_class for model_type, f in FAMILIES.items()}
 
@@ -47,7 +50,11 @@ LINEAR = r"(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
 def lora_target(family: Family, where: str) -> str:
     language = rf".*{family.text_model}.*\.{LINEAR}"
-    return language if where == "language" else rf"({language})|(.*{family.projector})"
+    if where == "language":
+        return language
+    if family.projector is None:
+        raise ModelLoadError("this model family's projector has no linear layer for LoRA; use --lora-targets language")
+    return rf"({language})|(.*{family.projector})"
 
 
 def family_of_processor(processor) -> Family:

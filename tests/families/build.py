@@ -73,6 +73,39 @@ def qwen(model_type: str, out: Path) -> Path:
     return save(model_class(config), processor, tok, out)
 
 
+GEMMA_SPECIALS = ["<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+                  "<image_soft_token>"]
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}<start_of_turn>{{ 'model' if message['role'] == 'assistant' "
+    "else message['role'] }}\n{% for c in message['content'] %}{% if c['type'] == 'image' %}<start_of_image>"
+    "{% else %}{{ c['text'] }}{% endif %}{% endfor %}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def gemma3(out: Path) -> Path:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    tok = tokenizer(GEMMA_SPECIALS, bos_token="<bos>", eos_token="<end_of_turn>", extra_special_tokens={
+        "boi_token": "<start_of_image>", "eoi_token": "<end_of_image>", "image_token": "<image_soft_token>"})
+    image = transformers.Gemma3ImageProcessor(size={"height": 28, "width": 28}, do_pan_and_scan=False)
+    processor = transformers.Gemma3Processor(image_processor=image, tokenizer=tok, chat_template=GEMMA_TEMPLATE,
+                                             image_seq_length=4)
+    config = transformers.Gemma3Config(
+        text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=1024,
+                         sliding_window=64, initializer_range=0.5, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=28, patch_size=7),
+        mm_tokens_per_image=4, image_token_index=tok.convert_tokens_to_ids("<image_soft_token>"),
+        boi_token_index=tok.convert_tokens_to_ids("<start_of_image>"),
+        eoi_token_index=tok.convert_tokens_to_ids("<end_of_image>"))
+    return save(transformers.Gemma3ForConditionalGeneration(config), processor, tok, out)
+
+
 def save(model, processor, tok, out: Path) -> Path:
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
@@ -81,4 +114,5 @@ def save(model, processor, tok, out: Path) -> Path:
     return out
 
 
-BUILDERS = {"qwen2_vl": lambda out: qwen("qwen2_vl", out), "qwen2_5_vl": lambda out: qwen("qwen2_5_vl", out)}
+BUILDERS = {"qwen2_vl": lambda out: qwen("qwen2_vl", out), "qwen2_5_vl": lambda out: qwen("qwen2_5_vl", out),
+            "gemma3": gemma3}
