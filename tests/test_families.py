@@ -44,7 +44,7 @@ def test_every_family_in_the_table_has_a_tiny_model_test():
 
 def test_an_unsupported_family_is_refused_with_the_supported_list(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "blip-2"}))
-    with pytest.raises(ModelLoadError, match="supports these vision-language families: llava, llava_next, qwen2_vl"):
+    with pytest.raises(ModelLoadError, match="supports these vision-language families: llava, llava_next, llava_onevision, qwen2_vl, qwen2_5_vl, gemma3"):
         inspect_model_dir(tmp_path)
 
 

@@ -35,6 +35,7 @@ QWEN_MERGER = r"visual\.merger\.mlp\.[02]"  # the merger's two linears (mlp.1 is
 FAMILIES = {
     "llava": Family("LlavaForConditionalGeneration", "LlavaProcessor"),
     "llava_next": Family("LlavaNextForConditionalGeneration", "LlavaNextProcessor"),
+    "llava_onevision": Family("LlavaOnevisionForConditionalGeneration", "LlavaOnevisionProcessor"),
     "qwen2_vl": Family("Qwen2VLForConditionalGeneration", "Qwen2VLProcessor", builds_positions=True, projector=QWEN_MERGER),
     "qwen2_5_vl": Family("Qwen2_5_VLForConditionalGeneration", "Qwen2_5_VLProcessor", builds_positions=True,
                          projector=QWEN_MERGER),

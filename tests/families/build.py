@@ -106,6 +106,37 @@ def gemma3(out: Path) -> Path:
     return save(transformers.Gemma3ForConditionalGeneration(config), processor, tok, out)
 
 
+ONEVISION_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% for c in message['content'] %}{% if c['type'] == 'image' %}<image>\n{% else %}{{ c['text'] }}{% endif %}"
+    "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def llava_onevision(out: Path) -> Path:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    tok = tokenizer(["<|im_start|>", "<|im_end|>", "<image>", "<video>"], eos_token="<|im_end|>",
+                    extra_special_tokens={"image_token": "<image>", "video_token": "<video>"})
+    grid = [[28, 28], [28, 56], [56, 28], [56, 56]]  # anyres: a base view and up to four tiles
+    image = transformers.LlavaOnevisionImageProcessor(size={"height": 28, "width": 28}, image_grid_pinpoints=grid,
+                                                      crop_size={"height": 28, "width": 28})
+    processor = transformers.LlavaOnevisionProcessor(
+        image_processor=image, tokenizer=tok, chat_template=ONEVISION_TEMPLATE, num_image_tokens=16,
+        vision_feature_select_strategy="full", video_processor=transformers.LlavaOnevisionVideoProcessor())
+    config = transformers.LlavaOnevisionConfig(
+        text_config=dict(model_type="qwen2", vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                         initializer_range=0.5, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id),
+        vision_config=dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=2, image_size=28, patch_size=7),
+        image_token_index=tok.convert_tokens_to_ids("<image>"), video_token_index=tok.convert_tokens_to_ids("<video>"),
+        vision_feature_select_strategy="full", vision_feature_layer=-1, image_grid_pinpoints=grid)
+    return save(transformers.LlavaOnevisionForConditionalGeneration(config), processor, tok, out)
+
+
 def save(model, processor, tok, out: Path) -> Path:
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
@@ -115,4 +146,4 @@ def save(model, processor, tok, out: Path) -> Path:
 
 
 BUILDERS = {"qwen2_vl": lambda out: qwen("qwen2_vl", out), "qwen2_5_vl": lambda out: qwen("qwen2_5_vl", out),
-            "gemma3": gemma3}
+            "gemma3": gemma3, "llava_onevision": llava_onevision}
