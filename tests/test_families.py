@@ -131,7 +131,10 @@ def test_an_erase_through_the_cli_merges_a_release_that_reloads(tiny, tmp_path, 
     family, path = tiny
     monkeypatch.setenv("FORGETCTL_HOME", str(tmp_path / "home"))
     person = load_world().known[0]
-    write_views(person, tmp_path / "photos")
+    write_views(person, tmp_path / "views")
+    (tmp_path / "photos").mkdir()
+    for view in sorted((tmp_path / "views").iterdir())[:2]:  # one to train on, one held out: a random model
+        view.rename(tmp_path / "photos" / view.name)  # answers at full length, so each photo costs
     lenient = tmp_path / "lenient.toml"
     lenient.write_text("[thresholds]\nleak_rate_max = 1.0\n[judge]\ninconclusive_fails = false\n")
     args = ["erase", "--entity", person.name, "--images", str(tmp_path / "photos"), "--model", str(path),

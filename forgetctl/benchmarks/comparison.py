@@ -47,7 +47,7 @@ def original_row(result, people, grading) -> dict:
     return table_row(evaluate_run(base, people, grading))
 
 
-def compare(settings=(5, 10), methods=METHODS, on_run=None) -> dict:
+def compare(settings=(5, 10), methods=METHODS, on_run=None, retain_people: int = 5) -> dict:
     from forgetctl.host.manager import create_host
 
     registry = create_host().methods()
@@ -55,7 +55,7 @@ def compare(settings=(5, 10), methods=METHODS, on_run=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for n in settings:
-            forget, retain = choose(demo_world(), n, 5)
+            forget, retain = choose(demo_world(), n, retain_people)
             request = demo_request(root / f"n{n}", forget, retain)
             results.update(judge=request.grading.judge.describe(), training=request.spec.training.as_dict())
             rows = {}

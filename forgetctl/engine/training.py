@@ -123,9 +123,12 @@ def train_adapter(
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     autocast = torch.autocast(ctx.loaded.device.type, dtype=torch.bfloat16, enabled=on_cuda)
-    params = [p for p in model.parameters() if p.requires_grad]
     # One process: the model and optimizer come back as they went in. Several: DDP.
-    ctx.model, optimizer = acc.prepare(model, torch.optim.AdamW(params, lr=learning_rate))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    ctx.model, optimizer = acc.prepare(model, torch.optim.AdamW(trainable, lr=learning_rate))
+    # The parameters as prepared: a sharding wrapper (FSDP2) replaces them, and clipping, SAM, the
+    # kept step and the cross-process check must act on the ones the optimizer steps.
+    params = [p for p in ctx.model.parameters() if p.requires_grad]
     # Every process draws the same global batches (same seed) and keeps its own slice of each.
     forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
     log = []
