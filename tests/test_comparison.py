@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def rows():
-    return compare(settings=(2,), methods=METHODS, retain_people=2)["settings"]["2"]["rows"]
+    return compare(settings=(2,), methods=METHODS)["settings"]["2"]["rows"]
 
 
 def test_every_method_prevents_leaks(rows):
