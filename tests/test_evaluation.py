@@ -92,8 +92,12 @@ def test_a_run_that_re_asked_no_bystanders_says_so_and_strict_fails_it():
 
     from forgetctl.evaluation.evaluate import collateral
 
-    alone = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier=[])
-    with_others = SimpleNamespace(retain=["a", "b"], retain_are_others=True, earlier=[])
+    alone = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier={})
+    with_others = SimpleNamespace(retain=["a", "b"], retain_are_others=True, earlier={})
+    # Alone, but starting from a release: the earlier erasure's retain people are bystanders.
+    from_a_release = SimpleNamespace(retain=["own photo"], retain_are_others=False,
+                                     earlier={"req-a": {"seen": ["p"], "retain": ["r1", "r2", "r3"]}})
+    assert collateral(from_a_release) == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 3}
     assert collateral(alone) == {"measured": False, "retain_photos": 0, "earlier_retain_photos": 0}
     assert collateral(with_others)["measured"] and collateral(with_others)["retain_photos"] == 2
     unseen = {**evaluation(), "collateral": collateral(alone)}

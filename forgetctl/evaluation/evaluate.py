@@ -217,7 +217,7 @@ def knowledge_metrics(measured: dict | None) -> dict:
 def collateral(result) -> dict:
     """Whether anyone besides the erased people was re-asked (bystanders): the --retain people and
     earlier erasures' retain people. Without them, forgetting a look-alike goes unseen."""
-    earlier = sum(len(e.retain) for e in getattr(result, "earlier", None) or ())
+    earlier = sum(len(splits.get("retain", ())) for splits in (result.earlier or {}).values())
     others = len(result.retain) if result.retain_are_others else 0
     return {"measured": bool(others or earlier), "retain_photos": others, "earlier_retain_photos": earlier}
 
