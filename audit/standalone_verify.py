@@ -352,6 +352,15 @@ def holding_words(holding):
             + "; ".join(named) + ".")
 
 
+def knowledge_extremes(splits):
+    """Over measured splits: the most a membership test still tells (the highest Min-K%++ AUC) and
+    the strongest preference for the true facts (the lowest truth ratio); None if none measured."""
+    measured = [m for m in splits if m.get("knowledge_measured")]
+    if not measured:
+        return None
+    return max(m["mia_auc_min_k_plus_plus"] for m in measured), min(m["truth_ratio"] for m in measured)
+
+
 def attack_words(verifications):
     """Which attacks the erased model has faced, and which it has not, in plain words."""
     attacked = [v for v in findings(verifications) if v.get("attacks")]
@@ -368,6 +377,14 @@ def attack_words(verifications):
         text += f" Not run: {'; '.join(skipped)}."
     if leaking:
         text += f" The person leaks under: {', '.join(leaking)}."
+    weights = []
+    for a in latest["attacks"].values():
+        erased, base = (knowledge_extremes((a.get("knowledge") or {}).get(w, {}).values()) for w in ("erased", "base"))
+        if erased:
+            weights.append(f"after {a['label']}, AUC {erased[0]:.2f}" + (f" (the base: {base[0]:.2f})" if base else ""))
+    if weights:
+        text += (" In the weights, how well a membership test tells the person's answers from never-seen ones "
+                 f"(0.5: it cannot): {'; '.join(weights)}.")
     return text
 
 

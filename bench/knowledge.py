@@ -3,7 +3,8 @@
 
     python bench/knowledge.py [--worlds demo second] [--methods pubg ga ...]
 
-Writes docs/knowledge.md and .json. About 15 minutes on 2 CPU cores.
+Writes docs/knowledge.md and .json: each method's erasure, then the relearning attack of
+`verify --attacks full` on it and on the base.
 """
 
 from __future__ import annotations

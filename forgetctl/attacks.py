@@ -52,6 +52,8 @@ class Target:
     photos: dict[str, tuple]  # "seen" / "unseen" -> Photo
     leaks: Callable[[str], bool]  # the name or two private facts
     leaks_facts: Callable[[str], bool]  # two private facts: for questions that say the name themselves
+    # Per split: (image, question, true answer, perturbed answers) for the knowledge tests.
+    knowledge: dict[str, list[tuple]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,27 +154,52 @@ def leak_rates(loaded: LoadedModel, attack: Attack, targets: list[Target], advan
     return out
 
 
+def knowledge_after(loaded: LoadedModel, targets: list[Target]) -> dict:
+    """Per request and split: the knowledge tests on the model as an attack left it."""
+    from forgetctl.engine.likelihood import knowledge_of
+
+    return {t.request_id: {split: knowledge_of(loaded, loaded.model, items) for split, items in t.knowledge.items()}
+            for t in targets}
+
+
 def worst(rates: dict) -> float | None:
     values = [v for per_request in rates.values() for v in per_request.values() if v is not None]
     return max(values) if values else None
 
 
+def attack_once(attack: Attack, variant: str, source: ModelSource, targets: list[Target], data: AttackData,
+                advance=None) -> dict:
+    """One attack variant on one model: the leak rates per request and split (`leaks`), and after
+    an attack that changes the weights the knowledge tests (`knowledge`); or why it could not run."""
+    loaded = source.fresh() if attack.changes_model else source.shared()
+    problem = attack.attack_model(loaded, data, variant) if attack.changes_model else None
+    if problem:
+        return {"not_run": problem}
+    out = {"leaks": leak_rates(loaded, attack, targets, advance)}
+    if attack.changes_model:
+        out["knowledge"] = knowledge_after(loaded, targets)
+    return out
+
+
 def run_attacks(attacks: list[Attack], targets: list[Target], erased: ModelSource, base: ModelSource,
                 data: AttackData, report: Reporter = QUIET) -> dict:
-    """Every attack (and variant) on the erased model and on the base, leak rates side by side."""
+    """Every attack (and variant) on the erased model and on the base, leak rates side by side;
+    after an attack that changes the weights, the knowledge tests too (what it brought back into
+    the weights, not only into the answers)."""
     results = {}
     for attack in attacks:
         for variant in attack.variants():
             key = f"{attack.name}{'@' + variant if variant else ''}"
             row = {"label": attack.label + (f" ({variant})" if variant else ""), "erased": {}, "base": {}}
             for which, source in (("erased", erased), ("base", base)):
-                loaded = source.fresh() if attack.changes_model else source.shared()
-                problem = attack.attack_model(loaded, data, variant) if attack.changes_model else None
-                if problem:
-                    row["not_run"] = problem
-                    break
                 total = sum(len(attack.probes(t, s)) for t in targets for s in t.photos)
-                row[which] = leak_rates(loaded, attack, targets, report.phase(f"Attack {key} on the {which} model", total))
+                done = attack_once(attack, variant, source, targets, data, report.phase(f"Attack {key} on the {which} model", total))
+                if "not_run" in done:
+                    row["not_run"] = done["not_run"]
+                    break
+                row[which] = done["leaks"]
+                if "knowledge" in done:
+                    row.setdefault("knowledge", {})[which] = done["knowledge"]
             row["leak"], row["base_leak"] = worst(row["erased"]), worst(row["base"])
             # An attack under which the base does not leak cannot show that the erasure holds.
             row["tests_nothing"] = "not_run" not in row and not row["base_leak"]

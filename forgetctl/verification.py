@@ -16,7 +16,8 @@ from forgetctl.attacks import AttackData, Target
 from forgetctl.engine.images import photo_from_bytes
 from forgetctl.errors import InputError
 from forgetctl.evaluation.evaluate import answer_rates
-from forgetctl.evaluation.grounding import LeakDetector
+from forgetctl.evaluation.grounding import LeakDetector, name_parts
+from forgetctl.evaluation.knowledge import knowledge_items
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.fingerprint import directory_hashes, files_digest
 from forgetctl.lineage import Lineage, not_a_version
@@ -71,6 +72,27 @@ def load_earlier(log: AuditLog, request_ids) -> tuple[list[Earlier], dict[str, L
     return earlier, detectors, unverifiable
 
 
+def knowledge_items_of(evidences: dict[str, dict]) -> dict[str, dict[str, list[tuple]]]:
+    """Per request and split: what the knowledge tests score, rebuilt from the erasures'
+    evidence: the base model's answers that leaked the person, with facts swapped in from the
+    answers about other people the evidence holds (retain people, and the other erased people's
+    answers that identified them: a mere description has no fact to swap in)."""
+    detectors = {r: leak_detector(ev) for r, ev in evidences.items()}
+    out = {}
+    for request_id, evidence in evidences.items():
+        detector = detectors[request_id]
+        pool = [a for ev in evidences.values() for item in ev.get("retain", []) for a in item["before"]]
+        pool += [a for other, ev in evidences.items() if other != request_id
+                 for items in ev["probes"].values() for item in items for a in item["before"] if detectors[other].leaks(a)]
+        others = list(dict.fromkeys(a for a in pool if not detector.leaks(a)))
+        out[request_id] = {
+            split: knowledge_items(evidence_photos(items), [item["before"] for item in items], detector.leaks, others,
+                                   name_parts(evidence["subject"]))
+            for split, items in evidence["probes"].items()
+        }
+    return out
+
+
 @dataclass(frozen=True)
 class Targets:
     """What a verification re-probes, and what it says it tested."""
@@ -120,11 +142,13 @@ def attack_inputs(log: AuditLog, requests: list[str], seed: int = 0) -> tuple[li
     """The people to attack, from their evidence, and the unrelated data relearning may use:
     their erasures' retain people's own answers."""
     targets, unrelated = [], []
-    for request_id in requests:
-        evidence = evidence_of(log, request_id, latest_erasure(log, request_id))
+    evidences = {r: evidence_of(log, r, latest_erasure(log, r)) for r in requests}
+    known = knowledge_items_of(evidences)
+    for request_id, evidence in evidences.items():
         photos = {split: tuple(evidence_photos(items)) for split, items in evidence["probes"].items()}
         detector = leak_detector(evidence)
-        targets.append(Target(request_id, evidence["subject"], photos, detector.leaks, detector.leaks_facts))
+        targets.append(Target(request_id, evidence["subject"], photos, detector.leaks, detector.leaks_facts,
+                              known[request_id]))
         retain = evidence.get("retain", [])
         for photo, item in zip(evidence_photos(retain), retain):
             unrelated += [Example(photo.image, q, a, f"{photo.sha256[:16]}:{i}")
@@ -141,14 +165,18 @@ def attack_summary(results: dict, request_id: str) -> dict:
             out[key]["not_run"] = row["not_run"]
             continue
         out[key].update(erased=row["erased"].get(request_id, {}), base=row["base"].get(request_id, {}))
+        if "knowledge" in row:
+            out[key]["knowledge"] = {which: row["knowledge"][which].get(request_id, {}) for which in row["knowledge"]}
     return out
 
 
 def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: Targets, phase, attacks: dict | None = None) -> list[dict]:
     """Ask every target's photos again on the model (with the adapter), judge leaks as their
-    erasure did, and sign one verification record per request saying exactly what was tested
-    (with its share of `attacks`, the results of an attack suite, when one ran)."""
+    erasure did, score what the weights still know (the knowledge tests), and sign one
+    verification record per request saying exactly what was tested (with its share of
+    `attacks`, the results of an attack suite, when one ran)."""
     from forgetctl.engine.generation import ask
+    from forgetctl.engine.likelihood import knowledge_of
     from forgetctl.engine.loading import load_model
 
     loaded = load_model(model_dir)
@@ -156,10 +184,12 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: T
         from peft import PeftModel
 
         loaded.model = PeftModel.from_pretrained(loaded.model, adapter_dir).eval()
+    records = {r: latest_erasure(log, r) for r in targets.requests}
+    evidences = {r: evidence_of(log, r, record) for r, record in records.items()}
+    known = knowledge_items_of(evidences)
     results = []
-    for request_id in targets.requests:
-        record = latest_erasure(log, request_id)
-        evidence = evidence_of(log, request_id, record)
+    for request_id, evidence in evidences.items():
+        record = records[request_id]
         metrics, answers = {}, {}
         for split, probes in evidence["probes"].items():
             photos = evidence_photos(probes)
@@ -170,6 +200,7 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: T
             metrics[split] = {
                 "answers": len(flat_now), "rouge_l_vs_before": mean_rouge_l(flat_now, flat_before),
                 **answer_rates(flat_now, leak_detector(evidence)),
+                **knowledge_of(loaded, loaded.model, known[request_id][split]),
             }
             answers[split] = now
         forgotten = all(m["leak_rate"] == 0 for m in metrics.values())

@@ -11,6 +11,7 @@ from forgetctl.demo.portraits import canonical_views
 from forgetctl.demo.world import load_world
 from forgetctl.engine.images import Photo
 from forgetctl.errors import InputError
+from forgetctl.evaluation.knowledge import knowledge_items
 from forgetctl.host.manager import create_host
 from forgetctl.prompts import HELD_OUT_QUESTIONS, IDENTITY_QUESTIONS, OTHER_LANGUAGES
 
@@ -29,7 +30,10 @@ def target(views=2) -> Target:
     def leaks_facts(answer):
         return sum(fact.lower() in answer.lower() for fact in PERSON.facts.values()) >= 2
 
-    return Target("req-t", PERSON.name, {"seen": tuple(photos[:1]), "unseen": tuple(photos[1:])}, leaks, leaks_facts)
+    split = {"seen": tuple(photos[:1]), "unseen": tuple(photos[1:])}
+    others = [p.identity_answer() for p in WORLD.known[1:4]]
+    known = {s: knowledge_items(ps, [[PERSON.identity_answer()]] * len(ps), leaks, others, {first}) for s, ps in split.items()}
+    return Target("req-t", PERSON.name, split, leaks, leaks_facts, known)
 
 
 def attack(name, **options):
@@ -69,9 +73,8 @@ def test_round_to_nearest_puts_every_weight_on_its_channels_grid():
     assert torch.allclose(after.abs().amax(1), before.abs().amax(1), atol=1e-6)
 
 
-def test_relearning_fine_tunes_and_merges_the_model():
-    from forgetctl_plugins.attacks.relearn import Options
-
+@pytest.mark.parametrize("rank", [4, None], ids=["lora", "full"])
+def test_relearning_fine_tunes_and_merges_the_model(rank):
     from forgetctl.engine.loading import load_model
     from forgetctl.engine.tampering import fine_tune
     from forgetctl.types import Example
@@ -80,20 +83,54 @@ def test_relearning_fine_tunes_and_merges_the_model():
     before = {n: p.detach().clone() for n, p in loaded.model.named_parameters()}
     other = WORLD.known[9]
     examples = [Example(v, IDENTITY_QUESTIONS[0], other.identity_answer(), f"k{i}") for i, v in enumerate(canonical_views(other))]
-    fine_tune(loaded, examples, 2, Options(batch_size=2), seed=0)
+    fine_tune(loaded, examples, 2, 1e-3, seed=0, batch_size=2, rank=rank)
     after = dict(loaded.model.named_parameters())
     assert set(after) == set(before)  # merged back: no adapter left behind
-    assert any(not torch.equal(before[n], after[n]) for n in before if "language_model" in n)
+    changed = {n for n in before if not torch.equal(before[n], after[n])}
+    assert any("language_model" in n for n in changed)
+    # LoRA changes only the layers it targets; full fine-tuning every one that gets a gradient.
+    if rank is None:
+        assert any("vision" in n for n in changed) and any("embed" in n for n in changed)
+    else:
+        assert not any("vision" in n or "embed" in n for n in changed)
+    assert not any(p.requires_grad for p in loaded.model.parameters()) and not loaded.model.training
+
+
+def test_the_invented_people_relearning_uses_are_drawn_again_from_the_seed():
+    from forgetctl_plugins.attacks.outsiders import outsiders
+
+    people = outsiders(3, seed=7)
+    assert len(people) == 3 * len(IDENTITY_QUESTIONS) and {e.question for e in people} == set(IDENTITY_QUESTIONS)
+    assert len({e.answer for e in people}) == 3 and all(e.answer.startswith("This is ") for e in people)
+    again = outsiders(3, seed=7)
+    assert [e.answer for e in again] == [e.answer for e in people] and again[0].image.tobytes() == people[0].image.tobytes()
+    assert outsiders(3, seed=8)[0].image.tobytes() != people[0].image.tobytes()
+    # Nobody in the set is anyone a test world knows.
+    assert not {e.answer.split(",")[0][len("This is "):] for e in people} & {p.name for p in WORLD.known}
+
+
+def test_relearning_runs_lora_and_full_fine_tuning_for_each_step_count():
+    relearn = attack("relearn", steps=[10, 30])
+    assert relearn.variants() == ["10 steps, LoRA lr 0.001, invented people", "10 steps, full lr 0.0001, invented people",
+                                  "30 steps, LoRA lr 0.001, invented people", "30 steps, full lr 0.0001, invented people"]
+    assert attack("relearn", steps=[5], full_learning_rate=None, data="retain").variants() == ["5 steps, LoRA lr 0.001, retain answers"]
 
 
 def test_the_harness_runs_each_attack_on_both_models_and_says_when_it_tests_nothing():
     base = ModelSource(demo_model_dir())
-    suite = [attack("phrasings", per_photo=2), attack("quantize", bits=[8], per_photo=1), attack("relearn", steps=[1])]
+    suite = [attack("phrasings", per_photo=2), attack("quantize", bits=[8], per_photo=1),
+             attack("relearn", steps=[1], data="retain", full_learning_rate=None)]
     results = run_attacks(suite, [target()], base, base, AttackData())
     assert results["phrasings"]["base_leak"] == results["phrasings"]["leak"] > 0  # the base, attacked: it leaks
     assert not results["phrasings"]["tests_nothing"]
-    assert set(results) == {"phrasings", "quantize@int8", "relearn@1 steps, lr 0.001"}
-    assert results["relearn@1 steps, lr 0.001"]["not_run"].startswith("no unrelated data")
+    relearn = "relearn@1 steps, LoRA lr 0.001, retain answers"
+    assert set(results) == {"phrasings", "quantize@int8", relearn}
+    assert results[relearn]["not_run"].startswith("no unrelated data")
+    # An attack that changes the weights is followed by the knowledge tests, on both models.
+    assert "knowledge" not in results["phrasings"]
+    for which in ("erased", "base"):
+        seen = results["quantize@int8"]["knowledge"][which]["req-t"]["seen"]
+        assert seen["knowledge_measured"] and seen["members"] == 1 and 0 <= seen["mia_auc_loss"] <= 1
     # An attack under which the base does not leak tests nothing, and is said to.
     quiet = Target("req-q", "Nobody Known", target().photos, lambda a: False, lambda a: False)
     assert run_attacks([attack("phrasings", per_photo=1)], [quiet], base, base, AttackData())["phrasings"]["tests_nothing"]
@@ -114,7 +151,7 @@ def test_suites_and_the_policy_thresholds(tmp_path):
         load_suite(str(tmp_path / "s.toml"), ATTACKS)
     strict = load_policy("strict")
     assert strict.attacks == {"relearn": 0.2, "quantize": 0.2}
-    results = {"relearn@10 steps, lr 0.001": {"label": "relearn (10 steps)", "leak": 0.5, "base_leak": 1.0, "tests_nothing": False},
+    results = {"relearn@10 steps, LoRA lr 0.001, invented people": {"label": "relearn (10 steps)", "leak": 0.5, "base_leak": 1.0, "tests_nothing": False},
                "quantize@int4": {"label": "quantize (int4)", "leak": 0.0, "base_leak": 0.0, "tests_nothing": True}}
     failed = attack_checks(strict, results)
     assert any("leak 50% > 20%" in f for f in failed) and any("tests nothing" in f for f in failed)
@@ -186,7 +223,10 @@ def test_verify_attacks_a_release_records_every_attack_and_reports_it(erased_rel
     expected = {"phrasings", "jailbreak", "text-only", "transforms", "relearn", "quantize"} | ({"languages"} if suite == "full" else set())
     assert {key.split("@")[0] for key in out["attacks"]} == expected
     if suite == "full":
-        assert {"relearn@10 steps, lr 0.001", "relearn@30 steps, lr 0.001", "quantize@int8", "quantize@int4"} <= set(out["attacks"])
+        assert {f"relearn@{k} steps, {how}, invented people" for k in (10, 30) for how in ("LoRA lr 0.001", "full lr 0.0001")
+                } | {"quantize@int8", "quantize@int4"} <= set(out["attacks"])
+        relearned = out["attacks"]["relearn@10 steps, full lr 0.0001, invented people"]
+        assert {"erased", "base"} == set(relearned["knowledge"]) and "not_run" not in relearned
     for key, row in out["attacks"].items():
         assert "not_run" in row or (row["base_leak"] is not None and row["leak"] is not None), key
     log = AuditLog(root / "home", readonly=True)

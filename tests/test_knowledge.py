@@ -5,6 +5,8 @@ import math
 
 import pytest
 
+from forgetctl.prompts import IDENTITY_QUESTIONS as IDENTITY
+
 from forgetctl.evaluation.knowledge import (
     Question,
     Scored,
@@ -70,3 +72,59 @@ def test_a_model_that_prefers_the_truth_is_told_apart_and_one_that_does_not_is_n
     assert 0.3 < blind["mia_auc_loss"] < 0.7 and 0.7 < blind["truth_ratio"] < 1.4 and blind["forget_quality"] > 0.05
     assert knowledge([])["knowledge_measured"] is False
     assert "pass --retain" in knowledge([q(0.1, [])])["knowledge_note"]
+
+
+def test_a_verification_rebuilds_the_knowledge_items_from_the_evidence_alone():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from forgetctl.verification import knowledge_items_of
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(buffer, "PNG")
+    image = base64.b64encode(buffer.getvalue()).decode()
+    ada = "This is Ada Quill, a potter born in 1950 in Hollowmere."
+    bo = "This is Bo Marsh, a sailor born in 1971 in Dunmoor."
+    cy = "This is Cy Fenn, a baker born in 1988 in Elmstead."
+    evidence = {
+        "a": {"subject": "Ada Quill", "private_terms": {},
+              "probes": {"seen": [{"sha256": "0" * 64, "image": image, "before": [ada, "A red square.", ada, ada, ada]}],
+                         "unseen": []},
+              "retain": [{"sha256": "1" * 64, "image": image, "before": [bo]}]},
+        "b": {"subject": "Cy Fenn", "private_terms": {},
+              "probes": {"seen": [{"sha256": "2" * 64, "image": image, "before": [cy]}]}, "retain": []},
+    }
+    items = knowledge_items_of(evidence)
+    seen = items["a"]["seen"]
+    # Only the answers that leaked, of the first four questions; facts from the retain person and the other request.
+    assert [(q, true) for _, q, true, _ in seen] == [(q, ada) for q in (IDENTITY[0], IDENTITY[2], IDENTITY[3])]
+    assert set(seen[0][3]) == {"This is Ada Quill, a sailor born in 1971 in Dunmoor.",
+                               "This is Ada Quill, a baker born in 1988 in Elmstead."}
+    assert items["a"]["unseen"] == [] and items["b"]["seen"][0][3] == [
+        "This is Cy Fenn, a sailor born in 1971 in Dunmoor.", "This is Cy Fenn, a potter born in 1950 in Hollowmere."]
+
+
+def test_the_worst_knowledge_over_splits_skips_what_was_not_measured():
+    from forgetctl_audit.standalone_verify import knowledge_extremes
+
+    splits = [{"knowledge_measured": True, "mia_auc_min_k_plus_plus": 0.9, "truth_ratio": 0.4},
+              {"knowledge_measured": True, "mia_auc_min_k_plus_plus": 0.6, "truth_ratio": 0.2},
+              {"knowledge_measured": False, "knowledge_note": "not measured"}]
+    assert knowledge_extremes(splits) == (0.9, 0.2) and knowledge_extremes(splits[2:]) is None
+
+
+def test_the_knowledge_document_puts_each_method_beside_the_base_after_relearning():
+    from forgetctl.benchmarks.knowledge import to_markdown
+
+    split = {"leak_rate": 0.0, "truth_ratio": 0.9, "mia_auc_min_k_plus_plus": 0.55, "members": 8, "non_members": 24}
+    results = {"world": "w", "person": "p1", "relearn": ["10 steps, LoRA"],
+               "methods": {"pubg": {"seen": split, "unseen": split,
+                                    "relearned": {"10 steps, LoRA": {"seen": {"leak_rate": 0.5, "truth_ratio": 0.3,
+                                                                              "mia_auc_min_k_plus_plus": 0.9}}}}},
+               "base_relearned": {"10 steps, LoRA": {"not_run": "no data"}}}
+    text = to_markdown([results], "python bench/knowledge.py")
+    assert "| pubg | seen | 0% |" in text and "seen: 8 true, 24 perturbed" in text
+    assert "| pubg | 10 steps, LoRA | 50% / n/a | 0.30 / n/a | 0.90 / n/a |" in text
+    assert "| base (control) | 10 steps, LoRA | not run: no data | | |" in text

@@ -21,14 +21,39 @@ COLUMNS = (  # (key in a split's metrics, header, format)
 )
 
 
+RELEARN = {"steps": [10, 30]}  # the attacker of `verify --attacks full`: LoRA and full fine-tuning
+KEPT = ("leak_rate", "truth_ratio", "mia_auc_min_k_plus_plus")  # per split, after each relearning variant
+
+
+def relearned(attack, variant: str, source, targets, data) -> dict:
+    """Leaks and the knowledge tests of the one target after one relearning variant."""
+    from forgetctl.attacks import attack_once
+
+    done = attack_once(attack, variant, source, targets, data)
+    if "not_run" in done:
+        return {"not_run": done["not_run"]}
+    (request_id,) = done["leaks"]
+    return {split: {"leak_rate": rate, **{k: done["knowledge"][request_id][split].get(k) for k in KEPT[1:]}}
+            for split, rate in done["leaks"][request_id].items()}
+
+
 def measure(world, methods=METHODS, on_row=None) -> dict:
     """One person of `world` erased by each method (three retain people); per method and split,
-    the numbers of COLUMNS with the sample sizes and the interval of the Min-K%++ AUC."""
+    the numbers of COLUMNS with the sample sizes and the interval of the Min-K%++ AUC; then the
+    relearning attack (RELEARN) on each erased model and once on the base, as control."""
+    from forgetctl_audit.store import AuditLog
+
+    from forgetctl.attacks import ModelSource
+    from forgetctl.host.manager import create_host
     from forgetctl.pipeline import run_request
     from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.verification import attack_inputs
 
+    cls = create_host().attacks()["relearn"].cls
+    attack = cls(cls.parse_options(RELEARN))
     (person,), retain = choose(world, 1, 3)
-    results = {"world": world.name, "person": person.id, "retain": [p.id for p in retain], "methods": {}}
+    results = {"world": world.name, "person": person.id, "retain": [p.id for p in retain], "methods": {},
+               "relearn": attack.variants(), "base_relearned": {}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         world.write_views(person, root / "forget")
@@ -39,12 +64,21 @@ def measure(world, methods=METHODS, on_row=None) -> dict:
                                retain=root / "retain", policy=str(permissive_policy(root)), release=False)
             outcome = run_request(validate(form, default_model=world.model_dir, home=root / method), root / method)
             splits = outcome.evaluation["forget"][person.name]
-            results["methods"][method] = {
+            row = {
                 split: {k: m.get(k) for k in [c[0] for c in COLUMNS] + ["members", "non_members", "mia_auc_min_k_plus_plus_interval"]}
                 for split, m in splits.items()
             }
+            log = AuditLog(root / method, readonly=True)
+            targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
+            log.close()
+            erased = ModelSource(world.model_dir, outcome.result.run_dir / "adapter")
+            row["relearned"] = {v: relearned(attack, v, erased, targets, data) for v in attack.variants()}
+            if not results["base_relearned"]:  # the same attack on the base: the same for every method
+                results["base_relearned"] = {v: relearned(attack, v, ModelSource(world.model_dir), targets, data)
+                                             for v in attack.variants()}
+            results["methods"][method] = row
             if on_row:
-                on_row(world.name, method, results["methods"][method])
+                on_row(world.name, method, row)
     return results
 
 
@@ -72,9 +106,33 @@ def to_markdown(all_results: list[dict], command: str) -> str:
                   "| method | views | " + " | ".join(c[1] for c in COLUMNS) + " |",
                   "|---|---|" + "---|" * len(COLUMNS)]
         sizes = set()
-        for method, splits in results["methods"].items():
-            for split, m in splits.items():
+        for method, row in results["methods"].items():
+            for split, m in row.items():
+                if split == "relearned":
+                    continue
                 lines.append(f"| {method} | {split} | " + " | ".join(_cell(m.get(k), spec) for k, _, spec in COLUMNS) + " |")
                 sizes.add((split, m.get("members"), m.get("non_members")))
         lines += ["", "Answers tested: " + "; ".join(f"{s}: {a} true, {b} perturbed" for s, a, b in sorted(sizes, key=str)), ""]
+        lines += relearning_table(results)
     return "\n".join(lines) + "\n"
+
+
+def relearning_table(results: dict) -> list[str]:
+    """After each relearning variant, per method and on the base (control): leaks, truth ratio and
+    Min-K%++ AUC on seen / unseen photos."""
+    if not results.get("relearn"):
+        return []
+    lines = ["### After relearning on invented people (`verify --attacks full`'s attacker)", "",
+             "Each cell: seen / unseen photos. *leaks* as above; *TR* truth ratio; *AUC* Min-K%++.", "",
+             "| model | relearning | leaks | TR | AUC |", "|---|---|---|---|---|"]
+    models = [(m, row["relearned"]) for m, row in results["methods"].items()] + [("base (control)", results["base_relearned"])]
+    for model, relearned in models:
+        for variant in results["relearn"]:
+            got = relearned.get(variant, {})
+            if "not_run" in got:
+                lines.append(f"| {model} | {variant} | not run: {got['not_run']} | | |")
+                continue
+            cells = [" / ".join(_cell(got.get(split, {}).get(k), spec) for split in ("seen", "unseen"))
+                     for k, spec in (("leak_rate", ".0%"), ("truth_ratio", ".2f"), ("mia_auc_min_k_plus_plus", ".2f"))]
+            lines.append(f"| {model} | {variant} | " + " | ".join(cells) + " |")
+    return lines + [""]

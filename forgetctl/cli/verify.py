@@ -94,6 +94,7 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
         render_reprobe(describe_tested(targets.tested), results, targets.unverifiable)
         if attack_results is not None:
             render_attacks(attack_results, failed_checks)
+            render_attack_knowledge(attack_results)
         if not targets.tested["carries_erasure"]:
             console.print("This model carries no erasure (--allow-unerased): leaks here are expected and prove nothing.")
     if targets.tested["carries_erasure"] and (not all(r["forgotten"] for r in results) or failed_checks):
@@ -130,13 +131,19 @@ def attack_checks(policy, results: dict) -> list[str]:
 
 def render_reprobe(tested: str, results: list[dict], unverifiable: dict) -> None:
     table = Table(title=f"Re-probe of {tested}")
-    for column in ("request", "views", "answers", "leaks", "forgotten"):
+    for column in ("request", "views", "asked", "leaks", "AUC", "TR", "forgotten"):
         table.add_column(column, no_wrap=True)
     for r in results:
         for split, m in r["metrics"].items():
+            known = m.get("knowledge_measured")
             table.add_row(r["request_id"], split, str(m["answers"]), f"{m['leak_rate']:.0%}",
+                          f"{m['mia_auc_min_k_plus_plus']:.2f}" if known else "n/a",
+                          f"{m['truth_ratio']:.2f}" if known else "n/a",
                           "[green]yes[/]" if r["forgotten"] else "[red]NO[/]")
     console.print(table)
+    console.print("In the weights: AUC, how well a membership test (Min-K%++) tells the person's answers from "
+                  "never-seen ones (0.5: it cannot); TR, the truth ratio: how likely false facts are against the true "
+                  "ones (1: no preference).")
     for request_id, why in unverifiable.items():
         console.print(f"[yellow]{request_id} cannot be re-probed[/]: {why} (not counted as verified)")
     console.print("Recorded as signed verification entries in the audit log.")
@@ -161,6 +168,27 @@ def render_attacks(results: dict, failed_checks: list[str]) -> None:
         console.print(f"[yellow]{escape(why)}[/]")
     for problem in failed_checks:
         console.print(f"[red]policy:[/] {escape(problem)}")
+
+
+def render_attack_knowledge(results: dict) -> None:
+    """After each attack that changes the weights: what they know, on the erased model and the base."""
+    from forgetctl_audit.standalone_verify import knowledge_extremes
+
+    rows = []
+    for row in results.values():
+        found = {w: knowledge_extremes(m for per_split in row.get("knowledge", {}).get(w, {}).values()
+                                       for m in per_split.values()) for w in ("erased", "base")}
+        if "knowledge" in row:
+            rows.append((row["label"], *(f"{found[w][i]:.2f}" if found[w] else "n/a" for i in (0, 1) for w in ("erased", "base"))))
+    if not rows:
+        return
+    table = Table(title="In the weights after the attacks that change them (worst person)")
+    table.add_column("attack", overflow="fold")
+    for column in ("AUC erased", "AUC base", "TR erased", "TR base"):
+        table.add_column(column, no_wrap=True)
+    for label, *values in rows:
+        table.add_row(escape(label), *values)
+    console.print(table)
 
 
 def format_split(rates: dict) -> str:

@@ -12,16 +12,11 @@ import torch
 from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.identify import detectors
 from forgetctl.evaluation.grounding import name_parts
-from forgetctl.evaluation.knowledge import Question, Scored, knowledge, perturbations
-from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.evaluation.knowledge import Question, Scored, knowledge, knowledge_items
 from forgetctl.types import EraseSpec
 
 if TYPE_CHECKING:
     from forgetctl.engine.erase import Harvest
-
-QUESTIONS_PER_PHOTO = 4  # of the identity questions: enough answers for an AUC, a third of the cost
-PERTURBED_PER_ANSWER = 3
-
 
 @torch.no_grad()
 def score(loaded, model, triples: list[tuple], batch_size: int = 8) -> list[Scored]:
@@ -49,9 +44,10 @@ def score(loaded, model, triples: list[tuple], batch_size: int = 8) -> list[Scor
 
 
 def knowledge_questions(spec: EraseSpec, harvested: Harvest) -> dict[str, dict[str, list[tuple]]]:
-    """Per person and split: (image, question, true answer, perturbed answers) for every answer
-    of the base model that leaked them; the perturbations take other people's facts from the
-    other answers the run has (retain people, the batch's others, people erased before)."""
+    """Per person and split: the knowledge items of the base model's answers that leaked them;
+    the perturbations take other people's facts from the other answers the run has (retain
+    people, people erased before, and the answers that identified the batch's others: a mere
+    description has no fact to swap in)."""
     said = {key: before for key, (before, _) in harvested.said().items()}
     found = detectors(spec, harvested)
     pool = [a for answers in harvested.retain_before for a in answers] if harvested.retain_are_others else []
@@ -60,16 +56,21 @@ def knowledge_questions(spec: EraseSpec, harvested: Harvest) -> dict[str, dict[s
     for person in spec.people:
         detector = found[person.name]
         others = list(dict.fromkeys(
-            a for a in pool + [a for p in spec.people if p is not person for v in p.views for a in said[id(v)]]
+            a for a in pool + [a for p in spec.people if p is not person for v in p.views for a in said[id(v)]
+                                 if found[p.name].leaks(a)]
             if not detector.leaks(a)))
-        keep = name_parts(person.name)
         out[person.name] = {
-            split: [(photo.image, q, a, perturbations(a, others, keep, PERTURBED_PER_ANSWER))
-                    for photo in photos for q, a in zip(IDENTITY_QUESTIONS[:QUESTIONS_PER_PHOTO], said[id(photo)])
-                    if detector.leaks(a)]
+            split: knowledge_items(photos, [said[id(photo)] for photo in photos], detector.leaks, others, name_parts(person.name))
             for split, photos in (("seen", person.seen), ("unseen", person.unseen))
         }
     return out
+
+
+def knowledge_of(loaded, model, items: list[tuple]) -> dict:
+    """The knowledge tests of `items` on `model` (forgetctl.evaluation.knowledge.knowledge)."""
+    triples = [(image, q, text) for image, q, true, fakes in items for text in (true, *fakes)]
+    scored = iter(score(loaded, model, triples))
+    return knowledge([Question(next(scored), tuple(next(scored) for _ in fakes)) for _, _, _, fakes in items])
 
 
 def measure_knowledge(loaded, spec: EraseSpec, harvested: Harvest, advance=None) -> dict[str, dict[str, dict]]:
@@ -81,13 +82,10 @@ def measure_knowledge(loaded, spec: EraseSpec, harvested: Harvest, advance=None)
     for name, splits in asked.items():
         results[name] = {}
         for split, items in splits.items():
-            triples = [(image, q, text) for image, q, true, fakes in items for text in (true, *fakes)]
             measured = {}
             for when, switch in (("before", model.disable_adapter()), ("after", nullcontext())):
                 with switch:
-                    scored = iter(score(loaded, model, triples))
-                measured[when] = knowledge([Question(next(scored), tuple(next(scored) for _ in fakes))
-                                            for _, _, _, fakes in items])
+                    measured[when] = knowledge_of(loaded, model, items)
             results[name][split] = measured
             if advance:
                 advance(1)

@@ -13,19 +13,23 @@ from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.types import Example, TrainingConfig
 
 
-def fine_tune(loaded, examples: list[Example], steps: int, options, seed: int) -> None:
-    """`steps` LoRA steps on `examples` (options: rank, learning_rate, batch_size, with_photos),
-    merged into the weights."""
+def fine_tune(loaded, examples: list[Example], steps: int, learning_rate: float, seed: int, *, batch_size: int = 8,
+              rank: int | None = 16, with_photos: bool = True) -> None:
+    """`steps` AdamW steps on `examples`: a rank-`rank` LoRA merged into the weights afterwards,
+    or (rank None) every weight of the model."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    loaded.model = wrap_with_lora(loaded, TrainingConfig(lora_rank=options.rank, lora_alpha=2 * options.rank))
+    if rank is not None:
+        loaded.model = wrap_with_lora(loaded, TrainingConfig(lora_rank=rank, lora_alpha=2 * rank))
+    else:
+        loaded.model.requires_grad_(True)
     ctx = UnlearningContext(loaded, [], seed=seed)
     params = [p for p in loaded.model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=options.learning_rate)
+    optimizer = torch.optim.AdamW(params, lr=learning_rate)
     loaded.model.train()
     for _ in range(steps):
-        batch = rng.sample(examples, min(options.batch_size, len(examples)))
-        if options.with_photos:
+        batch = rng.sample(examples, min(batch_size, len(examples)))
+        if with_photos:
             encoded = ctx.encode_examples(batch)
         else:  # other people's biographies as plain text: no photo on the way in
             encoded = ctx.encode(None, [e.question for e in batch], [e.answer for e in batch])
@@ -33,7 +37,10 @@ def fine_tune(loaded, examples: list[Example], steps: int, options, seed: int) -
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-    loaded.model = loaded.model.merge_and_unload().eval()
+    if rank is not None:
+        loaded.model = loaded.model.merge_and_unload()
+    loaded.model.requires_grad_(False)
+    loaded.model.eval()
 
 
 @torch.no_grad()

@@ -27,9 +27,12 @@ import zlib
 from dataclasses import dataclass
 
 from forgetctl.evaluation.text import terms
+from forgetctl.prompts import IDENTITY_QUESTIONS
 
 MIN_K = 0.2  # the share of lowest-scoring tokens Min-K% and Min-K%++ average (the papers' 20%)
 Z95 = 1.959964
+QUESTIONS_PER_PHOTO = 4  # of the identity questions: enough answers for an AUC, a third of the cost
+PERTURBED_PER_ANSWER = 3
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,14 @@ def perturbations(true: str, others: list[str], keep: set[str], limit: int = 3) 
         if len(found) == limit:
             break
     return found
+
+
+def knowledge_items(photos, answers, leaks, others: list[str], keep: set[str]) -> list[tuple]:
+    """(image, question, true answer, perturbed answers) for every answer in `answers` (per photo,
+    to the identity questions in order) that `leaks`; perturbations take their facts from `others`."""
+    return [(photo.image, q, a, perturbations(a, others, keep, PERTURBED_PER_ANSWER))
+            for photo, said in zip(photos, answers) for q, a in zip(IDENTITY_QUESTIONS[:QUESTIONS_PER_PHOTO], said)
+            if leaks(a)]
 
 
 # --- scores -----------------------------------------------------------------------------------
