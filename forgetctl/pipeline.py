@@ -49,7 +49,7 @@ def run_plan(request: EraseRequest) -> dict:
         "method": spec.method.name, "method_options": spec.method_options.model_dump(),
         "training": spec.training.as_dict(), "model": str(spec.model_dir), "people_in_run": len(spec.people),
         "policy": request.policy.name, "judge": request.grading.judge.describe(),
-        "new_lineage": request.lineage.start.new_lineage,
+        "new_lineage": request.lineage.start.new_lineage, "canaries": [b.label for b in spec.bystanders],
     }
 
 
@@ -125,7 +125,7 @@ def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_reque
         },
         "retain_metrics": without_grades(evaluation["retain"]),
         "earlier": evaluation["earlier"], "earlier_unverifiable": evaluation["earlier_unverifiable"],
-        "collateral": evaluation["collateral"],
+        "bystanders": evaluation["bystanders"], "collateral": evaluation["collateral"],
         "start_named": result.start_named,
         "judge": evaluation["judge"], "verdict": decision,
     }

@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from forgetctl.errors import InputError, unknown_name
-from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, LINEAGE_SCOPES, Metric, by_check
+from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, OPTIONAL_SCOPES, Metric, by_check
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,14 @@ def load_policy(name_or_file: str) -> Policy:
 
 
 def measured_values(metric: Metric, evaluation: dict) -> list:
-    """The metric's value in every place it was measured: each person's split, the retain set, or
-    each person an earlier release erased (their photos, their erasure's retain people)."""
+    """The metric's value in every place it was measured: each person's split, the retain set,
+    each person an earlier release erased (their photos, their erasure's retain people), or each
+    of the lineage's canaries."""
     if metric.scope == "retain":
         return [evaluation["retain"].get(metric.key)]
-    if metric.scope in LINEAGE_SCOPES:
+    if metric.scope == "canaries":
+        return [m.get(metric.key) for m in evaluation.get("bystanders", {}).values()]
+    if metric.scope in OPTIONAL_SCOPES:
         earlier = evaluation.get("earlier", {}).values()
         wanted = ("retain",) if metric.scope == "earlier retain" else ("seen", "unseen")
         return [splits[s].get(metric.key) for splits in earlier for s in wanted if s in splits]
@@ -85,15 +88,16 @@ def measured_values(metric: Metric, evaluation: dict) -> list:
 
 def check(metric: Metric, threshold: float, evaluation: dict) -> Check:
     values = measured_values(metric, evaluation)
-    if not values and metric.scope in LINEAGE_SCOPES:
-        return Check(metric.check, None, threshold, metric.comparison, True, "no earlier erasure to re-probe")
+    if not values and metric.scope in OPTIONAL_SCOPES:
+        return Check(metric.check, None, threshold, metric.comparison, True, OPTIONAL_SCOPES[metric.scope])
     if not values or any(v is None for v in values):
         return Check(metric.check, None, threshold, metric.comparison, False, "not measured (no conclusive grade?)")
     value = metric.worst(values)
     return Check(metric.check, value, threshold, metric.comparison, metric.passes(value, threshold))
 
 
-NOT_MEASURED = "collateral forgetting not measured: nobody besides the erased people was re-asked (pass --retain DIR)"
+NOT_MEASURED = ("collateral forgetting not measured: nobody besides the erased people was re-asked "
+                "(pass --retain DIR, or register canaries: forgetctl canaries add)")
 
 
 def inconclusive_count(evaluation: dict) -> int:

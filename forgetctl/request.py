@@ -75,6 +75,7 @@ class LineagePlan:
     earlier: tuple = ()  # forgetctl.engine.erase.Earlier, from the evidence
     detectors: dict = field(default_factory=dict)  # earlier request id -> LeakDetector
     unverifiable: dict = field(default_factory=dict)  # earlier request id -> why it cannot be re-probed
+    bystanders: tuple = ()  # forgetctl.types.Bystander: the lineage's canaries, from the log
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
     spec = EraseSpec(
         people, model_dir, method, options, form.training, retain, reference_dir=lineage.start.root_dir,
-        earlier=lineage.earlier, keep_earlier=form.keep_earlier, force=form.force,
+        earlier=lineage.earlier, keep_earlier=form.keep_earlier, bystanders=lineage.bystanders, force=form.force,
     )
     if home is not None and distributed.is_main_process():
         preflight_storage(home, spec, form.merge, form.release)
@@ -308,15 +309,17 @@ def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) 
         return LineagePlan(plan_start(Lineage(), model_dir, form.fork, form.new_lineage))
     from forgetctl_audit.store import AuditLog
 
+    from forgetctl.canaries import load_bystanders
     from forgetctl.verification import load_earlier
 
     log = AuditLog(home, readonly=True)
     try:
         start = plan_start(Lineage.from_log(log), model_dir, form.fork, form.new_lineage)
         earlier, detectors, unverifiable = load_earlier(log, start.earlier)
+        bystanders = load_bystanders(log, start.version.root if start.version else start.digest)
     finally:
         log.close()
-    return LineagePlan(start, tuple(without_the_erased(earlier, people)), detectors, unverifiable)
+    return LineagePlan(start, tuple(without_the_erased(earlier, people)), detectors, unverifiable, bystanders)
 
 
 def without_the_erased(earlier: list, people) -> list:

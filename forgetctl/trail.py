@@ -120,11 +120,19 @@ def record_outcome(log: AuditLog, request_ids: list[str], run_id: str, body: dic
         log.append(body["outcome"], request_id, {"run": run_id, **body}, evidence=(evidence or {}).get(request_id))
 
 
+CANARY_SET = "canaries-"  # the id prefix of canary sets (forgetctl.canaries): their own data key, no request
+
+
+def is_canary_set(request_id: str | None) -> bool:
+    return bool(request_id) and request_id.startswith(CANARY_SET)
+
+
 def request_states(log: AuditLog) -> dict[str, dict]:
-    """Per request: its request record, the records of its runs in order, whether it was shredded."""
+    """Per request: its request record, the records of its runs in order, whether it was shredded
+    (canary sets, kept under ids of their own, are no request)."""
     by_request: dict[str, list] = {}
     for record in log.records():
-        if record["request_id"] is not None:
+        if record["request_id"] is not None and not is_canary_set(record["request_id"]):
             by_request.setdefault(record["request_id"], []).append(record)
     return {request_id: request_state(records) for request_id, records in by_request.items()}
 

@@ -92,6 +92,17 @@ class Earlier:
 
 
 @dataclass(frozen=True)
+class Bystander:
+    """A canary: one person an operator registered for a lineage (`forgetctl canaries add`), with
+    the original base's answers about their photos. Every erasure on the lineage asks again and
+    never trains on them, so a look-alike forgotten on the side fails the run that did it."""
+
+    label: str  # "<canary set id>#<person>"
+    photos: tuple[Photo, ...]
+    before: tuple[list[str], ...]  # per photo, the original base's answers to the retain questions
+
+
+@dataclass(frozen=True)
 class EraseSpec:
     """What the engine needs to erase people, already validated (see forgetctl.request)."""
 
@@ -109,6 +120,7 @@ class EraseSpec:
     reference_dir: Path | None = None
     earlier: tuple[Earlier, ...] = ()
     keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
+    bystanders: tuple[Bystander, ...] = ()  # the lineage's canaries
     force: bool = False  # train even for people the base model does not identify (recorded)
 
 
@@ -134,6 +146,8 @@ class EraseResult:
     retain_are_others: bool = True
     # Per earlier request: {"seen"/"unseen": probes of their photos, "retain": their retain probes}.
     earlier: dict[str, dict[str, list[Probe]]] = field(default_factory=dict)
+    # Per canary (Bystander.label): their photos asked again after erasure.
+    bystanders: dict[str, list[Probe]] = field(default_factory=dict)
     start_named: float | None = None  # share of the starting release's answers that still name the people
     # Per person (everyone asked for): whether the base model identified them, as measured.
     identified: dict = field(default_factory=dict)  # name -> forgetctl.evaluation.identification.Identification

@@ -231,7 +231,18 @@ def test_verify_attacks_a_release_records_every_attack_and_reports_it(erased_rel
         assert "not_run" in row or (row["base_leak"] is not None and row["leak"] is not None), key
     log = AuditLog(root / "home", readonly=True)
     verification = [r for r in log.records() if r["kind"] == "verification"][-1]
+    erasure = next(r for r in log.records() if r["kind"] == "erasure")
     log.close()
     assert verification["body"]["tested"]["attacks"] == suite and set(verification["body"]["attacks"]) == set(out["attacks"])
+    # The knowledge tests: the base told the person's answers apart almost perfectly; the
+    # re-probed release's AUC is signed with its interval, per split.
+    for split, measured in verification["body"]["metrics"].items():
+        assert erasure["body"]["metrics"][verification["request_id"]][split]["mia_auc_min_k_plus_plus_before"] >= 0.9
+        low, high = measured["mia_auc_min_k_plus_plus_interval"]
+        assert measured["knowledge_measured"] and low <= measured["mia_auc_min_k_plus_plus"] <= high and measured["members"] > 0
+    assert out["results"][0]["metrics"] == verification["body"]["metrics"]
     report = CliRunner().invoke(app, ["audit", "export", verification["request_id"], "--out", str(root / f"{suite}.html")], env=env)
-    assert report.exit_code == 0 and f"Attacks in verification #{verification['seq']}" in (root / f"{suite}.html").read_text()
+    html = (root / f"{suite}.html").read_text()
+    assert report.exit_code == 0 and f"Attacks in verification #{verification['seq']}" in html
+    assert "how well a membership test tells the person&#x27;s answers from never-seen ones" in html or \
+        "how well a membership test tells the person's answers from never-seen ones" in html

@@ -92,13 +92,17 @@ def test_a_run_that_re_asked_no_bystanders_says_so_and_strict_fails_it():
 
     from forgetctl.evaluation.evaluate import collateral
 
-    alone = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier={})
-    with_others = SimpleNamespace(retain=["a", "b"], retain_are_others=True, earlier={})
+    alone = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier={}, bystanders={})
+    with_others = SimpleNamespace(retain=["a", "b"], retain_are_others=True, earlier={}, bystanders={})
     # Alone, but starting from a release: the earlier erasure's retain people are bystanders.
-    from_a_release = SimpleNamespace(retain=["own photo"], retain_are_others=False,
+    from_a_release = SimpleNamespace(retain=["own photo"], retain_are_others=False, bystanders={},
                                      earlier={"req-a": {"seen": ["p"], "retain": ["r1", "r2", "r3"]}})
-    assert collateral(from_a_release) == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 3}
-    assert collateral(alone) == {"measured": False, "retain_photos": 0, "earlier_retain_photos": 0}
+    # Alone, on a lineage with canaries: they are bystanders too.
+    with_canaries = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier={},
+                                    bystanders={"canaries-x#1": ["c1", "c2"], "canaries-x#2": ["c3"]})
+    assert collateral(from_a_release) == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 3, "canary_photos": 0}
+    assert collateral(with_canaries) == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 0, "canary_photos": 3}
+    assert collateral(alone) == {"measured": False, "retain_photos": 0, "earlier_retain_photos": 0, "canary_photos": 0}
     assert collateral(with_others)["measured"] and collateral(with_others)["retain_photos"] == 2
     unseen = {**evaluation(), "collateral": collateral(alone)}
     default = verdict(load_policy("default"), unseen)
@@ -109,6 +113,24 @@ def test_a_run_that_re_asked_no_bystanders_says_so_and_strict_fails_it():
     failed = [c for c in strict["checks"] if not c["passed"]]
     assert not strict["passed"] and any(c["name"] == "collateral_measured" for c in failed)
     assert verdict(load_policy("default"), {**evaluation(), "collateral": collateral(with_others)})["notes"] == []
+
+
+def test_one_forgotten_canary_fails_the_run_and_no_canary_is_no_failure():
+    from types import SimpleNamespace
+
+    from forgetctl.evaluation.evaluate import bystander_metrics
+    from forgetctl.types import Probe
+
+    kept = [Probe(None, ["This is Ann Lee, a baker."], ["This is Ann Lee, a baker."])] * 3
+    forgotten = [Probe(None, ["This is Bo Marsh, a sailor."], ["A person with short grey hair."])]
+    measured = bystander_metrics(SimpleNamespace(bystanders={"canaries-x#1": kept, "canaries-x#2": forgotten}))
+    # Per person: the one look-alike forgotten is not averaged away by the canaries that were kept.
+    assert measured["canaries-x#1"] == {"answers": 3, "rouge_l_drop": 0.0} and measured["canaries-x#2"]["rouge_l_drop"] > 0.5
+    failed = verdict(load_policy("default"), {**evaluation(), "bystanders": measured})
+    check = next(c for c in failed["checks"] if c["name"] == "canary_drop_max")
+    assert not failed["passed"] and check["measured"] == measured["canaries-x#2"]["rouge_l_drop"] and check["threshold"] == 0.1
+    none = next(c for c in verdict(load_policy("default"), evaluation())["checks"] if c["name"] == "canary_drop_max")
+    assert none["passed"] and none["measured"] is None and "no canary registered" in none["note"]
 
 
 def test_an_inconclusive_judge_never_passes(tmp_path):

@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from forgetctl import __version__
-from forgetctl.cli import audit, bench, demo, erase, keys, lineage, models, plugins, verify
+from forgetctl.cli import audit, bench, canaries, demo, erase, keys, lineage, models, plugins, verify
 from forgetctl.cli.ui import err_console
 from forgetctl.errors import ForgetctlError, explain
 
@@ -24,6 +24,7 @@ app.command("verify")(verify.verify_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
 app.add_typer(lineage.app, name="lineage")
+app.add_typer(canaries.app, name="canaries")
 app.add_typer(demo.app, name="demo")
 app.add_typer(bench.app, name="bench")
 app.command("plugins")(plugins.list_plugins)

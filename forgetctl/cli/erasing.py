@@ -75,6 +75,9 @@ def render_plan(request: EraseRequest, home) -> None:
         table.add_row("erase", f"{escape(person.name)}: {len(person.seen)} photos to train on, {len(person.unseen)} held out"
                       + (", with a profile" if person.profile else ""))
     table.add_row("retain", f"{len(spec.retain)} photos of other people" if spec.retain else "none: the people's own photos, described (pass --retain)")
+    sets = len({b.label.split("#")[0] for b in spec.bystanders})
+    table.add_row("canaries", f"{len(spec.bystanders)} people of {sets} set(s) asked again, never trained on" if spec.bystanders
+                  else "none registered for this lineage (forgetctl canaries add)")
     table.add_row("model", escape(str(spec.model_dir)))
     options = ", ".join(f"{k}={v}" for k, v in spec.method_options.model_dump().items()) or "defaults"
     table.add_row("method", f"{spec.method.name} ({spec.method.plugin} {spec.method.version}): {options}")
@@ -161,6 +164,10 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
         parts = [f"{split} {m.get('leak_rate', 0):.0%} leaks" if split != "retain" else f"retain drop {m['rouge_l_drop']:.3f}"
                  for split, m in splits.items()]
         console.print(f"Erased before, {request_id}: " + ", ".join(parts))
+    canaries = evaluation.get("bystanders", {})
+    if canaries:
+        label, worst = max(canaries.items(), key=lambda item: item[1]["rouge_l_drop"])
+        console.print(f"Canaries asked again: {len(canaries)}; the most changed, {label}, drop {worst['rouge_l_drop']:.3f}")
     for note in decision.get("notes", []):
         console.print(f"[yellow]{escape(note)}[/]")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.manifest["timings_s"].items())

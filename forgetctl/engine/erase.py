@@ -218,18 +218,36 @@ def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report
     return forget, retain
 
 
-def probe_earlier(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, dict[str, list[Probe]]]:
-    """Regression probes: every earlier person's photos, and their erasure's retain photos."""
-    jobs = [(e.label, split, photos, e.before[split], IDENTITY_QUESTIONS) for e in spec.earlier for split, photos in e.photos.items()]
-    jobs += [(e.label, "retain", e.retain, e.retain_before, RETAIN_QUESTIONS) for e in spec.earlier if e.retain]
+def ask_again(loaded: LoadedModel, jobs: list[tuple], title: str, report: Reporter) -> dict[str, dict[str, list[Probe]]]:
+    """Regression probes: per (label, split, photos, answers before, questions), the photos asked again."""
     if not jobs:
         return {}
-    advance = report.phase("Re-probing people erased before", sum(len(j[2]) * len(j[4]) for j in jobs))
+    advance = report.phase(title, sum(len(j[2]) * len(j[4]) for j in jobs))
     out: dict[str, dict[str, list[Probe]]] = {}
     for label, split, photos, before, questions in jobs:
         now = ask(loaded, list(photos), questions, advance)
         out.setdefault(label, {})[split] = [Probe(p, list(b), a) for p, b, a in zip(photos, before, now)]
     return out
+
+
+def probe_earlier(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, dict[str, list[Probe]]]:
+    """Every earlier person's photos, and their erasure's retain photos."""
+    jobs = [(e.label, split, photos, e.before[split], IDENTITY_QUESTIONS) for e in spec.earlier for split, photos in e.photos.items()]
+    jobs += [(e.label, "retain", e.retain, e.retain_before, RETAIN_QUESTIONS) for e in spec.earlier if e.retain]
+    return ask_again(loaded, jobs, "Re-probing people erased before", report)
+
+
+def probe_bystanders(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, list[Probe]]:
+    """The lineage's canaries asked again; one on whose photos the original base named a person
+    being erased now (the person themself, or a look-alike it confuses with them) is no bystander:
+    their answers are meant to change. They are left out, and said so."""
+    names = [person.name for person in spec.people]
+    erased = [b.label for b in spec.bystanders if any(names_a_person(a, names) for answers in b.before for a in answers)]
+    if erased:
+        report.notice(f"canaries {', '.join(erased)}: the original base names a person being erased on their photos, "
+                      "so they are not counted as bystanders")
+    jobs = [(b.label, "canary", b.photos, b.before, RETAIN_QUESTIONS) for b in spec.bystanders if b.label not in erased]
+    return {label: splits["canary"] for label, splits in ask_again(loaded, jobs, "Asking the canaries again", report).items()}
 
 
 def start_leaks(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest) -> float:
@@ -265,6 +283,7 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
         "lineage": {
             "reference": str(spec.reference_dir) if spec.reference_dir else None,
             "earlier": [e.label for e in spec.earlier], "keep_earlier": spec.keep_earlier,
+            "canaries": [b.label for b in spec.bystanders],
         },
         "loss_log": losses,
         "timings_s": timings,
@@ -314,13 +333,14 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
     with clock.lap("evaluate"):
         forget, retain = probe_after(loaded, spec, harvested, report)
         earlier = probe_earlier(loaded, spec, report)
+        bystanders = probe_bystanders(loaded, spec, report)
     with clock.lap("knowledge"):
         known = measure_knowledge(loaded, spec, harvested, report.phase("Testing what the weights still know", 2 * len(spec.people)))
     if not distributed.is_main_process():
         return None
     manifest = write_run(home / "runs" / run_id, loaded, build_manifest(run_id, spec, loaded, trainer, losses, clock.laps))
     return EraseResult(home / "runs" / run_id, manifest, forget, retain, loaded, harvested.retain_are_others, earlier,
-                       start_named, identified, left_out, known)
+                       bystanders, start_named, identified, left_out, known)
 
 
 def before_probes(person: Person, harvested: Harvest) -> dict[str, list[Probe]]:

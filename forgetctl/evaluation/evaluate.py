@@ -179,6 +179,14 @@ def earlier_metrics(result, detectors: dict[str, LeakDetector]) -> dict:
     return out
 
 
+def bystander_metrics(result) -> dict:
+    """Per canary: how far their answers moved from the original base's (one figure per person,
+    so one look-alike forgotten among many canaries is not averaged away)."""
+    return {label: {"answers": sum(len(p.after) for p in probes),
+                    "rouge_l_drop": 1.0 - mean_rouge_l([a for p in probes for a in p.after], [a for p in probes for a in p.before])}
+            for label, probes in result.bystanders.items()}
+
+
 def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: dict | None = None, unverifiable: dict | None = None) -> dict:
     """All metrics for one run, keyed by person then split ("seen", "unseen"), plus retain, plus
     the people earlier releases erased (`earlier`: their leak detectors; `unverifiable`: those
@@ -200,7 +208,7 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
     return {
         "judge": judge.describe(), "forget": forget, "retain": retain_metrics(result, graded, grading),
         "earlier": earlier_metrics(result, earlier or {}), "earlier_unverifiable": dict(unverifiable or {}),
-        "collateral": collateral(result),
+        "bystanders": bystander_metrics(result), "collateral": collateral(result),
         # Per person, what counts as their private facts: kept only in the encrypted evidence.
         "private_terms": {name: g.private for name, g in subjects.items()},
     }
@@ -215,11 +223,14 @@ def knowledge_metrics(measured: dict | None) -> dict:
 
 
 def collateral(result) -> dict:
-    """Whether anyone besides the erased people was re-asked (bystanders): the --retain people and
-    earlier erasures' retain people. Without them, forgetting a look-alike goes unseen."""
+    """Whether anyone besides the erased people was re-asked (bystanders): the --retain people,
+    earlier erasures' retain people and the lineage's canaries. Without them, forgetting a
+    look-alike goes unseen."""
     earlier = sum(len(splits.get("retain", ())) for splits in (result.earlier or {}).values())
     others = len(result.retain) if result.retain_are_others else 0
-    return {"measured": bool(others or earlier), "retain_photos": others, "earlier_retain_photos": earlier}
+    canaries = sum(len(probes) for probes in result.bystanders.values())
+    return {"measured": bool(others or earlier or canaries), "retain_photos": others, "earlier_retain_photos": earlier,
+            "canary_photos": canaries}
 
 
 def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:

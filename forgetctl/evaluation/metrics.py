@@ -83,6 +83,8 @@ METRICS: tuple[Metric, ...] = (
            "lower", "earlier", ".0%", "previously_erased_leak_rate_max"),
     Metric("rouge_l_drop", "earlier retain drop", "ROUGE-L drop of earlier releases' retain people, against the original base",
            "lower", "earlier retain", ".3f", "previously_retained_drop_max"),
+    Metric("rouge_l_drop", "canary drop", "ROUGE-L drop of the lineage's canaries (`forgetctl canaries add`), per person, "
+           "against the original base", "lower", "canaries", ".3f", "canary_drop_max"),
 )
 # What to change when a check fails: the options that move it (said after a failed run).
 _MORE_FORGETTING = "more --steps or a higher --lr (and check that every photo shows the person)"
@@ -102,14 +104,16 @@ REMEDIES = {
     "retain_rouge_drop_max": "a larger --retain-weight, more people in --retain, or a lower --lr",
     "previously_erased_leak_rate_max": "--keep-earlier (the default) and more --steps",
     "previously_retained_drop_max": "a larger --retain-weight or a lower --lr",
+    "canary_drop_max": "pass the forgotten canary's photos as --retain (a look-alike), a lower --lr or fewer --steps",
     "judge_inconclusive_max": "a judge that answers (check the Ollama server and --judge-option timeout)",
     "collateral_measured": "--retain DIR with other people's photos (bystanders), so forgetting them shows",
 }
 # A policy with `[collateral] required = true` fails a run that re-asked nobody but the erased.
 COLLATERAL_CHECK = "collateral_measured"
 
-# Scopes that are empty for a first erasure: their checks then pass, saying there was nothing to re-probe.
-LINEAGE_SCOPES = ("earlier", "earlier retain")
+# Scopes that may be empty (a first erasure, a lineage without canaries): their checks then pass, saying why.
+OPTIONAL_SCOPES = {"earlier": "no earlier erasure to re-probe", "earlier retain": "no earlier erasure to re-probe",
+                   "canaries": "no canary registered for this lineage: forgetctl canaries add"}
 
 # Grades the judge could not give, counted over every split and the retain set. Bounded by a
 # policy's `[judge] inconclusive_fails`, not by a threshold: any at all fails such a policy.
