@@ -16,7 +16,6 @@ fingerprint they pinned, without trusting this machine.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import json
 import re

@@ -169,6 +169,18 @@ def without_photos(value):
     return value
 
 
+def shred_confirmed(key_id: str, question: str, yes: bool) -> tuple[int, bool]:
+    """Destroy the data key under `key_id` (a request, a canary set) once the user agrees:
+    (the shred record's seq, whether it was shredded already)."""
+    if not yes and not typer.confirm(question):
+        raise typer.Exit(1)
+    log = open_existing_log()
+    try:
+        return log.shred(key_id)
+    finally:
+        log.close()
+
+
 @app.command("shred")
 def shred(
     request_id: str = typer.Argument(..., help="Request whose evidence to destroy."),
@@ -177,13 +189,7 @@ def shred(
     """Destroy a request's data key for good: its evidence becomes unreadable, no run can be
     attached to it again, and the log still verifies. Shredding twice changes nothing."""
     check_request_id(request_id)
-    if not yes and not typer.confirm(f"Destroy the evidence of {request_id} for good?"):
-        raise typer.Exit(1)
-    log = open_existing_log()
-    try:
-        seq, already = log.shred(request_id)
-    finally:
-        log.close()
+    seq, already = shred_confirmed(request_id, f"Destroy the evidence of {request_id} for good?", yes)
     if already:
         console.print(f"{request_id} was already shredded (record #{seq}); nothing to do")
     else:

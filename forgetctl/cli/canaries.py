@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from forgetctl.cli.audit import open_existing_log
+from forgetctl.cli.audit import open_existing_log, shred_confirmed
 from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.errors import InputError
 
@@ -76,11 +76,5 @@ def remove(
 
     if not is_canary_set(set_id):
         raise InputError(f"{set_id!r} is not a canary set id (they begin with 'canaries-'; see `forgetctl canaries list`)")
-    if not yes and not typer.confirm(f"Destroy canary set {set_id} for good?"):
-        raise typer.Exit(1)
-    log = open_existing_log()
-    try:
-        seq, already = log.shred(set_id)
-    finally:
-        log.close()
+    seq, already = shred_confirmed(set_id, f"Destroy canary set {set_id} for good?", yes)
     console.print(f"{set_id} was already removed (record #{seq})" if already else f"Removed canary set {set_id}; recorded as #{seq}")
