@@ -44,7 +44,7 @@ def test_every_family_in_the_table_has_a_tiny_model_test():
 
 def test_an_unsupported_family_is_refused_with_the_supported_list(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "blip-2"}))
-    with pytest.raises(ModelLoadError, match="supports these vision-language families: llava, llava_next, llava_onevision, qwen2_vl, qwen2_5_vl, gemma3"):
+    with pytest.raises(ModelLoadError, match="supports these vision-language families: llava, llava_next, llava_onevision, qwen2_vl, qwen2_5_vl, gemma3, mistral3, idefics3"):
         inspect_model_dir(tmp_path)
 
 
@@ -99,9 +99,9 @@ def test_lora_lands_on_the_language_model_and_the_projector_only_when_asked(tiny
         loaded = load_model(path, device="cpu")
         model = wrap_with_lora(loaded, replace(TINY, lora_targets=where))
         adapted = [n for n, _ in model.named_parameters() if "lora_A" in n]
-        in_projector = [n for n in adapted if "language_model" not in n]
+        in_projector = [n for n in adapted if f".{FAMILIES[family].text_model}." not in n]
         assert adapted and bool(in_projector) == projector, adapted
-        assert not any("visual.blocks" in n or "vision_tower" in n for n in adapted)  # never the vision tower
+        assert not any("visual.blocks" in n or "vision" in n for n in adapted)  # never the vision tower
 
 
 @pytest.mark.slow

@@ -7,8 +7,9 @@ from forgetctl.cli.ui import console
 
 
 def list_models(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
-    """Each supported family (config.json's model_type): the class that loads it, whether it builds
-    its own positions, how its processor takes images, and where LoRA goes."""
+    """Each supported family (config.json's model_type): whether it builds its own positions, how
+    its processor takes images, and whether its projector can take LoRA (--json: the class that
+    loads it and the exact LoRA module patterns)."""
     import json
     from dataclasses import asdict
 
@@ -20,11 +21,12 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="Print JSON i
         return
     table = Table(title="Supported model families (--model DIR: config.json's model_type)")
     table.add_column("model_type", no_wrap=True)
-    table.add_column("class", overflow="fold")
-    table.add_column("positions", overflow="fold")
+    table.add_column("positions", no_wrap=True)
     table.add_column("images", no_wrap=True)
-    table.add_column("LoRA on", overflow="fold")
+    table.add_column("projector LoRA", no_wrap=True)
     for model_type, f in FAMILIES.items():
-        table.add_row(model_type, f.model_class, "its own (M-RoPE)" if f.builds_positions else "given",
-                      "per prompt" if f.images_per_prompt else "flat", f"{f.text_model} linears; + /{f.projector}/")
+        table.add_row(model_type, "its own (M-RoPE)" if f.builds_positions else "given",
+                      "per prompt" if f.images_per_prompt else "flat", "yes" if f.projector else "no (none)")
     console.print(table)
+    console.print("LoRA trains the decoder's linear layers; `--lora-targets language+projector` adds the projector's. "
+                  "`forgetctl models --json` gives each family's class and exact module patterns.")

@@ -40,6 +40,12 @@ FAMILIES = {
     "qwen2_5_vl": Family("Qwen2_5_VLForConditionalGeneration", "Qwen2_5_VLProcessor", builds_positions=True,
                          projector=QWEN_MERGER),
     "gemma3": Family("Gemma3ForConditionalGeneration", "Gemma3Processor", images_per_prompt=True, projector=None),
+    # Mistral Small 3.x: a Pixtral vision tower, its patch merger and projector before the Mistral decoder.
+    "mistral3": Family("Mistral3ForConditionalGeneration", "PixtralProcessor",
+                       projector=r"multi_modal_projector\.(linear_\d+|patch_merger\.merging_layer)"),
+    # Idefics3 and SmolVLM: the decoder is the `text_model`, the connector one linear projection.
+    "idefics3": Family("Idefics3ForConditionalGeneration", "Idefics3Processor", text_model="text_model",
+                       projector=r"connector\.modality_projection\.proj"),
 }
 SUPPORTED_MODEL_TYPES = {model_type: f.model_class for model_type, f in FAMILIES.items()}
 

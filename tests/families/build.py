@@ -137,6 +137,58 @@ def llava_onevision(out: Path) -> Path:
     return save(transformers.LlavaOnevisionForConditionalGeneration(config), processor, tok, out)
 
 
+MISTRAL_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}[INST]"
+    "{% for c in message['content'] %}{% if c['type'] == 'image' %}[IMG]{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "[/INST]{% else %}{% for c in message['content'] %}{{ c['text'] }}{% endfor %}{{ eos_token }}{% endif %}{% endfor %}"
+)
+def mistral3(out: Path) -> Path:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    tok = tokenizer(["<s>", "</s>", "[INST]", "[/INST]", "[IMG]", "[IMG_BREAK]", "[IMG_END]"], bos_token="<s>", eos_token="</s>",
+                    extra_special_tokens={"image_token": "[IMG]"})
+    image = transformers.PixtralImageProcessor(size={"longest_edge": 28}, patch_size=7)
+    processor = transformers.PixtralProcessor(image_processor=image, tokenizer=tok, patch_size=7, spatial_merge_size=2,
+                                              chat_template=MISTRAL_TEMPLATE)
+    config = transformers.Mistral3Config(
+        text_config=dict(model_type="mistral", vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=1024,
+                         initializer_range=0.5, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                         bos_token_id=tok.bos_token_id, sliding_window=None),
+        vision_config=dict(model_type="pixtral", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=2, image_size=28, patch_size=7, head_dim=16),
+        image_token_index=tok.convert_tokens_to_ids("[IMG]"), spatial_merge_size=2, vision_feature_layer=-1)
+    return save(transformers.Mistral3ForConditionalGeneration(config), processor, tok, out)
+
+
+IDEFICS_TEMPLATE = (
+    "<|im_start|>{% for message in messages %}{{ message['role'] | capitalize }}:"
+    "{% for c in message['content'] %}{% if c['type'] == 'image' %}<image>{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
+)
+def idefics3(out: Path) -> Path:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    tok = tokenizer(["<|im_start|>", "<end_of_utterance>", "<image>", "<fake_token_around_image>", "<global-img>"],
+                    bos_token="<|im_start|>", eos_token="<end_of_utterance>",
+                    extra_special_tokens={"image_token": "<image>", "fake_image_token": "<fake_token_around_image>",
+                                          "global_image_token": "<global-img>", "end_of_utterance_token": "<end_of_utterance>"})
+    # One image tile per photo (no splitting): the row/column tokens of split images are not needed.
+    image = transformers.Idefics3ImageProcessor(size={"longest_edge": 28}, max_image_size={"longest_edge": 28}, do_image_splitting=False)
+    processor = transformers.Idefics3Processor(image_processor=image, tokenizer=tok, image_seq_len=4, chat_template=IDEFICS_TEMPLATE)
+    config = transformers.Idefics3Config(
+        text_config=dict(model_type="llama", vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, initializer_range=0.5,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=28, patch_size=7),
+        image_token_id=tok.convert_tokens_to_ids("<image>"), scale_factor=2, pad_token_id=tok.pad_token_id)
+    return save(transformers.Idefics3ForConditionalGeneration(config), processor, tok, out)
+
+
 def save(model, processor, tok, out: Path) -> Path:
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
@@ -146,4 +198,4 @@ def save(model, processor, tok, out: Path) -> Path:
 
 
 BUILDERS = {"qwen2_vl": lambda out: qwen("qwen2_vl", out), "qwen2_5_vl": lambda out: qwen("qwen2_5_vl", out),
-            "gemma3": gemma3, "llava_onevision": llava_onevision}
+            "gemma3": gemma3, "llava_onevision": llava_onevision, "mistral3": mistral3, "idefics3": idefics3}
