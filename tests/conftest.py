@@ -53,3 +53,13 @@ def install_plugin(tmp_path, monkeypatch):
     yield install
     for module in modules:
         sys.modules.pop(module, None)
+
+
+def fewer_photos(request, seen: int = 2, unseen: int = 1, retain: int = 2):
+    """The request with a few of its photos: every stage still runs, on a fraction of the
+    generation (the demo world writes six views per person)."""
+    from dataclasses import replace
+
+    spec = request.spec
+    people = tuple(replace(p, seen=p.seen[:seen], unseen=p.unseen[:unseen]) for p in spec.people)
+    return replace(request, spec=replace(spec, people=people, retain=spec.retain[:retain]))
