@@ -106,6 +106,13 @@ class Lineage:
         complete = [v for v in self.releases(root) if everything <= set(v.erased)]
         return complete[-1] if complete else None
 
+    def depth(self, version: Version | None) -> int:
+        """How many releases lie between the original base and `version` (0: the base itself)."""
+        steps = 0
+        while version is not None and not version.is_root:
+            version, steps = self.versions.get(version.parent) or self.lookup(version.parent), steps + 1
+        return steps
+
     def missing_from(self, version: Version) -> set[str]:
         """Requests a later version of this lineage erased that `version` does not carry."""
         return self.erased_in(version.root) - set(version.erased)
@@ -124,6 +131,16 @@ class Lineage:
             return None
         _, what, version, known = max(scored, key=lambda s: s[0])
         return what, version, differences(known, files)
+
+
+def reprobe_choice(earlier: tuple[str, ...], depth: int, every: int) -> tuple[list[str], list[str]]:
+    """Which of the people erased before (oldest first) a release at `depth` re-probes, and which
+    it defers: the `every` most recent always, each older one when its place comes round (place
+    modulo `every` equals the depth modulo `every`). Along a chain every person is re-probed at
+    least once in any `every` consecutive releases; `every` 1 re-probes everyone, every time."""
+    recent = set(earlier[-every:]) if every > 0 else set(earlier)
+    chosen = [r for i, r in enumerate(earlier) if r in recent or i % every == depth % every]
+    return chosen, [r for r in earlier if r not in chosen]
 
 
 def differences(signed: dict, found: dict) -> list[str]:

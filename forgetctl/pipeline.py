@@ -125,6 +125,7 @@ def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_reque
         },
         "retain_metrics": without_grades(evaluation["retain"]),
         "earlier": evaluation["earlier"], "earlier_unverifiable": evaluation["earlier_unverifiable"],
+        "earlier_coverage": evaluation["earlier_coverage"],
         "bystanders": evaluation["bystanders"], "collateral": evaluation["collateral"],
         "start_named": result.start_named,
         "judge": evaluation["judge"], "verdict": decision,

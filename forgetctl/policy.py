@@ -105,6 +105,13 @@ def inconclusive_count(evaluation: dict) -> int:
     return sum(v or 0 for v in places)
 
 
+def deferred_note(coverage: dict) -> str:
+    d, n, k = len(coverage["deferred"]), coverage["earlier"], coverage["every"]
+    return (f"{d} of the {n} people erased before were not re-probed by this release (--reprobe-every {k}: each is "
+            f"re-probed at least once in every {k} releases); had one of them come back, this release would miss it "
+            f"with chance {d}/{n}. `forgetctl verify --model` re-probes them all")
+
+
 def verdict(policy: Policy, evaluation: dict) -> dict:
     """Every check with its measured value (worst person and split) and threshold."""
     checks = [check(by_check()[name], threshold, evaluation) for name, threshold in policy.thresholds.items()]
@@ -113,6 +120,9 @@ def verdict(policy: Policy, evaluation: dict) -> dict:
         checks.append(Check(INCONCLUSIVE.check, count, 0, "<=", count == 0, INCONCLUSIVE.meaning))
     # Earlier erasures whose evidence is gone cannot be re-probed: said, never counted as verified.
     notes = [f"{request} cannot be re-probed: {why} (not counted as verified)" for request, why in evaluation.get("earlier_unverifiable", {}).items()]
+    coverage = evaluation.get("earlier_coverage") or {}
+    if coverage.get("deferred"):
+        notes.append(deferred_note(coverage))
     if not evaluation.get("collateral", {}).get("measured", True):
         if policy.collateral_required:
             checks.append(Check(COLLATERAL_CHECK, None, 1, ">=", False, NOT_MEASURED))

@@ -23,7 +23,7 @@ from forgetctl.engine.images import read_photos, split_views, survey
 from forgetctl.errors import InputError, unknown_name
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
-from forgetctl.lineage import Lineage, Start, plan_start
+from forgetctl.lineage import Lineage, Start, plan_start, reprobe_choice
 from forgetctl.policy import Policy, load_policy
 from forgetctl.trail import GROUNDS
 from forgetctl.types import LORA_TARGETS, EraseSpec, Person, TrainingConfig
@@ -63,6 +63,7 @@ class RequestForm:
     fork: bool = False  # start from a version that lacks a later erasure, on purpose
     new_lineage: str | None = None  # why a model no lineage knows starts a new one (recorded)
     keep_earlier: bool = True  # keep earlier people's leaks in the forget data (docs/lineage.md)
+    reprobe_every: int = 1  # re-probe each earlier person at least every K releases (1: all, every release)
     release: bool = True  # a passing erasure becomes a deployable version
     force: bool = False  # erase even people the base model does not identify (recorded)
 
@@ -76,6 +77,7 @@ class LineagePlan:
     detectors: dict = field(default_factory=dict)  # earlier request id -> LeakDetector
     unverifiable: dict = field(default_factory=dict)  # earlier request id -> why it cannot be re-probed
     bystanders: tuple = ()  # forgetctl.types.Bystander: the lineage's canaries, from the log
+    deferred: tuple = ()  # earlier request ids this release does not re-probe (--reprobe-every)
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,8 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
     spec = EraseSpec(
         people, model_dir, method, options, form.training, retain, reference_dir=lineage.start.root_dir,
-        earlier=lineage.earlier, keep_earlier=form.keep_earlier, bystanders=lineage.bystanders, force=form.force,
+        earlier=lineage.earlier, keep_earlier=form.keep_earlier, bystanders=lineage.bystanders,
+        deferred=lineage.deferred, reprobe_every=form.reprobe_every, force=form.force,
     )
     if home is not None and distributed.is_main_process():
         preflight_storage(home, spec, form.merge, form.release)
@@ -312,14 +315,20 @@ def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) 
     from forgetctl.canaries import load_bystanders
     from forgetctl.verification import load_earlier
 
+    if form.reprobe_every < 1:
+        raise InputError("--reprobe-every must be 1 or more (1: every earlier person on every release)")
     log = AuditLog(home, readonly=True)
     try:
-        start = plan_start(Lineage.from_log(log), model_dir, form.fork, form.new_lineage)
+        lineage = Lineage.from_log(log)
+        start = plan_start(lineage, model_dir, form.fork, form.new_lineage)
         earlier, detectors, unverifiable = load_earlier(log, start.earlier)
         bystanders = load_bystanders(log, start.version.root if start.version else start.digest)
     finally:
         log.close()
-    return LineagePlan(start, tuple(without_the_erased(earlier, people)), detectors, unverifiable, bystanders)
+    # The new release sits one below its start; only people whose evidence is readable take turns.
+    readable = tuple(e.label for e in earlier)
+    _, deferred = reprobe_choice(readable, lineage.depth(start.version) + 1, form.reprobe_every)
+    return LineagePlan(start, tuple(without_the_erased(earlier, people)), detectors, unverifiable, bystanders, tuple(deferred))
 
 
 def without_the_erased(earlier: list, people) -> list:

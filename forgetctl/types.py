@@ -121,6 +121,8 @@ class EraseSpec:
     earlier: tuple[Earlier, ...] = ()
     keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
     bystanders: tuple[Bystander, ...] = ()  # the lineage's canaries
+    deferred: tuple[str, ...] = ()  # earlier people not re-probed by this release (their turn comes later)
+    reprobe_every: int = 1  # each earlier person is re-probed at least once in this many releases
     force: bool = False  # train even for people the base model does not identify (recorded)
 
 

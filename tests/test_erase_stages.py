@@ -81,3 +81,16 @@ def test_without_retain_photos_the_people_s_own_descriptions_are_kept(tmp_path):
     assert {e.answer for e in harvested.retain} <= set(harvested.references[:2])
     assert not harvested.retain_are_others
     assert any("--retain" in n for n in notices)
+
+
+def test_people_whose_turn_has_not_come_are_not_re_probed(toy_run):
+    from dataclasses import replace
+
+    from forgetctl.engine.erase import probe_earlier
+    from forgetctl.types import Earlier
+
+    request, result, _, _, _ = toy_run
+    photo = request.spec.people[0].seen[0]
+    earlier = tuple(Earlier(label, {"seen": (photo,)}, {"seen": (["x"] * len(IDENTITY_QUESTIONS),)}) for label in ("req-a", "req-b"))
+    spec = replace(request.spec, earlier=earlier, deferred=("req-a",), reprobe_every=2)
+    assert set(probe_earlier(result.loaded, spec)) == {"req-b"}

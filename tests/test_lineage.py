@@ -323,3 +323,47 @@ def test_an_erasure_that_raced_another_from_the_same_head_is_refused_and_one_hea
     assert after[-1]["kind"] == "run-failed" and after[-1]["body"]["error"].startswith("HeadMoved")
     head = runner.invoke(app, ["lineage", "head"])
     assert head.exit_code == 0 and str(other) in head.output
+
+
+def test_reprobe_rotation_reaches_everyone_within_k_releases_and_always_the_most_recent():
+    from forgetctl.lineage import reprobe_choice
+
+    earlier = tuple(f"req-{i}" for i in range(10))
+    assert reprobe_choice(earlier, 5, 1) == (list(earlier), [])  # the default: everyone, every release
+    for every in (2, 3, 4):
+        seen = set()
+        for depth in range(7, 7 + every):  # any `every` consecutive releases
+            chosen, deferred = reprobe_choice(earlier, depth, every)
+            assert set(earlier[-every:]) <= set(chosen) and set(chosen) | set(deferred) == set(earlier)
+            assert not set(chosen) & set(deferred) and len(chosen) < len(earlier)
+            seen |= set(chosen)
+        assert seen == set(earlier)
+    assert reprobe_choice((), 3, 4) == ([], [])
+
+
+def test_a_deferred_re_probe_is_said_with_its_bound():
+    from forgetctl.evaluation.evaluate import earlier_coverage
+    from forgetctl.policy import load_policy, verdict
+
+    manifest = {"lineage": {"earlier": ["req-1", "req-2", "req-3"], "deferred": ["req-1"], "reprobe_every": 3}}
+    coverage = earlier_coverage(manifest)
+    assert coverage == {"earlier": 3, "deferred": ["req-1"], "every": 3}
+    evaluation = {"forget": {}, "retain": {}, "earlier": {}, "earlier_coverage": coverage}
+    notes = verdict(load_policy("default"), evaluation)["notes"]
+    assert any("1 of the 3 people erased before were not re-probed" in n and "chance 1/3" in n
+               and "at least once in every 3 releases" in n for n in notes)
+    assert earlier_coverage({"lineage": {"earlier": [], "deferred": []}})["deferred"] == []
+
+
+def test_depth_counts_the_releases_between_a_version_and_its_base():
+    from forgetctl.lineage import Lineage
+
+    def release(seq, version, parent, erased):
+        return {"kind": "release", "seq": seq, "time": "t", "body": {
+            "root": "base", "root_path": "/m", "version": version, "parent": parent, "path": f"/r/{version}",
+            "erased": erased, "added": erased[-1:], "run": f"run-{seq}", "files": {}}}
+
+    lineage = Lineage.from_records([release(1, "v1", "base", ["a"]), release(2, "v2", "v1", ["a", "b"]),
+                                    release(3, "v3", "v2", ["a", "b", "c"])])
+    assert [lineage.depth(lineage.lookup(v)) for v in ("base", "v1", "v2", "v3")] == [0, 1, 2, 3]
+    assert lineage.depth(None) == 0

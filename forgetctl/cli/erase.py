@@ -100,6 +100,7 @@ def erase_command(
     fork: bool = typer.Option(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded)."),
     new_lineage: str = typer.Option(None, "--new-lineage", metavar="REASON", help="Start a new lineage from a model no release record knows, beside the existing one (the reason is recorded)."),
     keep_earlier: bool = typer.Option(True, "--keep-earlier/--no-keep-earlier", help="Keep the leaks of people erased by earlier releases in the forget data (measured in docs/lineage.md)."),
+    reprobe_every: int = typer.Option(1, "--reprobe-every", min=1, metavar="K", help="Re-probe each person erased before at least once in every K releases (the K most recent always); 1: all of them, every release."),
     no_release: bool = typer.Option(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance."),
     steps: int = typer.Option(30, min=1, help="Training steps."),
     batch_size: int = typer.Option(8, min=1, help="Forget (and retain) examples per step."),
@@ -166,7 +167,7 @@ def erase_command(
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
         grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
-        fork=fork, new_lineage=new_lineage, keep_earlier=keep_earlier, release=not no_release, force=force,
+        fork=fork, new_lineage=new_lineage, keep_earlier=keep_earlier, reprobe_every=reprobe_every, release=not no_release, force=force,
     )
     request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())
     if dry_run:

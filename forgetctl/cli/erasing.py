@@ -75,6 +75,10 @@ def render_plan(request: EraseRequest, home) -> None:
         table.add_row("erase", f"{escape(person.name)}: {len(person.seen)} photos to train on, {len(person.unseen)} held out"
                       + (", with a profile" if person.profile else ""))
     table.add_row("retain", f"{len(spec.retain)} photos of other people" if spec.retain else "none: the people's own photos, described (pass --retain)")
+    if spec.earlier:
+        due = len(spec.earlier) - len(spec.deferred)
+        table.add_row("erased before", f"{due} of {len(spec.earlier)} re-probed" + (
+            f" (--reprobe-every {spec.reprobe_every}: the others take their turn in a later release)" if spec.deferred else ""))
     sets = len({b.label.split("#")[0] for b in spec.bystanders})
     table.add_row("canaries", f"{len(spec.bystanders)} people of {sets} set(s) asked again, never trained on" if spec.bystanders
                   else "none registered for this lineage (forgetctl canaries add)")

@@ -231,9 +231,11 @@ def ask_again(loaded: LoadedModel, jobs: list[tuple], title: str, report: Report
 
 
 def probe_earlier(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, dict[str, list[Probe]]]:
-    """Every earlier person's photos, and their erasure's retain photos."""
-    jobs = [(e.label, split, photos, e.before[split], IDENTITY_QUESTIONS) for e in spec.earlier for split, photos in e.photos.items()]
-    jobs += [(e.label, "retain", e.retain, e.retain_before, RETAIN_QUESTIONS) for e in spec.earlier if e.retain]
+    """Every earlier person's photos, and their erasure's retain photos (but the people whose
+    turn has not come round, `spec.deferred`)."""
+    due = [e for e in spec.earlier if e.label not in spec.deferred]
+    jobs = [(e.label, split, photos, e.before[split], IDENTITY_QUESTIONS) for e in due for split, photos in e.photos.items()]
+    jobs += [(e.label, "retain", e.retain, e.retain_before, RETAIN_QUESTIONS) for e in due if e.retain]
     return ask_again(loaded, jobs, "Re-probing people erased before", report)
 
 
@@ -283,7 +285,8 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
         "lineage": {
             "reference": str(spec.reference_dir) if spec.reference_dir else None,
             "earlier": [e.label for e in spec.earlier], "keep_earlier": spec.keep_earlier,
-            "canaries": [b.label for b in spec.bystanders],
+            "canaries": [b.label for b in spec.bystanders], "deferred": list(spec.deferred),
+            "reprobe_every": spec.reprobe_every,
         },
         "loss_log": losses,
         "timings_s": timings,

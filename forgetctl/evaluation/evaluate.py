@@ -208,10 +208,19 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
     return {
         "judge": judge.describe(), "forget": forget, "retain": retain_metrics(result, graded, grading),
         "earlier": earlier_metrics(result, earlier or {}), "earlier_unverifiable": dict(unverifiable or {}),
+        "earlier_coverage": earlier_coverage(result.manifest),
         "bystanders": bystander_metrics(result), "collateral": collateral(result),
         # Per person, what counts as their private facts: kept only in the encrypted evidence.
         "private_terms": {name: g.private for name, g in subjects.items()},
     }
+
+
+def earlier_coverage(manifest: dict | None) -> dict:
+    """How many of the people erased before this release re-probed, and the bound on the others:
+    each is re-probed at least once in `every` releases (forgetctl.lineage.reprobe_choice)."""
+    lineage = (manifest or {}).get("lineage", {})
+    deferred = list(lineage.get("deferred", []))
+    return {"earlier": len(lineage.get("earlier", [])), "deferred": deferred, "every": lineage.get("reprobe_every", 1)}
 
 
 def knowledge_metrics(measured: dict | None) -> dict:
