@@ -3,7 +3,7 @@
 
     python bench/knowledge.py [--worlds demo second] [--methods pubg ga ...]
 
-Writes docs/knowledge.md and .json: each method's erasure, then the relearning attack of
+Writes docs/knowledge.md and .json (kept after every method: an interrupted run resumes): each method's erasure, then the relearning attack of
 `verify --attacks full` on it and on the base.
 """
 
@@ -30,14 +30,22 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
 
-    def progress(world, method, splits):
-        print(world, method, {s: {k: v for k, v in m.items() if k in ("leak_rate", "truth_ratio", "mia_auc_min_k_plus_plus")}
-                              for s, m in splits.items()}, flush=True)
+    out = args.out / "knowledge.json"
+    kept = {r["world"]: r for r in json.loads(out.read_text())} if out.is_file() else {}
+
+    def progress(world, method, results):  # kept after every method: an interrupted run resumes
+        kept[world] = results
+        out.write_text(json.dumps(list(kept.values()), indent=2) + "\n")
+        row = results["methods"][method]
+        print(world, method, {s: {k: row[s].get(k) for k in ("leak_rate", "truth_ratio", "mia_auc_min_k_plus_plus")}
+                              for s in row if s != "relearned"}, flush=True)
 
     worlds = {"demo": demo_world, "second": as_test_world}
-    results = [measure(worlds[name](), args.methods, progress) for name in args.worlds]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "knowledge.json").write_text(json.dumps(results, indent=2) + "\n")
+    for name in args.worlds:
+        kept[name] = measure(worlds[name](), args.methods, progress, kept.get(name))
+        out.write_text(json.dumps(list(kept.values()), indent=2) + "\n")
+    results = list(kept.values())
     command = "python bench/knowledge.py" + (f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "") + (
         f" --methods {' '.join(args.methods)}" if args.methods != list(METHODS) else "")
     (args.out / "knowledge.md").write_text(to_markdown(results, command))

@@ -37,10 +37,12 @@ def relearned(attack, variant: str, source, targets, data) -> dict:
             for split, rate in done["leaks"][request_id].items()}
 
 
-def measure(world, methods=METHODS, on_row=None) -> dict:
+def measure(world, methods=METHODS, on_row=None, earlier: dict | None = None) -> dict:
     """One person of `world` erased by each method (three retain people); per method and split,
     the numbers of COLUMNS with the sample sizes and the interval of the Min-K%++ AUC; then the
-    relearning attack (RELEARN) on each erased model and once on the base, as control."""
+    relearning attack (RELEARN) on each erased model and once on the base, as control.
+    `earlier`: results of an interrupted run on this world, whose methods are not run again;
+    `on_row(world, method, results)` after each method (to keep them)."""
     from forgetctl_audit.store import AuditLog
 
     from forgetctl.attacks import ModelSource
@@ -52,14 +54,14 @@ def measure(world, methods=METHODS, on_row=None) -> dict:
     cls = create_host().attacks()["relearn"].cls
     attack = cls(cls.parse_options(RELEARN))
     (person,), retain = choose(world, 1, 3)
-    results = {"world": world.name, "person": person.id, "retain": [p.id for p in retain], "methods": {},
-               "relearn": attack.variants(), "base_relearned": {}}
+    results = earlier or {"world": world.name, "person": person.id, "retain": [p.id for p in retain], "methods": {},
+                          "relearn": attack.variants(), "base_relearned": {}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         world.write_views(person, root / "forget")
         for other in retain:
             world.write_views(other, root / "retain" / other.id)
-        for method in methods:
+        for method in [m for m in methods if m not in results["methods"]]:
             form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir, method=method,
                                retain=root / "retain", policy=str(permissive_policy(root)), release=False)
             outcome = run_request(validate(form, default_model=world.model_dir, home=root / method), root / method)
@@ -78,7 +80,7 @@ def measure(world, methods=METHODS, on_row=None) -> dict:
                                              for v in attack.variants()}
             results["methods"][method] = row
             if on_row:
-                on_row(world.name, method, row)
+                on_row(world.name, method, results)
     return results
 
 
