@@ -21,12 +21,13 @@ sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 def main(argv=None):
     from second_world import as_test_world
 
-    from forgetctl.benchmarks.knowledge import METHODS, measure, to_markdown
+    from forgetctl.benchmarks import registered_methods
+    from forgetctl.benchmarks.knowledge import measure, to_markdown
     from forgetctl.benchmarks.worlds import demo_world
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", default=list(registered_methods()))
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
 
@@ -47,7 +48,7 @@ def main(argv=None):
         out.write_text(json.dumps(list(kept.values()), indent=2) + "\n")
     results = list(kept.values())
     command = "python bench/knowledge.py" + (f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "") + (
-        f" --methods {' '.join(args.methods)}" if args.methods != list(METHODS) else "")
+        f" --methods {' '.join(args.methods)}" if args.methods != list(registered_methods()) else "")
     (args.out / "knowledge.md").write_text(to_markdown(results, command))
     print((args.out / "knowledge.md").read_text())
 

@@ -17,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 
-METHODS = ("pubg", "ga", "npo", "random", "reject", "vgid")
 RELEARNING_SWEEP = ROOT / "bench" / "relearning_sweep.toml"
 
 
@@ -40,6 +39,7 @@ def defences():
 def main(argv=None):
     from second_world import as_test_world
 
+    from forgetctl.benchmarks import registered_methods
     from forgetctl.benchmarks.robustness import measure, to_markdown
     from forgetctl.benchmarks.worlds import demo_world
     from forgetctl.types import TrainingConfig
@@ -63,7 +63,7 @@ def main(argv=None):
         variants = defences()
     else:
         suite, name, title = args.suite, "robustness", "Robustness: every method under every attack"
-        variants = {m: (m, {}, TrainingConfig()) for m in METHODS}
+        variants = {m: (m, {}, TrainingConfig()) for m in registered_methods()}
     results = [measure(worlds[w](), variants, suite, progress) for w in args.worlds]
     command = "python bench/robustness.py" + (" --defences" if args.defences else f" --suite {args.suite}" if args.suite != "full" else "") + (
         f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "")

@@ -4,7 +4,10 @@ informative with low hallucination."""
 
 import pytest
 
-from forgetctl.benchmarks.comparison import METHODS, compare, to_markdown
+from forgetctl.benchmarks import registered_methods
+from forgetctl.benchmarks.comparison import compare, to_markdown
+
+METHODS = registered_methods()
 
 pytestmark = pytest.mark.slow
 

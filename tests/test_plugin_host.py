@@ -112,3 +112,20 @@ def test_a_third_party_plugin_with_a_builtin_name_is_an_error_not_skipped(instal
     ''')
     with pytest.raises(PluginError, match="'pubg'.*name of a built-in plugin"):
         create_host()
+
+
+def test_benchmarks_compare_every_registered_method_the_papers_first(install_plugin):
+    from forgetctl.benchmarks import PAPER_ORDER, registered_methods
+
+    install_plugin("eraser", "forgetctl_eraser", "1.0", '''
+        from forgetctl.host.hookspecs import hookimpl
+        from forgetctl.methods import UnlearningMethod
+
+        class Eraser(UnlearningMethod):
+            name = "eraser"
+
+        @hookimpl
+        def register_methods(register):
+            register(Eraser)
+    ''')
+    assert registered_methods() == (*PAPER_ORDER, "eraser")

@@ -8,6 +8,19 @@ from dataclasses import replace
 from pathlib import Path
 
 
+# The paper's methods in its tables' order; any other registered method comes after them.
+PAPER_ORDER = ("ga", "npo", "random", "reject", "pubg", "vgid")
+
+
+def registered_methods() -> tuple[str, ...]:
+    """Every method the plugin host knows, built-in or third-party: a benchmark compares what a
+    user could run."""
+    from forgetctl.host.manager import create_host
+
+    found = create_host().methods()
+    return tuple(m for m in PAPER_ORDER if m in found) + tuple(sorted(set(found) - set(PAPER_ORDER)))
+
+
 def permissive_policy(folder: Path) -> Path:
     """A policy file with no thresholds, under which inconclusive grades do not fail: benchmarks
     release or keep every run to measure what follows, and report the real policy's verdict."""

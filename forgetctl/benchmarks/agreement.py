@@ -20,14 +20,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forgetctl.benchmarks import with_method, world_request
+from forgetctl.benchmarks import registered_methods, with_method, world_request
 from forgetctl.benchmarks.worlds import choose
 from forgetctl.engine.erase import erase
 from forgetctl.evaluation.evaluate import JUDGED_QUESTION, evaluate_run, groundings
 from forgetctl.evaluation.judging import GradeRequest
 from forgetctl.policy import verdict
 
-METHODS = ("pubg", "ga", "npo", "random", "reject", "vgid")
 RUBRICS = ("privacy", "informativeness", "hallucination")
 
 
@@ -129,10 +128,11 @@ def good_erasure(world, person, retain_people, result) -> bool:
     return recognised(lambda p: p.after) >= 0.9 * recognised(lambda p: p.before)
 
 
-def measure(world, n_forget: int = 3, n_retain: int = 3, methods=METHODS, on_run=None) -> Tally:
+def measure(world, n_forget: int = 3, n_retain: int = 3, methods=None, on_run=None) -> Tally:
     from forgetctl.host.manager import create_host
 
     registry = create_host().methods()
+    methods = methods or registered_methods()
     tally = Tally()
     forget, retain = choose(world, n_forget, n_retain)
     with tempfile.TemporaryDirectory() as tmp:

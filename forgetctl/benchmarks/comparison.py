@@ -12,13 +12,12 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from forgetctl.benchmarks import demo_request, with_method
+from forgetctl.benchmarks import demo_request, registered_methods, with_method
 from forgetctl.benchmarks.worlds import choose, demo_world
 from forgetctl.engine.erase import erase
 from forgetctl.evaluation.evaluate import evaluate_run, mean
 from forgetctl.evaluation.metrics import Metric, in_scope, metric
 
-METHODS = ("ga", "npo", "random", "reject", "pubg", "vgid")
 COLUMNS = ("usr", "judge_privacy", "clipscore", "judge_informativeness", "judge_hallucination")
 AFTERMATHS = ("degenerate_rate", "refusal_rate", "hallucinated_identity_rate", "rouge_l_vs_before")
 
@@ -47,10 +46,11 @@ def original_row(result, people, grading) -> dict:
     return table_row(evaluate_run(base, people, grading))
 
 
-def compare(settings=(5, 10), methods=METHODS, on_run=None, retain_people: int = 5) -> dict:
+def compare(settings=(5, 10), methods=None, on_run=None, retain_people: int = 5) -> dict:
     from forgetctl.host.manager import create_host
 
     registry = create_host().methods()
+    methods = methods or registered_methods()
     results = {"settings": {}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

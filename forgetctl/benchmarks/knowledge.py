@@ -7,10 +7,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from forgetctl.benchmarks import permissive_policy
+from forgetctl.benchmarks import permissive_policy, registered_methods
 from forgetctl.benchmarks.worlds import choose
 
-METHODS = ("pubg", "ga", "npo", "random", "reject", "vgid")
 COLUMNS = (  # (key in a split's metrics, header, format)
     ("leak_rate", "leaks", ".0%"),
     ("truth_ratio_before", "TR before", ".2f"), ("truth_ratio", "TR after", ".2f"),
@@ -37,7 +36,7 @@ def relearned(attack, variant: str, source, targets, data) -> dict:
             for split, rate in done["leaks"][request_id].items()}
 
 
-def measure(world, methods=METHODS, on_row=None, earlier: dict | None = None) -> dict:
+def measure(world, methods=None, on_row=None, earlier: dict | None = None) -> dict:
     """One person of `world` erased by each method (three retain people); per method and split,
     the numbers of COLUMNS with the sample sizes and the interval of the Min-K%++ AUC; then the
     relearning attack (RELEARN) on each erased model and once on the base, as control.
@@ -51,6 +50,7 @@ def measure(world, methods=METHODS, on_row=None, earlier: dict | None = None) ->
     from forgetctl.request import PersonForm, RequestForm, validate
     from forgetctl.verification import attack_inputs
 
+    methods = methods or registered_methods()
     cls = create_host().attacks()["relearn"].cls
     attack = cls(cls.parse_options(RELEARN))
     (person,), retain = choose(world, 1, 3)
