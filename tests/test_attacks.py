@@ -2,6 +2,8 @@
 thresholds, and a third-party attack registered through an entry point."""
 
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -113,13 +115,13 @@ def test_relearning_runs_lora_and_full_fine_tuning_for_each_step_count():
     relearn = attack("relearn", steps=[10, 30])
     assert relearn.variants() == ["10 steps, LoRA lr 0.001, invented people", "10 steps, full lr 0.0001, invented people",
                                   "30 steps, LoRA lr 0.001, invented people", "30 steps, full lr 0.0001, invented people"]
-    assert attack("relearn", steps=[5], full_learning_rate=None, data="retain").variants() == ["5 steps, LoRA lr 0.001, retain answers"]
+    assert attack("relearn", steps=[5], full=False, data="retain").variants() == ["5 steps, LoRA lr 0.001, retain answers"]
 
 
 def test_the_harness_runs_each_attack_on_both_models_and_says_when_it_tests_nothing():
     base = ModelSource(demo_model_dir())
     suite = [attack("phrasings", per_photo=2), attack("quantize", bits=[8], per_photo=1),
-             attack("relearn", steps=[1], data="retain", full_learning_rate=None)]
+             attack("relearn", steps=[1], data="retain", full=False)]
     results = run_attacks(suite, [target()], base, base, AttackData())
     assert results["phrasings"]["base_leak"] == results["phrasings"]["leak"] > 0  # the base, attacked: it leaks
     assert not results["phrasings"]["tests_nothing"]
@@ -149,6 +151,10 @@ def test_suites_and_the_policy_thresholds(tmp_path):
     with pytest.raises(InputError, match="bad options for attack relearn"):
         (tmp_path / "s.toml").write_text('[[attack]]\nname = "relearn"\nsteps = "many"\n')
         load_suite(str(tmp_path / "s.toml"), ATTACKS)
+    sweep = Path(__file__).parent.parent / "bench" / "relearning_sweep.toml"
+    _, relearning = load_suite(str(sweep), ATTACKS)
+    assert [len(a.variants()) for a in relearning] == [4, 4, 1]
+    assert relearning[2].variants() == ["30 steps, LoRA lr 0.001, retain answers, text only"]
     strict = load_policy("strict")
     assert strict.attacks == {"relearn": 0.2, "quantize": 0.2}
     results = {"relearn@10 steps, LoRA lr 0.001, invented people": {"label": "relearn (10 steps)", "leak": 0.5, "base_leak": 1.0, "tests_nothing": False},

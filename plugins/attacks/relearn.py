@@ -3,7 +3,7 @@ Published attacks bring most "forgotten" knowledge back this way (Hu et al., arX
 Deeb & Roger; Lucki et al.). The default data are invented people no model can know
 (`outsiders`); `data = "retain"` fine-tunes on the erasure's retain people's own answers
 instead, which the erasure already trained towards and so brings back less. Each step count runs
-as LoRA and, unless `full_learning_rate` is null, as full fine-tuning of every weight."""
+as LoRA and (unless `full = false`) as full fine-tuning of every weight."""
 
 from typing import Literal
 
@@ -18,7 +18,8 @@ from forgetctl_plugins.attacks.outsiders import outsiders
 class Options(AttackOptions):
     steps: list[int] = Field([10, 30], description="fine-tuning steps, one variant each")
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate of the LoRA variants")
-    full_learning_rate: float | None = Field(1e-4, gt=0, description="AdamW learning rate of full fine-tuning (null: no such variant)")
+    full: bool = Field(True, description="also fine-tune every weight, not only a LoRA, per step count")
+    full_learning_rate: float = Field(1e-4, gt=0, description="AdamW learning rate of full fine-tuning")
     rank: int = Field(16, ge=1, description="LoRA rank")
     batch_size: int = Field(8, ge=1, description="examples per step")
     data: Literal["outsiders", "retain"] = Field("outsiders", description="invented people, or the erasure's retain answers")
@@ -40,7 +41,7 @@ class Relearning(Attack):
         out = {}
         for k in o.steps:
             out[f"{k} steps, LoRA lr {o.learning_rate:g}, {data}{text}"] = (k, o.learning_rate, False)
-            if o.full_learning_rate is not None:
+            if o.full:
                 out[f"{k} steps, full lr {o.full_learning_rate:g}, {data}{text}"] = (k, o.full_learning_rate, True)
         return out
 
