@@ -45,7 +45,7 @@ OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted", "no
 ERASURE, NOT_IDENTIFIABLE = "erasure", "not-identifiable"
 EXPORT = "export"
 INCOMPLETE = "no outcome recorded (still running, or killed)"
-FORMAT = 3
+FORMAT = 4
 ATTRIBUTION = "forgetctl audit report"
 
 
@@ -352,6 +352,27 @@ def holding_words(holding):
             + "; ".join(named) + ".")
 
 
+def knowledge_words(metrics):
+    """One plain sentence on what the weights still know, per view split (with the model before
+    the run, where it was measured), or None if nothing was measured."""
+    parts = []
+    for split, m in (metrics or {}).items():
+        if not m.get("knowledge_measured") or m.get("truth_ratio") is None:
+            continue
+
+        def before(key):
+            return f"before: {m[key]:.2f}; " if m.get(key) is not None else ""
+
+        low, high = m.get("mia_auc_min_k_plus_plus_interval") or [None, None]
+        parts.append(
+            f"on {split} photos, false facts are {m['truth_ratio']:.2f} times as likely as their true ones "
+            f"({before('truth_ratio_before')}1 would mean no preference), and a membership test tells their answers "
+            f"from never-seen ones with AUC {m['mia_auc_min_k_plus_plus']:.2f} "
+            f"(95% {low}-{high}; {before('mia_auc_min_k_plus_plus_before')}0.5 would mean it cannot), "
+            f"from {m['members']} answers and {m['non_members']} perturbed ones")
+    return ("In the weights: " + "; ".join(parts) + ".") if parts else None
+
+
 def knowledge_extremes(splits):
     """Over measured splits: the most a membership test still tells (the highest Min-K%++ AUC) and
     the strongest preference for the true facts (the lowest truth ratio); None if none measured."""
@@ -400,10 +421,14 @@ def residual_risk(runs, verifications, holding=()):
         for split, m in (run["metrics"] or {}).items():
             if m.get("leak_rate"):
                 notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
+        if knowledge_words(run["metrics"]):
+            notes.append(f"Run {run['run']}: {knowledge_words(run['metrics'])}")
         notes += [f"Run {run['run']}: {note}." for note in (run["verdict"] or {}).get("notes", [])]
     real = findings(verifications)
     if real and not real[-1]["still_forgotten"]:
         notes.append(f"The latest re-probe found the person identifiable again (tested: {describe_tested(real[-1]['tested'])}).")
+    if real and knowledge_words(real[-1]["metrics"]):
+        notes.append(f"The latest re-probe (verification #{real[-1]['seq']}): {knowledge_words(real[-1]['metrics'])}")
     if holding:
         notes.append(holding_words(holding))
     if erased:

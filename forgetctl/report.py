@@ -137,22 +137,6 @@ def evidence_problem(log: AuditLog, request_id: str, records: list[dict]) -> str
     return None
 
 
-def knowledge_words(metrics: dict | None) -> str | None:
-    """One plain sentence on what the weights still know, per view split, or None if not measured."""
-    parts = []
-    for split, m in (metrics or {}).items():
-        if not m.get("knowledge_measured") or m.get("truth_ratio") is None:
-            continue
-        low, high = m.get("mia_auc_min_k_plus_plus_interval") or [None, None]
-        parts.append(
-            f"on {split} photos, false facts are {m['truth_ratio']:.2f} times as likely as their true ones "
-            f"(before: {m['truth_ratio_before']:.2f}; 1 would mean no preference), and a membership test tells "
-            f"their answers from never-seen ones with AUC {m['mia_auc_min_k_plus_plus']:.2f} "
-            f"(95% {low}-{high}; before: {m['mia_auc_min_k_plus_plus_before']:.2f}; 0.5 would mean it cannot), "
-            f"from {m['members']} answers and {m['non_members']} perturbed ones")
-    return ("In the weights: " + "; ".join(parts) + ".") if parts else None
-
-
 def attack_rows(attacks: dict) -> list[dict]:
     """Per attack: worst leak on the erased model and on the base, and what that shows."""
     rows = []
@@ -367,7 +351,7 @@ def run_section(run: dict, chart: str | None) -> str:
         f"Graded by: {e(run['judge'] or '-')}",
     ] + ([f"Error: {e(run['error'])}"] if run["error"] else []) + (
         [f"Before any training, the base model: {e(run['identification']['verdict'])}; {e(identified_words(run['identification']))}"]
-        if run["identification"] else []) + ([e(knowledge_words(run["metrics"]))] if knowledge_words(run["metrics"]) else [])
+        if run["identification"] else [])
     metrics = run["metrics"] or {}
     metric_rows = "".join(
         f"<tr><td>{e(m.label)} {m.arrow}<br><span class='muted'>{e(m.meaning)}</span></td>"
@@ -460,8 +444,6 @@ def render_pdf(report: dict) -> bytes:
         if run["identification"]:
             paragraph(f"Before any training, the base model: {run['identification']['verdict']}; "
                       f"{identified_words(run['identification'])}.", 8)
-        if knowledge_words(run["metrics"]):
-            paragraph(knowledge_words(run["metrics"]), 8)
         if f"run-{run['run']}" in images:
             pdf.image(images[f"run-{run['run']}"], w=width)
         metrics = run["metrics"] or {}

@@ -128,3 +128,22 @@ def test_the_knowledge_document_puts_each_method_beside_the_base_after_relearnin
     assert "| pubg | seen | 0% |" in text and "seen: 8 true, 24 perturbed" in text
     assert "| pubg | 10 steps, LoRA | 50% / n/a | 0.30 / n/a | 0.90 / n/a |" in text
     assert "| base (control) | 10 steps, LoRA | not run: no data | | |" in text
+
+
+def test_the_report_states_what_the_weights_know_in_its_checked_residual_risk():
+    from forgetctl_audit.standalone_verify import ERASURE, residual_risk
+
+    measured = {"knowledge_measured": True, "truth_ratio": 0.54, "truth_ratio_before": 0.17, "members": 12,
+                "non_members": 36, "mia_auc_min_k_plus_plus": 0.71, "mia_auc_min_k_plus_plus_before": 1.0,
+                "mia_auc_min_k_plus_plus_interval": [0.55, 0.87], "leak_rate": 0.0}
+    run = {"status": ERASURE, "run": "r1", "metrics": {"seen": measured}, "verdict": {"notes": []}}
+    later = {k: v for k, v in measured.items() if not k.endswith("_before")}
+    verification = {"seq": 9, "tested": {"carries_erasure": True}, "still_forgotten": True, "note": None,
+                    "metrics": {"seen": later}, "attacks": None}
+    notes = residual_risk([run], [verification])
+    assert ("Run r1: In the weights: on seen photos, false facts are 0.54 times as likely as their true ones "
+            "(before: 0.17; 1 would mean no preference), and a membership test tells their answers from never-seen "
+            "ones with AUC 0.71 (95% 0.55-0.87; before: 1.00; 0.5 would mean it cannot), from 12 answers and 36 "
+            "perturbed ones.") in notes
+    (latest,) = [n for n in notes if n.startswith("The latest re-probe (verification #9)")]
+    assert "AUC 0.71 (95% 0.55-0.87; 0.5 would mean it cannot)" in latest and "before" not in latest
