@@ -293,6 +293,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
     spec = EraseSpec(
         people, model_dir, method, options, form.training, retain, reference_dir=lineage.start.root_dir,
+        model_files=lineage.start.files,
         earlier=lineage.earlier, keep_earlier=form.keep_earlier, bystanders=lineage.bystanders,
         deferred=lineage.deferred, reprobe_every=form.reprobe_every, force=form.force,
     )

@@ -118,6 +118,9 @@ class EraseSpec:
     # Starting from a release: the original base, whose answers say what each person's facts are
     # (a release may already have garbled them), and the people erased before.
     reference_dir: Path | None = None
+    # The model folder's file hashes, as validation took them (hashing 15 GB twice costs a minute);
+    # empty: the engine hashes the folder itself.
+    model_files: dict = field(default_factory=dict, compare=False)
     earlier: tuple[Earlier, ...] = ()
     keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
     bystanders: tuple[Bystander, ...] = ()  # the lineage's canaries

@@ -275,7 +275,7 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
             # The step whose adapter was kept (the best watched one; None: the last, unwatched).
             "kept_step": next((e["step"] for e in losses if e.get("kept")), None),
         },
-        "base_model": {"path": str(spec.model_dir), "type": loaded.model_type, "files": directory_hashes(spec.model_dir)},
+        "base_model": {"path": str(spec.model_dir), "type": loaded.model_type, "files": spec.model_files or directory_hashes(spec.model_dir)},
         # Photos are identified by keyed hash only: the manifest holds no name and no answer.
         "entities": [
             {"seen": [spec.photo_id(p.sha256) for p in person.seen], "unseen": [spec.photo_id(p.sha256) for p in person.unseen]}
