@@ -102,12 +102,14 @@ class Targets:
     unverifiable: dict[str, str]
 
 
-def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str | None, allow_unerased: bool) -> Targets:
+def select_targets(log: AuditLog, model_dir: Path, adapter_dir: Path | None, only: str | None, allow_unerased: bool,
+                   lineage: Lineage | None = None) -> Targets:
     """Exactly the people the model is supposed to have forgotten: a release's lineage, or the
-    erasures an adapter made; the original base only when asked for explicitly (it carries none)."""
+    erasures an adapter made; the original base only when asked for explicitly (it carries none).
+    `lineage`: read by a caller that has just verified the log (else it is verified here)."""
     files = directory_hashes(model_dir)
     digest = files_digest(files)
-    lineage = Lineage.from_log(log)
+    lineage = Lineage.from_log(log) if lineage is None else lineage
     version = lineage.lookup(digest)
     tested = {"model": digest, "version": None, "adapter": None, "carries_erasure": True, "attacks": None,
               "base": str(model_dir) if adapter_dir is not None else (lineage.roots.get(version.root) if version else None)}

@@ -77,7 +77,10 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
     from forgetctl.report import describe_tested
     from forgetctl.verification import reprobe, select_targets
 
-    targets = select_targets(log, model, adapter, request, allow_unerased)
+    from forgetctl.lineage import Lineage
+
+    # The log verified a moment ago (verify_command): its lineage needs no second verification.
+    targets = select_targets(log, model, adapter, request, allow_unerased, Lineage.from_records(log.records()))
     attack_results, failed_checks = None, []
     with phase_progress() as phase:
         if suite is not None:
