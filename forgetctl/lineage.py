@@ -143,6 +143,11 @@ def reprobe_choice(earlier: tuple[str, ...], depth: int, every: int) -> tuple[li
     return chosen, [r for r in earlier if r not in chosen]
 
 
+def first_differences(changed: list[str], shown: int = 3) -> str:
+    """The first few differences, and how many more: one line, however many files changed."""
+    return "; ".join(changed[:shown]) + (f" (and {len(changed) - shown} more)" if len(changed) > shown else "")
+
+
 def differences(signed: dict, found: dict) -> list[str]:
     """How a folder's files differ from the ones a record names, file by file."""
     changed = [f"{name} differs" for name in sorted(signed.keys() & found.keys()) if signed[name] != found[name]]
@@ -159,9 +164,8 @@ def check_release_folder(version: Version) -> None:
         raise InputError(f"release {version.version} is gone from {path}; restore it from a backup")
     changed = differences(version.files, directory_hashes(path))
     if changed:
-        raise InputError(f"{path} is no longer release {version.version}: {'; '.join(changed[:3])}"
-                         + (f" (and {len(changed) - 3} more)" if len(changed) > 3 else "")
-                         + "; restore the release from a backup, do not deploy it")
+        raise InputError(f"{path} is no longer release {version.version}: {first_differences(changed)}; "
+                         "restore the release from a backup, do not deploy it")
 
 
 @dataclass(frozen=True)
@@ -207,7 +211,7 @@ def not_a_version(lineage: Lineage, model_dir: Path, files: dict) -> str:
         return f"{model_dir} shares no file with any version of the lineage in this audit log"
     what, version, changed = near
     where = f" ({version.path})" if version.path else ""
-    return f"{model_dir} is not a version of this lineage: against the {what} {version.version}{where}, {'; '.join(changed[:3])}"
+    return f"{model_dir} is not a version of this lineage: against the {what} {version.version}{where}, {first_differences(changed)}"
 
 
 def plan_start(lineage: Lineage, model_dir: Path, fork: bool, new_lineage: str | None = None) -> Start:
@@ -250,7 +254,7 @@ def check_original_base(root_dir: Path, root: str, root_files: dict) -> None:
         )
     found = directory_hashes(root_dir)
     if files_digest(found) != root:
-        changed = "; ".join(differences(root_files, found)[:3]) if root_files else "its files changed"
+        changed = first_differences(differences(root_files, found)) if root_files else "its files changed"
         raise InputError(f"the original base {root_dir} is no longer version {root} ({changed}); restore it from a backup")
 
 
