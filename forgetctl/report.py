@@ -215,7 +215,8 @@ def charts(report: dict, fmt: str) -> dict[str, bytes]:
         y = range(len(rows))
         ax.barh([i + 0.2 for i in y], [r["base"] or 0 for r in rows], 0.4, color="#c0504d", label="base model")
         ax.barh([i - 0.2 for i in y], [r["erased"] or 0 for r in rows], 0.4, color="#4f81bd", label="erased model")
-        ax.set_yticks(list(y), [r["attack"][:48] for r in rows], fontsize=7)
+        # Long labels keep their end, where the variant (steps, rate, bits) tells rows apart.
+        ax.set_yticks(list(y), [a if len(a) <= 48 else f"{a[:20]}…{a[-27:]}" for a in (r["attack"] for r in rows)], fontsize=7)
         ax.set_xlim(0, 1)
         ax.invert_yaxis()
         ax.set_title("latest attacks: share of answers that leak the person", fontsize=9)
@@ -346,7 +347,7 @@ def run_section(run: dict, chart: str | None) -> str:
     badge = "ok" if status == Outcome.ERASURE else "bad"
     details = [
         f"Method <b>{e(str(method.get('name', '-')))}</b>" + (f" (plugin {e(method['plugin'])} {e(method.get('version', ''))})" if method.get("plugin") else ""),
-        f"Model {e(str(run['model']))} (files digest <code>{run['model_digest']}</code>)",
+        f"Model folder <code>{e(str(run['model']))}</code> (files digest <code>{run['model_digest']}</code>)",
         f"Adapter digest <code>{run['adapter_digest']}</code>" + (f"; merged model in {e(run['merged_model'])}" if run["merged_model"] else ""),
         f"Graded by: {e(run['judge'] or '-')}",
     ] + ([f"Error: {e(run['error'])}"] if run["error"] else []) + (

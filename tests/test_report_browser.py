@@ -2,7 +2,6 @@
 a DPO reads first present and nothing wider than the page."""
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -71,5 +70,3 @@ def test_the_report_renders_in_chromium_and_fits_the_page(forgetctl_home, tmp_pa
     assert 'data-overflow="false"' in dom
     start = dom.index('id="forgetctl-report">') + len('id="forgetctl-report">')
     assert json.loads(dom[start:dom.index("</script>", start)])["request_id"] == "req-view"  # the embedded report parses
-    if os.environ.get("FORGETCTL_UPDATE_SCREENSHOT") == "1":  # how docs/report-screenshot.png is made
-        shutil.copy(shot, Path(__file__).parent.parent / "docs" / "report-screenshot.png")
