@@ -46,3 +46,7 @@ def test_markdown_names_the_command(rows):
     text = to_markdown({"judge": {"label": "heuristic"}, "training": {"lora_rank": 128, "lora_alpha": 256,
                         "batch_size": 8, "steps": 30}, "settings": {"2": {"retain": [], "rows": rows}}}, "forgetctl bench compare --people 2")
     assert "forgetctl bench compare --people 2" in text and "| pubg |" in text
+    # The knowledge tests beside the behaviour: the base model ranks the true facts; a number for every method.
+    assert "What the weights still know" in text
+    assert rows["Original"]["seen.mia_auc_min_k_plus_plus"] >= 0.9
+    assert all(rows[m]["seen.truth_ratio"] is not None for m in METHODS)

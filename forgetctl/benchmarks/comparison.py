@@ -20,6 +20,7 @@ from forgetctl.evaluation.metrics import Metric, in_scope, metric
 
 COLUMNS = ("usr", "judge_privacy", "clipscore", "judge_informativeness", "judge_hallucination")
 AFTERMATHS = ("degenerate_rate", "refusal_rate", "hallucinated_identity_rate", "rouge_l_vs_before")
+KNOWLEDGE = ("truth_ratio", "mia_auc_min_k_plus_plus", "mia_auc_loss")  # read from the weights, not the answers
 
 
 def table_row(evaluation: dict) -> dict:
@@ -27,8 +28,8 @@ def table_row(evaluation: dict) -> dict:
     row = {}
     for split in ("seen", "unseen"):
         per_person = [splits[split] for splits in evaluation["forget"].values() if split in splits]
-        for column in COLUMNS + AFTERMATHS:
-            row[f"{split}.{column}"] = mean([m[column] for m in per_person])
+        for column in COLUMNS + AFTERMATHS + KNOWLEDGE:
+            row[f"{split}.{column}"] = mean([m.get(column) for m in per_person])
     row.update({f"retain.{m.key}": evaluation["retain"].get(m.key) for m in in_scope("retain")})
     return row
 
@@ -42,6 +43,9 @@ def original_row(result, people, grading) -> dict:
         result,
         forget={name: {s: unchanged(p) for s, p in splits.items()} for name, splits in result.forget.items()},
         retain=unchanged(result.retain),
+        # The knowledge tests on the model before the erasure, as "after" too.
+        knowledge={name: {s: {"before": m["before"], "after": m["before"]} for s, m in splits.items()}
+                   for name, splits in result.knowledge.items()},
     )
     return table_row(evaluate_run(base, people, grading))
 
@@ -105,6 +109,12 @@ def to_markdown(results: dict, command: str) -> str:
                   "|---|" + "---|" * len(table3)]
         for method, row in setting["rows"].items():
             cells = [_cell(row[f"{'retain' if m.scope == 'retain' else 'seen'}.{m.key}"], m) for m in table3]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        known = [metric(key) for key in KNOWLEDGE]
+        lines += ["", "What the weights still know (likelihoods, not answers), seen | unseen views:", "",
+                  "| method | " + " | ".join(_header(m) for m in known * 2) + " |", "|---|" + "---|" * (2 * len(known))]
+        for method, row in setting["rows"].items():
+            cells = [_cell(row.get(f"{s}.{m.key}"), m) for s in ("seen", "unseen") for m in known]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
