@@ -35,17 +35,16 @@ def canary_sets(log: AuditLog) -> list[dict]:
             for r in records if r["kind"] == KIND]
 
 
-def root_of(log: AuditLog, model_dir: Path) -> tuple[str, dict]:
-    """The lineage root `model_dir` is (its digest and file hashes); a release is refused: canaries
-    are answered by the original base, which every release is compared against."""
-    files = directory_hashes(model_dir)
-    digest = files_digest(files)
+def root_of(log: AuditLog, model_dir: Path) -> str:
+    """The digest of the lineage root `model_dir` is; a release is refused: canaries are answered
+    by the original base, which every release is compared against."""
+    digest = files_digest(directory_hashes(model_dir))
     lineage = Lineage.from_log(log)
     version = lineage.lookup(digest)
     if version is not None and not version.is_root:
         raise InputError(f"{model_dir} is release {version.version[:16]}; register canaries on its original base "
                          f"({lineage.roots.get(version.root)}), whose answers every release is compared against")
-    return digest, files
+    return digest
 
 
 def read_canaries(folder: Path) -> list[list]:
@@ -58,7 +57,7 @@ def read_canaries(folder: Path) -> list[list]:
 def register(log: AuditLog, model_dir: Path, people: list[list], report) -> dict:
     """Ask the original base about every canary's photos (per person, from read_canaries) and
     sign the set into the log, encrypted."""
-    root, _ = root_of(log, model_dir)
+    root = root_of(log, model_dir)
     from forgetctl.engine.generation import ask  # torch: only once the input is known to be good
     from forgetctl.engine.loading import load_model
 

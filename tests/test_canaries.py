@@ -120,3 +120,27 @@ def test_an_erasure_that_forgets_a_canary_fails_its_own_policy(forgetctl_home, t
     assert not check["passed"] and check["measured"] == max(drops.values()) > 0.1
     assert outcome["collateral"]["measured"] and outcome["collateral"]["canary_photos"] == len(drops)
     assert not outcome["collateral"]["retain_photos"]
+
+
+def test_canaries_are_registered_on_the_original_base_never_on_a_release(forgetctl_home, tmp_path):
+    from forgetctl_audit.keys import Keyring
+    from forgetctl_audit.store import AuditLog
+
+    from forgetctl.canaries import root_of
+    from forgetctl.errors import InputError
+    from forgetctl.fingerprint import directory_hashes, files_digest
+
+    base, release = tmp_path / "base", tmp_path / "release"
+    for folder, text in ((base, "base"), (release, "release")):
+        folder.mkdir()
+        (folder / "model.safetensors").write_text(text)
+    root, version = files_digest(directory_hashes(base)), files_digest(directory_hashes(release))
+    Keyring(forgetctl_home / "keys").init()
+    log = AuditLog(forgetctl_home)
+    log.append("release", None, {"root": root, "root_path": str(base), "version": version, "parent": root,
+                                 "path": str(release), "erased": ["req-a"], "added": ["req-a"], "run": "r1",
+                                 "files": directory_hashes(release)})
+    assert root_of(log, base) == root
+    with pytest.raises(InputError, match=f"is release {version[:16]}; register canaries on its original base"):
+        root_of(log, release)
+    log.close()
