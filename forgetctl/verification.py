@@ -78,11 +78,11 @@ def knowledge_items_of(evidences: dict[str, dict]) -> dict[str, dict[str, list[t
     answers about other people the evidence holds (retain people, and the other erased people's
     answers that identified them: a mere description has no fact to swap in)."""
     detectors = {r: leak_detector(ev) for r, ev in evidences.items()}
+    retained = [a for ev in evidences.values() for item in ev.get("retain", []) for a in item["before"]]
     out = {}
     for request_id, evidence in evidences.items():
         detector = detectors[request_id]
-        pool = [a for ev in evidences.values() for item in ev.get("retain", []) for a in item["before"]]
-        pool += [a for other, ev in evidences.items() if other != request_id
+        pool = retained + [a for other, ev in evidences.items() if other != request_id
                  for items in ev["probes"].values() for item in items for a in item["before"] if detectors[other].leaks(a)]
         others = list(dict.fromkeys(a for a in pool if not detector.leaks(a)))
         out[request_id] = {
