@@ -58,8 +58,8 @@ def test_a_canary_set_is_kept_encrypted_listed_apart_from_requests_and_removed_f
     dump = "\n".join(sqlite3.connect(forgetctl_home / "audit.db").iterdump())
     files = b"".join(f.read_bytes() for f in forgetctl_home.rglob("*") if f.is_file())
     assert not any(s in dump or s.encode() in files for s in surnames)
-    listing = cli("canaries", "list")
-    assert set_id in listing and "since 20" in listing
+    listing = runner.invoke(app, ["canaries", "list"], env={"COLUMNS": "80"}).output
+    assert set_id in listing and "since 20" in listing and max(map(len, listing.splitlines())) <= 80
     assert set_id not in cli("audit", "list")  # a canary set is no request
     assert "Removed canary set" in cli("canaries", "remove", set_id, "--yes")
     assert "removed" in cli("canaries", "list")
