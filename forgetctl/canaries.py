@@ -31,8 +31,8 @@ def canary_sets(log: AuditLog) -> list[dict]:
     """Every registered set: id, the lineage root it belongs to, counts, and whether it was removed."""
     records = log.records()
     removed = {r["request_id"] for r in records if r["kind"] == "shred" and is_canary_set(r["request_id"])}
-    return [{"id": r["request_id"], "seq": r["seq"], "time": r["time"], **r["body"], "removed": r["request_id"] in removed}
-            for r in records if r["kind"] == KIND]
+    return [{"id": r["request_id"], "seq": r["seq"], "time": r["time"], **r["body"], "evidence": r["evidence"][0]["id"],
+             "removed": r["request_id"] in removed} for r in records if r["kind"] == KIND]
 
 
 def root_of(log: AuditLog, model_dir: Path) -> str:
@@ -81,8 +81,7 @@ def load_bystanders(log: AuditLog, root: str | None) -> tuple[Bystander, ...]:
     for found in canary_sets(log):
         if found["root"] != root or found["removed"]:
             continue
-        record = next(r for r in log.records(found["id"]) if r["kind"] == KIND)
-        people = log.evidence(found["id"], record["evidence"][0]["id"])
+        people = log.evidence(found["id"], found["evidence"])
         for k, person in enumerate(people, 1):
             out.append(Bystander(f"{found['id']}#{k}", tuple(evidence_photos(person)), tuple(p["before"] for p in person)))
     return tuple(out)

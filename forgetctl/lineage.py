@@ -138,7 +138,7 @@ def reprobe_choice(earlier: tuple[str, ...], depth: int, every: int) -> tuple[li
     it defers: the `every` most recent always, each older one when its place comes round (place
     modulo `every` equals the depth modulo `every`). Along a chain every person is re-probed at
     least once in any `every` consecutive releases; `every` 1 re-probes everyone, every time."""
-    recent = set(earlier[-every:]) if every > 0 else set(earlier)
+    recent = set(earlier[-every:])
     chosen = [r for i, r in enumerate(earlier) if r in recent or i % every == depth % every]
     return chosen, [r for r in earlier if r not in chosen]
 

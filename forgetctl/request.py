@@ -307,6 +307,8 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
 def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) -> LineagePlan:
     """Is `model_dir` a known version? Then start from it only if that brings nobody back, take
     the sound reference from its original base, and re-probe everyone its ancestors erased."""
+    if form.reprobe_every < 1:
+        raise InputError("--reprobe-every must be 1 or more (1: every earlier person on every release)")
     if form.new_lineage is not None and not form.new_lineage.strip():
         raise InputError("--new-lineage needs a reason (it is recorded), e.g. --new-lineage 'first erasure on model X'")
     if home is None or not (home / "audit.db").is_file():
@@ -316,8 +318,6 @@ def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) 
     from forgetctl.canaries import load_bystanders
     from forgetctl.verification import load_earlier
 
-    if form.reprobe_every < 1:
-        raise InputError("--reprobe-every must be 1 or more (1: every earlier person on every release)")
     log = AuditLog(home, readonly=True)
     try:
         lineage = Lineage.from_log(log)

@@ -178,11 +178,10 @@ def render_attack_knowledge(results: dict) -> None:
     from forgetctl_audit.standalone_verify import knowledge_extremes
 
     rows = []
-    for row in results.values():
-        found = {w: knowledge_extremes(m for per_split in row.get("knowledge", {}).get(w, {}).values()
-                                       for m in per_split.values()) for w in ("erased", "base")}
-        if "knowledge" in row:
-            rows.append((row["label"], *(f"{found[w][i]:.2f}" if found[w] else "n/a" for i in (0, 1) for w in ("erased", "base"))))
+    for row in (r for r in results.values() if "knowledge" in r):
+        found = {w: knowledge_extremes(m for per_split in row["knowledge"].get(w, {}).values() for m in per_split.values())
+                 for w in ("erased", "base")}
+        rows.append((row["label"], *(f"{found[w][i]:.2f}" if found[w] else "n/a" for i in (0, 1) for w in ("erased", "base"))))
     if not rows:
         return
     table = Table(title="In the weights after the attacks that change them (worst person)")

@@ -163,6 +163,12 @@ def groundings(result, people, distractors: Distractors):
     return {name: grounding(text) for name, text in erased.items()}, [(grounding(t), g) for t, g in retain]
 
 
+def drift(probes) -> dict:
+    """How far answers moved from the original base's: 1 - ROUGE-L of after against before."""
+    after = [a for p in probes for a in p.after]
+    return {"answers": len(after), "rouge_l_drop": 1.0 - mean_rouge_l(after, [a for p in probes for a in p.before])}
+
+
 def earlier_metrics(result, detectors: dict[str, LeakDetector]) -> dict:
     """Per request an earlier release erased: leaks on their photos again (with the detector their
     erasure kept), and how far their erasure's retain people moved from the original base."""
@@ -170,11 +176,10 @@ def earlier_metrics(result, detectors: dict[str, LeakDetector]) -> dict:
     for label, splits in result.earlier.items():
         out[label] = {}
         for split, probes in splits.items():
-            after = [a for p in probes for a in p.after]
             if split == "retain":
-                rouge = mean_rouge_l(after, [a for p in probes for a in p.before])
-                out[label][split] = {"answers": len(after), "rouge_l_drop": 1.0 - rouge}
+                out[label][split] = drift(probes)
             else:
+                after = [a for p in probes for a in p.after]
                 out[label][split] = {"answers": len(after), **answer_rates(after, detectors[label])}
     return out
 
@@ -182,9 +187,7 @@ def earlier_metrics(result, detectors: dict[str, LeakDetector]) -> dict:
 def bystander_metrics(result) -> dict:
     """Per canary: how far their answers moved from the original base's (one figure per person,
     so one look-alike forgotten among many canaries is not averaged away)."""
-    return {label: {"answers": sum(len(p.after) for p in probes),
-                    "rouge_l_drop": 1.0 - mean_rouge_l([a for p in probes for a in p.after], [a for p in probes for a in p.before])}
-            for label, probes in result.bystanders.items()}
+    return {label: drift(probes) for label, probes in result.bystanders.items()}
 
 
 def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: dict | None = None, unverifiable: dict | None = None) -> dict:
