@@ -20,13 +20,14 @@ lineage only when the operator says so (`--new-lineage REASON`, recorded).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.errors import AuditError, InputError
 from forgetctl.fingerprint import directory_hashes, files_digest
 
 RELEASE = "release"
+PRUNED = "release-pruned"  # merged folders deleted on purpose; each rebuildable from its chain
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ class Version:
     fork: bool = False
     seq: int | None = None  # the release record
     files: dict = field(default_factory=dict, compare=False)  # path -> SHA-256, as signed
+    # The adapter that made it from its parent, as signed: {"files", "dtype", "device"} (empty:
+    # recorded before releases kept their adapter, so it cannot be rebuilt).
+    adapter: dict = field(default_factory=dict, compare=False)
+    pruned: bool = False  # its merged folder was deleted by `lineage prune`
 
     @property
     def is_root(self) -> bool:
@@ -68,16 +73,19 @@ class Lineage:
     def from_records(cls, records) -> Lineage:
         lineage = cls()
         for record in records:
+            body = record["body"]
+            if record["kind"] == PRUNED:
+                for digest in body["versions"]:
+                    lineage.versions[digest] = replace(lineage.versions[digest], pruned=True)
             if record["kind"] != RELEASE:
                 continue
-            body = record["body"]
             lineage.roots.setdefault(body["root"], body["root_path"])
             if body.get("root_files"):
                 lineage.root_files.setdefault(body["root"], body["root_files"])
             lineage.versions[body["version"]] = Version(
                 body["version"], body["parent"], body["root"], body["path"], tuple(body["erased"]),
                 tuple(body["added"]), record["time"], body["run"], body.get("fork", False), record["seq"],
-                body["files"],
+                body["files"], body.get("adapter") or {},
             )
         return lineage
 
@@ -161,6 +169,9 @@ def check_release_folder(version: Version) -> None:
     differ. A folder that changed since it was released is not that version any more."""
     path = Path(version.path)
     if not path.is_dir():
+        if version.pruned:
+            raise InputError(f"release {version.version} was pruned from {path}; "
+                             f"rebuild it with `forgetctl lineage rebuild {version.version}`")
         raise InputError(f"release {version.version} is gone from {path}; restore it from a backup")
     changed = differences(version.files, directory_hashes(path))
     if changed:
@@ -191,8 +202,10 @@ class Start:
         return self.may_fork and bool(self.missing)
 
 
-def release_body(start: Start, model_dir: Path, release_dir: Path, run_id: str, added: list[str]) -> dict:
-    """The signed record of a new version: its files, its parent and root, and every erasure it carries."""
+def release_body(start: Start, model_dir: Path, release_dir: Path, run_id: str, added: list[str], adapter: dict) -> dict:
+    """The signed record of a new version: its files, its parent and root, every erasure it
+    carries, and the adapter that made it from its parent (`adapter`: its files' hashes and the
+    dtype and device of the merge), from which `lineage rebuild` makes it again."""
     files = directory_hashes(release_dir)
     parent = start.version.version if start.version else start.digest
     return {
@@ -201,7 +214,7 @@ def release_body(start: Start, model_dir: Path, release_dir: Path, run_id: str, 
         "root_path": str(start.root_dir or model_dir),
         "root_files": start.root_files, "path": str(release_dir), "files": files,
         "erased": sorted(set(start.earlier) | set(added)), "added": sorted(added), "run": run_id, "fork": start.fork,
-        "new_lineage": start.new_lineage,
+        "new_lineage": start.new_lineage, "adapter": adapter,
     }
 
 

@@ -156,7 +156,9 @@ def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, 
             evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},
         )
         if merged is not None:
-            log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, list(by_request.values())))
+            adapter = {"files": result.manifest["adapter"], "dtype": str(result.loaded.dtype).removeprefix("torch."),
+                       "device": result.loaded.device.type}
+            log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, list(by_request.values()), adapter))
 
 
 def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> RunOutcome | None:

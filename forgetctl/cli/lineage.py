@@ -1,8 +1,13 @@
 """`forgetctl lineage`: the deployable model versions, and which erasures each carries.
 
-Both commands read the lineage from a log that verifies and re-hash the head's folder against its
+Every command reads the lineage from a log that verifies and re-hashes a folder against its
 signed record before naming it: a changed file is named, and nothing is advised for deployment.
+`prune` deletes old merged copies that their chain can rebuild; `rebuild` makes one again.
 """
+
+import shutil
+import uuid
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -68,6 +73,10 @@ def list_versions():
         table.add_column("erasures", overflow="fold")
         folders = [f"  {root}  {escape(path)} (original base)"]
         for v in found.releases(root):
+            if v.pruned and not Path(v.path).is_dir():
+                table.add_row(v.version + " [dim]pruned[/]", v.parent, v.time[:10], f"{len(v.erased)}: +{', '.join(v.added)}")
+                folders.append(f"  {v.version}  pruned (`forgetctl lineage rebuild {v.version}`)")
+                continue
             mark = " [yellow]fork[/]" if v.fork else ""
             if head and v.version == head.version:
                 mark = " [red]head: CHANGED[/]" if problem else " [green]head[/]"
@@ -103,3 +112,89 @@ def show_head():
             raise typer.Exit(ExitCode.CHECK_FAILED)
         console.print(f"Deploy [bold]{escape(head.path)}[/] (version {head.version}, {len(head.erased)} erasure{'s' if len(head.erased) != 1 else ''}, "
                       f"released {head.time[:10]}; its files match the signed release record)")
+
+
+@app.command("prune")
+def prune(
+    keep: int = typer.Option(..., "--keep", min=1, help="Merged versions to keep per lineage (the head always among them)."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+):
+    """Delete old merged copies: each pruned version stays rebuildable from the original base and
+    the adapters (`forgetctl lineage rebuild`), and the pruning is recorded. Versions that could
+    not be rebuilt (an adapter missing or changed, a folder that is not its release) are kept."""
+    from forgetctl.chain import folder_bytes, plan_prune, prune_body, remove_folder
+    from forgetctl.config import forgetctl_home
+    from forgetctl.lineage import PRUNED, Lineage
+
+    home = forgetctl_home()
+    log = open_existing_log()
+    try:
+        found = Lineage.from_log(log)
+        plans = [plan_prune(found, root, keep, home) for root in found.roots]
+        for plan in plans:
+            for version, why in plan.unprunable:
+                err_console.print(f"[yellow]kept {version.version}[/]: {escape(why)}")
+        doomed = [v for plan in plans for v in plan.prune]
+        if not doomed:
+            console.print(f"Nothing to prune: at most {keep} merged version{'s' if keep != 1 else ''} per lineage "
+                          "could go, and none more can be rebuilt.")
+            return
+        freed = sum(folder_bytes(Path(v.path)) for v in doomed)
+        if not yes and not typer.confirm(f"Delete {len(doomed)} merged version(s), {freed / 2**20:.1f} MiB?"):
+            raise typer.Exit(ExitCode.ERROR)
+        with log.transaction():  # the plan holds only if no erasure released meanwhile
+            if Lineage.from_log(log).versions.keys() != found.versions.keys():
+                raise InputError("a release was recorded while pruning was planned; run `forgetctl lineage prune` again")
+            seqs = [log.append(PRUNED, None, prune_body(plan, keep)) for plan in plans if plan.prune]
+        for version in doomed:  # recorded first: a crash here leaves a folder the record says can go
+            remove_folder(Path(version.path))
+    finally:
+        log.close()
+    console.print(f"Pruned {len(doomed)} version{'s' if len(doomed) != 1 else ''} ({freed / 2**20:.1f} MiB freed); "
+                  f"recorded as #{', #'.join(map(str, seqs))}. Rebuild one with `forgetctl lineage rebuild VERSION`.")
+
+
+@app.command("rebuild")
+def rebuild(
+    version: str = typer.Argument(..., help="The version to make again (as `lineage list` prints it)."),
+    out: Path = typer.Option(None, "--out", help="Where to write it (default: where it was released)."),
+):
+    """Merge a version's chain again, from its nearest kept ancestor, and check every file against
+    its signed release record. Written to OUT only if they match; otherwise the files that differ
+    are named and nothing is kept."""
+    from forgetctl.chain import plan_rebuild
+    from forgetctl.cli.ui import phase_progress
+    from forgetctl.config import forgetctl_home
+    from forgetctl.fingerprint import directory_hashes
+    from forgetctl.lineage import differences, first_differences
+
+    found = lineage()
+    target = found.versions.get(version)
+    if target is None:
+        raise InputError(f"no release {version} in this audit log (`forgetctl lineage list` shows them)")
+    out = (out or Path(target.path)).expanduser().resolve()
+    if out.exists():
+        raise InputError(f"{out} already exists; choose another --out, or move it away")
+    plan = plan_rebuild(found, target, forgetctl_home())
+    console.print(f"Rebuilding {version} from {escape(str(plan.start))} and {len(plan.adapters)} adapter(s)")
+    from forgetctl.engine.rebuild import rebuild as merge_chain
+
+    # Merged beside OUT under another name (atomically), and renamed to OUT only if it matches.
+    scratch = out.parent / f".{out.name}.rebuild-{uuid.uuid4().hex[:6]}"
+    try:
+        with phase_progress() as phase:
+            device = merge_chain(plan.start, list(plan.adapters), target.adapter["dtype"], scratch,
+                                 phase("Merging the chain", len(plan.adapters)))
+        changed = differences(target.files, directory_hashes(scratch))
+        if not changed:
+            scratch.rename(out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if changed:
+        merged_on = f"{target.adapter['dtype']} on {target.adapter['device']}"
+        err_console.print(f"[red]The rebuild is not release {version}[/]: {escape(first_differences(changed))} "
+                          f"(merged in {merged_on}, rebuilt on {device}). Nothing was kept; rebuild on a machine like "
+                          "the one that released it")
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+    console.print(f"Rebuilt {version} at [bold]{escape(str(out))}[/]; its {len(target.files)} files match the "
+                  "signed release record")

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Who else an erasure forgets: canary drift under three retain folders, on both test worlds.
+
+    python bench/bystanders.py [--worlds demo second]
+
+Writes docs/bystanders.md and .json (kept after every run: an interrupted run resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
+
+
+def main(argv=None):
+    from second_world import as_test_world
+
+    from forgetctl.benchmarks.bystanders import measure, to_markdown
+    from forgetctl.benchmarks.worlds import demo_world
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = parser.parse_args(argv)
+
+    out = args.out / "bystanders.json"
+    kept = {r["world"]: r for r in json.loads(out.read_text())} if out.is_file() else {}
+
+    def progress(world, results):
+        kept[world] = results
+        out.write_text(json.dumps(list(kept.values()), indent=2) + "\n")
+        choice, row = list(results["runs"].items())[-1]
+        print(world, choice, row["passed"], row["canary_drops"], row["retain_drop"], flush=True)
+
+    worlds = {"demo": demo_world, "second": as_test_world}
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.worlds:
+        kept[name] = measure(worlds[name](), progress, kept.get(name))
+    command = "python bench/bystanders.py" + (f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "")
+    (args.out / "bystanders.md").write_text(to_markdown(list(kept.values()), command))
+    print((args.out / "bystanders.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
