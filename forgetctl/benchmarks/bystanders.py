@@ -35,11 +35,13 @@ def measure(world, on_row=None, earlier: dict | None = None) -> dict:
     from forgetctl_audit.store import AuditLog
 
     from forgetctl.attacks import ModelSource
+    from forgetctl.benchmarks import permissive_policy
     from forgetctl.benchmarks.knowledge import relearned
     from forgetctl.canaries import read_canaries, register
     from forgetctl.engine.reporting import QUIET
     from forgetctl.host.manager import create_host
     from forgetctl.pipeline import run_request
+    from forgetctl.policy import load_policy, verdict
     from forgetctl.request import PersonForm, RequestForm, validate
     from forgetctl.trail import open_log
     from forgetctl.verification import attack_inputs
@@ -66,15 +68,17 @@ def measure(world, on_row=None, earlier: dict | None = None) -> dict:
             log = open_log(home)
             register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
             log.close()
+            # Recorded under a permissive policy (the attacker needs an erasure's evidence); judged by the default.
             form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir,
-                               retain=root / f"retain-{choice}", release=False)
+                               retain=root / f"retain-{choice}", policy=str(permissive_policy(root)), release=False)
             request = validate(form, default_model=world.model_dir, home=home)
             outcome = run_request(request, home)
             evaluation = outcome.evaluation
+            decision = verdict(load_policy("default"), evaluation)
             splits = evaluation["forget"][person.name]
             row = {
-                "passed": outcome.verdict["passed"],
-                "failed": [c["name"] for c in outcome.verdict["checks"] if c.get("passed") is False],
+                "passed": decision["passed"],
+                "failed": [c["name"] for c in decision["checks"] if c.get("passed") is False],
                 "leak_rate": {s: m["leak_rate"] for s, m in splits.items()},
                 "informativeness": {s: m.get("judge_informativeness") for s, m in splits.items()},
                 "retain_drop": evaluation["retain"].get("rouge_l_drop"),
