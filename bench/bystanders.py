@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Who else an erasure forgets: canary drift under three retain folders, on both test worlds.
 
-    python bench/bystanders.py [--worlds demo second]
+    python bench/bystanders.py [--worlds demo second] [--lr RATE]
 
 Writes docs/bystanders.md and .json (kept after every run: an interrupted run resumes).
 """
@@ -26,13 +26,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--lr", type=float, help="PUBG's learning rate (default: its rate for the model's family)")
     args = parser.parse_args(argv)
 
     out = args.out / "bystanders.json"
-    kept = {r["world"]: r for r in json.loads(out.read_text())} if out.is_file() else {}
+    kept = {(r["world"], r.get("learning_rate")): r for r in json.loads(out.read_text())} if out.is_file() else {}
 
     def progress(world, results):
-        kept[world] = results
+        kept[world, args.lr] = results
         out.write_text(json.dumps(list(kept.values()), indent=2) + "\n")
         choice, row = list(results["runs"].items())[-1]
         print(world, choice, row["passed"], row["canary_drops"], row["retain_drop"], flush=True)
@@ -40,8 +41,8 @@ def main(argv=None):
     worlds = {"demo": demo_world, "second": as_test_world}
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.worlds:
-        kept[name] = measure(worlds[name](), progress, kept.get(name))
-    command = "python bench/bystanders.py" + (f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "")
+        kept[name, args.lr] = measure(worlds[name](), progress, kept.get((name, args.lr)), args.lr)
+    command = "python bench/bystanders.py [--lr RATE]" + (f" --worlds {' '.join(args.worlds)}" if args.worlds != ["demo", "second"] else "")
     (args.out / "bystanders.md").write_text(to_markdown(list(kept.values()), command))
     print((args.out / "bystanders.md").read_text())
 

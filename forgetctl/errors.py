@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 3  # it ran, and the answer is no: an erasure missed its policy (nobody counts as erased),
     # a verification found tampering or a person identifiable again, or no version carries every erasure
     NOT_IDENTIFIABLE = 4  # the base model did not identify the person: nothing was trained or released
+    HELD_BACK = 5  # a batch: some people erased (and released), others held back by their own checks (open)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), recorded as interrupted
 
 

@@ -22,7 +22,7 @@ from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import AuditError, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
 from forgetctl.lineage import RELEASE, Lineage, moved_since, release_body
-from forgetctl.policy import verdict
+from forgetctl.policy import for_people, split_batch, verdict
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.request import EraseRequest
 from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
@@ -36,6 +36,9 @@ class RunOutcome:
     verdict: dict | None
     request_ids: dict[str, str] = field(default_factory=dict)  # person name -> request id
     merged: Path | None = None
+    # A batch split by its verdict: the people held back (their own checks failed) and their
+    # verdict; `verdict` is then the erased people's.
+    held_back: dict[str, dict] = field(default_factory=dict)
 
 
 def new_run_id() -> str:
@@ -111,9 +114,12 @@ def record_not_identifiable(log, run_id: str, result: EraseResult, by_request: d
                        evidence={request_id: not_identifiable_evidence(name, result)})
 
 
-def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_request: dict, merged: Path | None) -> dict:
+def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_request: dict, merged: Path | None,
+                 batch: dict | None = None) -> dict:
     return {
         "outcome": Outcome.ERASURE if decision["passed"] else Outcome.POLICY_FAILED,
+        # A batch split by its verdict: which of its requests were erased, which held back.
+        "batch": batch,
         # Whether the base model identified each person before training (--force trains anyway).
         "identification": {by_request[name]: result.identified[name].as_dict() for name in evaluation["forget"]},
         "run_dir": str(result.run_dir), "merged_model": str(merged) if merged else None,
@@ -136,12 +142,16 @@ class HeadMoved(AuditError):
     """Another erasure released from this run's start while it ran."""
 
 
-def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, evaluation: dict, decision: dict,
-                  people: list[Person], by_request: dict, merged: Path | None) -> None:
-    """The outcome and its release land together, or not at all (a crash between them would leave
+def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, groups: list[tuple[list[Person], dict]],
+                  evaluation: dict, by_request: dict, merged: Path | None) -> None:
+    """One outcome record per group (a split batch has two: the erased, the held back) and the
+    release of the erased, landing together or not at all (a crash between them would leave
     an "erasure" naming a release the lineage does not know). Under the write lock, the run
     checks that no erasure released from its start meanwhile: its release would lack that one."""
     start = request.lineage.start
+    batch = None if len(groups) == 1 else {
+        "erased": [by_request[p.name] for p in groups[0][0]], "held_back": [by_request[p.name] for p in groups[1][0]],
+    }
     with log.transaction():
         if merged is not None:
             moved = moved_since(Lineage.from_log(log), start)
@@ -151,14 +161,19 @@ def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, 
                     "version; a release from here would lack it. Erase again from the head (`forgetctl lineage head`)"
                 )
             start = replace(start, missing=start.missing | moved)
-        record_outcome(
-            log, list(by_request.values()), run_id, outcome_body(result, evaluation, decision, by_request, merged),
-            evidence={by_request[p.name]: erasure_evidence(p, result, evaluation) for p in people},
-        )
+        for people, decision in groups:
+            mine = {p.name: by_request[p.name] for p in people}
+            shown = for_people(evaluation, mine)
+            record_outcome(
+                log, list(mine.values()), run_id,
+                outcome_body(result, shown, decision, mine, merged if decision["passed"] else None, batch),
+                evidence={mine[p.name]: erasure_evidence(p, result, evaluation) for p in people},
+            )
         if merged is not None:
             adapter = {"files": result.manifest["adapter"], "dtype": str(result.loaded.dtype).removeprefix("torch."),
                        "device": result.loaded.device.type}
-            log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, list(by_request.values()), adapter))
+            erased = [by_request[p.name] for p in groups[0][0]]
+            log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, erased, adapter))
 
 
 def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> RunOutcome | None:
@@ -195,13 +210,15 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             people = [p for p in people if p.name not in result.not_identifiable]
             lineage = request.lineage
             evaluation = evaluate_run(result, people, request.grading, report.phase, lineage.detectors, lineage.unverifiable)
-            decision = verdict(request.policy, evaluation)
-            if decision["passed"] and request.release:  # a passing erasure becomes a deployable version
+            named = {p.name: p for p in people}
+            groups = [([named[n] for n in names], decision) for names, decision in
+                      split_batch(request.policy, evaluation, verdict(request.policy, evaluation), list(named))]
+            if groups[0][1]["passed"] and request.release:  # a passing erasure becomes a deployable version
                 merged = request.merge_to or home / "releases" / run_id
                 merge_adapter(result.loaded, merged)
             by_request = {p.name: by_request[p.name] for p in people}
             if log is not None:
-                record_result(log, request, run_id, result, evaluation, decision, people, by_request, merged)
+                record_result(log, request, run_id, result, groups, evaluation, by_request, merged)
         except BaseException as exc:
             if merged is not None:  # its record did not land: never a folder that looks like a release
                 shutil.rmtree(merged, ignore_errors=True)
@@ -211,7 +228,8 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
                 # file names or answers.
                 record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": short_reason(exc)})
             raise
-        return RunOutcome(result, evaluation, decision, by_request, merged)
+        held_back = {p.name: decision for group, decision in groups[1:] for p in group}
+        return RunOutcome(result, evaluation, groups[0][1], by_request, merged, held_back)
     finally:
         if log is not None:
             log.close()

@@ -130,3 +130,24 @@ def verdict(policy: Policy, evaluation: dict) -> dict:
             notes.append(NOT_MEASURED)
     return {"policy": policy.name, "passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks],
             "notes": notes}
+
+
+def for_people(evaluation: dict, names) -> dict:
+    """The evaluation with only these people's forget metrics (the retain set, the earlier
+    people and the canaries are shared by the whole run)."""
+    return {**evaluation, "forget": {n: m for n, m in evaluation["forget"].items() if n in names}}
+
+
+def split_batch(policy: Policy, evaluation: dict, decision: dict, names: list[str]) -> list[tuple[list[str], dict]]:
+    """Who is recorded together, with which verdict. A batch that failed only on some people's own
+    checks is split: the people who pass on their own are erased (and released) together, the
+    others held back with their own verdict, so one person's failure holds back nobody else. A
+    failure every person shares (the retain people, the canaries, an earlier person) splits
+    nothing: the whole batch fails."""
+    if decision["passed"] or len(names) < 2:
+        return [(names, decision)]
+    passing = [n for n in names if verdict(policy, for_people(evaluation, [n]))["passed"]]
+    if not passing:
+        return [(names, decision)]
+    failing = [n for n in names if n not in passing]
+    return [(group, verdict(policy, for_people(evaluation, group))) for group in (passing, failing)]

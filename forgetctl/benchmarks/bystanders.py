@@ -29,9 +29,9 @@ def cast(world):
     return person, canaries, {"unlike": unlike, "alike": alike, "both": [*unlike, *alike]}
 
 
-def measure(world, on_row=None, earlier: dict | None = None) -> dict:
+def measure(world, on_row=None, earlier: dict | None = None, learning_rate: float | None = None) -> dict:
     """The three runs on `world` (those in `earlier` are not run again); `on_row(world, results)`
-    after each."""
+    after each. `learning_rate`: instead of PUBG's default for the model's family."""
     from forgetctl_audit.store import AuditLog
 
     from forgetctl.attacks import ModelSource
@@ -44,12 +44,13 @@ def measure(world, on_row=None, earlier: dict | None = None) -> dict:
     from forgetctl.policy import load_policy, verdict
     from forgetctl.request import PersonForm, RequestForm, validate
     from forgetctl.trail import open_log
+    from forgetctl.types import TrainingConfig
     from forgetctl.verification import attack_inputs
 
     person, canaries, folders = cast(world)
     cls = create_host().attacks()["relearn"].cls
     attack = cls(cls.parse_options(RELEARN))
-    results = earlier or {"world": world.name, "person": person.id, "canaries": [p.id for p in canaries],
+    results = earlier or {"world": world.name, "learning_rate": learning_rate, "person": person.id, "canaries": [p.id for p in canaries],
                           "lookalike_canaries": [p.id for p in canaries[:CANARY_LOOKALIKES]],
                           "retain": {k: [p.id for p in v] for k, v in folders.items()}, "runs": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,7 +71,8 @@ def measure(world, on_row=None, earlier: dict | None = None) -> dict:
             log.close()
             # Recorded under a permissive policy (the attacker needs an erasure's evidence); judged by the default.
             form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir,
-                               retain=root / f"retain-{choice}", policy=str(permissive_policy(root)), release=False)
+                               retain=root / f"retain-{choice}", policy=str(permissive_policy(root)), release=False,
+                               training=TrainingConfig(learning_rate=learning_rate))
             request = validate(form, default_model=world.model_dir, home=home)
             outcome = run_request(request, home)
             evaluation = outcome.evaluation
@@ -113,7 +115,9 @@ def to_markdown(all_results: list[dict], command: str) -> str:
         "steps of the relearning attacker (LoRA lr 1e-3, full fine-tuning lr 1e-4) on invented people.", "",
     ]
     for results in all_results:
-        lines += [f"## {results['world']} world (person {results['person']}; canaries {', '.join(results['canaries'])}, "
+        rate = results.get("learning_rate")
+        recipe = f"learning rate {rate:g}" if rate else "the default learning rate"
+        lines += [f"## {results['world']} world, {recipe} (person {results['person']}; canaries {', '.join(results['canaries'])}, "
                   f"look-alikes {', '.join(results['lookalike_canaries'])})", "",
                   "| retain folder | default policy | leaks (seen / unseen) | inform | retain drift | canary drift | relearned (LoRA; full) |",
                   "|---|---|---|---|---|---|---|"]

@@ -41,7 +41,7 @@ def run_demo(
         return
     import tempfile
 
-    from forgetctl.cli.erasing import render_outcome, run_with_progress
+    from forgetctl.cli.erasing import exit_code, render_outcome, run_with_progress
     from forgetctl.demo import demo_model_dir
     from forgetctl.request import PersonForm, RequestForm, validate
 
@@ -66,10 +66,8 @@ def run_demo(
         outcome = run_with_progress(validate(form, default_model=demo_model_dir(), home=forgetctl_home()))
     render_outcome(outcome, method)
     console.print("(The demo keeps the adapter only; `forgetctl erase` also writes a deployable release.)")
-    if outcome.verdict is None:
-        raise typer.Exit(ExitCode.NOT_IDENTIFIABLE)
-    if not outcome.verdict["passed"]:
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    if exit_code(outcome) != ExitCode.OK:
+        raise typer.Exit(exit_code(outcome))
 
 
 @app.command("people")

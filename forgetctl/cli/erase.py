@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from forgetctl.cli.erasing import render_outcome, render_plan, run_with_progress
+from forgetctl.cli.erasing import exit_code, render_outcome, render_plan, run_with_progress
 from forgetctl.config import forgetctl_home
 from forgetctl.engine.images import LIMITS
 from forgetctl.errors import ExitCode, InputError
@@ -133,7 +133,8 @@ def erase_command(
     Exit codes: 0 erased and the policy passed; 1 an error (bad input, a model that will not
     load, ...); 2 a usage error; 3 the policy failed (the adapter is kept, the run is recorded as
     failed); 4 the base model does not identify the person (nothing trained, recorded as
-    not-identifiable); 130 interrupted.
+    not-identifiable); 5 a batch in part: the people who passed their own checks are erased and
+    released, the others held back (recorded as failed, their requests open); 130 interrupted.
     """
     from forgetctl.demo import demo_model_dir
     from forgetctl.request import PersonForm, RequestForm, validate
@@ -177,7 +178,5 @@ def erase_command(
     if outcome is None:  # not the main process of an `accelerate launch`: it reports
         return
     render_outcome(outcome, method)
-    if outcome.verdict is None:
-        raise typer.Exit(ExitCode.NOT_IDENTIFIABLE)
-    if not outcome.verdict["passed"]:
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    if exit_code(outcome) != ExitCode.OK:
+        raise typer.Exit(exit_code(outcome))

@@ -180,9 +180,23 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
         console.print(f"Release (base + adapter merged, deployable) in [cyan]{escape(str(outcome.merged))}[/]; "
                       "`forgetctl lineage head` names the version to serve")
     for name, request_id in outcome.request_ids.items():
-        state = "an erasure" if decision["passed"] else "a run that failed its policy"
+        state = "an erasure" if decision["passed"] and name not in outcome.held_back else "a run that failed its policy"
         console.print(f"Recorded in the audit log as {state} under request [bold]{request_id}[/] ({escape(name)})")
+    for name, held in outcome.held_back.items():
+        failed = ", ".join(c["name"] for c in held["checks"] if not c["passed"])
+        console.print(f"[yellow]Held back from this {'release' if outcome.merged else 'erasure'}: {escape(name)}[/] "
+                      f"(their own checks failed: {escape(failed)}); the others' erasure stands. Their request stays "
+                      f"open: erase them again with --request-id {outcome.request_ids[name]}")
     render_next(outcome)
+
+
+def exit_code(outcome: RunOutcome) -> ExitCode:
+    """What the run's outcome means to a script (`forgetctl erase --help`)."""
+    if outcome.verdict is None:
+        return ExitCode.NOT_IDENTIFIABLE
+    if not outcome.verdict["passed"]:
+        return ExitCode.CHECK_FAILED
+    return ExitCode.HELD_BACK if outcome.held_back else ExitCode.OK
 
 
 def render_checks(decision: dict) -> None:

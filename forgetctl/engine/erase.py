@@ -219,14 +219,22 @@ def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report
 
 
 def ask_again(loaded: LoadedModel, jobs: list[tuple], title: str, report: Reporter) -> dict[str, dict[str, list[Probe]]]:
-    """Regression probes: per (label, split, photos, answers before, questions), the photos asked again."""
+    """Regression probes: per (label, split, photos, answers before, questions), the photos asked
+    again. A photo several jobs share (one retain folder across a lineage's erasures) is asked once."""
     if not jobs:
         return {}
-    advance = report.phase(title, sum(len(j[2]) * len(j[4]) for j in jobs))
+    unique: dict[tuple, Photo] = {}
+    for _, _, photos, _, questions in jobs:
+        for p in photos:
+            unique.setdefault((p.sha256, tuple(questions)), p)
+    advance = report.phase(title, sum(len(q) for _, q in unique))
+    heard: dict[tuple, list[str]] = {}
+    for questions in dict.fromkeys(q for _, q in unique):
+        keys = [k for k in unique if k[1] == questions]
+        heard.update(zip(keys, ask(loaded, [unique[k] for k in keys], list(questions), advance)))
     out: dict[str, dict[str, list[Probe]]] = {}
     for label, split, photos, before, questions in jobs:
-        now = ask(loaded, list(photos), questions, advance)
-        out.setdefault(label, {})[split] = [Probe(p, list(b), a) for p, b, a in zip(photos, before, now)]
+        out.setdefault(label, {})[split] = [Probe(p, list(b), heard[(p.sha256, tuple(questions))]) for p, b in zip(photos, before)]
     return out
 
 
