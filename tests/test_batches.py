@@ -1,6 +1,8 @@
 """Batches that hold: every person in a batch gets a verdict of their own, and one person who
 cannot be erased is held back while the others are erased and released."""
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -71,10 +73,12 @@ def test_one_person_who_cannot_be_erased_is_held_back_and_the_others_released(in
     install_plugin("sparing", "forgetctl_sparing", "1.0", SPARING)
     world = load_world()
     erased, stubborn = world.known[0], world.known[19]
-    for person in (erased, stubborn):
-        write_views(person, tmp_path / person.id)
-    for other in world.unlike(erased, 2):
-        write_views(other, tmp_path / "retain" / other.id)
+    # Three photos each (two trained on, one held out) and one retain person: every stage runs, on
+    # a fraction of the generation.
+    for person, folder in [(erased, tmp_path / erased.id), (stubborn, tmp_path / stubborn.id),
+                           *[(other, tmp_path / "retain" / other.id) for other in world.unlike(erased, 1)]]:
+        for extra in sorted(write_views(person, folder))[3:]:
+            Path(extra).unlink()
     spare = [p.sha256[:16] for p in read_photos(tmp_path / stubborn.id)]
     result = runner.invoke(app, [
         "erase", "--entity", erased.name, "--images", str(tmp_path / erased.id), "--entity", stubborn.name,
@@ -94,4 +98,4 @@ def test_one_person_who_cannot_be_erased_is_held_back_and_the_others_released(in
     assert held["body"]["merged_model"] is None and erasure["body"]["merged_model"] == release["path"]
     assert list(erasure["body"]["metrics"]) == [erasure["request_id"]] and list(held["body"]["metrics"]) == [held["request_id"]]
     listed = runner.invoke(app, ["audit", "list"], env={"COLUMNS": "200"})
-    assert listed.exit_code == 0 and "erased" in listed.output and "open" in listed.output, listed.output
+    assert listed.exit_code == 0 and "erased" in listed.output and "failed policy" in listed.output, listed.output

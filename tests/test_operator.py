@@ -392,7 +392,7 @@ def test_13_the_dry_run_says_its_legal_defaults_and_numbers(photos, monkeypatch)
     assert result.exit_code == 0, result.output
     assert "Art. 17(1)(a): no longer necessary for the purposes collected (the default; --grounds to change)" in said
     assert "2026-12-02 (Art. 12(3): one month; at most 2027-02-02 if extended" in said
-    assert "lr 0.001 (pubg's rate for tiny models; --lr to set)" in said
+    assert "lr 0.0003 (pubg's rate for tiny models; --lr to set)" in said
     assert "if the policy passes, a release" in said
     assert max(map(len, result.output.splitlines())) <= 80
 

@@ -24,7 +24,10 @@ from forgetctl.prompts import with_in_context_prompt
 
 class BehaviourGuidance(UnlearningMethod):
     name = "pubg"
-    learning_rates = {"default": 2e-5, "tiny": 1e-3, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
+    # "tiny" was 1e-3: erasing one person then rewrote other people the run never trained on (a
+    # look-alike's answers, a shared fact, canary drift up to 0.94); at 3e-4 the same runs leave
+    # every canary at 0 with the same leaks and relearning resistance (docs/bystanders.md).
+    learning_rates = {"default": 2e-5, "tiny": 3e-4, "llava-1.6-mistral": 2e-5, "llava-1.6-vicuna": 3e-5}
 
     class Options(MethodOptions):
         samples_per_query: int = Field(4, ge=1, description="o* samples per (photo, question)")
