@@ -218,17 +218,26 @@ def probe_after(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, report
     return forget, retain
 
 
-def ask_again(loaded: LoadedModel, jobs: list[tuple], title: str, report: Reporter) -> dict[str, dict[str, list[Probe]]]:
+def heard_now(probes: list[Probe], questions) -> dict[tuple, list[str]]:
+    """What this model answered already, by (photo, questions): a regression probe of the same
+    photo with the same questions (a retain folder the lineage's erasures share) is not asked again."""
+    return {(p.photo.sha256, tuple(questions)): p.after for p in probes}
+
+
+def ask_again(loaded: LoadedModel, jobs: list[tuple], title: str, report: Reporter,
+              heard: dict[tuple, list[str]] | None = None) -> dict[str, dict[str, list[Probe]]]:
     """Regression probes: per (label, split, photos, answers before, questions), the photos asked
-    again. A photo several jobs share (one retain folder across a lineage's erasures) is asked once."""
+    again. A photo several jobs share (one retain folder across a lineage's erasures), or one in
+    `heard`, is asked once."""
     if not jobs:
         return {}
+    heard = dict(heard or {})
     unique: dict[tuple, Photo] = {}
     for _, _, photos, _, questions in jobs:
         for p in photos:
-            unique.setdefault((p.sha256, tuple(questions)), p)
+            if (p.sha256, tuple(questions)) not in heard:
+                unique.setdefault((p.sha256, tuple(questions)), p)
     advance = report.phase(title, sum(len(q) for _, q in unique))
-    heard: dict[tuple, list[str]] = {}
     for questions in dict.fromkeys(q for _, q in unique):
         keys = [k for k in unique if k[1] == questions]
         heard.update(zip(keys, ask(loaded, [unique[k] for k in keys], list(questions), advance)))
@@ -238,13 +247,13 @@ def ask_again(loaded: LoadedModel, jobs: list[tuple], title: str, report: Report
     return out
 
 
-def probe_earlier(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, dict[str, list[Probe]]]:
+def probe_earlier(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET, heard: dict | None = None) -> dict[str, dict[str, list[Probe]]]:
     """Every earlier person's photos, and their erasure's retain photos (but the people whose
-    turn has not come round, `spec.deferred`)."""
+    turn has not come round, `spec.deferred`); `heard`: this run's own retain answers."""
     due = [e for e in spec.earlier if e.label not in spec.deferred]
     jobs = [(e.label, split, photos, e.before[split], IDENTITY_QUESTIONS) for e in due for split, photos in e.photos.items()]
     jobs += [(e.label, "retain", e.retain, e.retain_before, RETAIN_QUESTIONS) for e in due if e.retain]
-    return ask_again(loaded, jobs, "Re-probing people erased before", report)
+    return ask_again(loaded, jobs, "Re-probing people erased before", report, heard)
 
 
 def probe_bystanders(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> dict[str, list[Probe]]:
@@ -343,7 +352,7 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
         losses = train(trainer, spec, harvested, report)
     with clock.lap("evaluate"):
         forget, retain = probe_after(loaded, spec, harvested, report)
-        earlier = probe_earlier(loaded, spec, report)
+        earlier = probe_earlier(loaded, spec, report, heard_now(retain, harvested.retain_questions))
         bystanders = probe_bystanders(loaded, spec, report)
     with clock.lap("knowledge"):
         known = measure_knowledge(loaded, spec, harvested, report.phase("Testing what the weights still know", 2 * len(spec.people)))
