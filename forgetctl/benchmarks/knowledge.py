@@ -102,6 +102,9 @@ def to_markdown(all_results: list[dict], command: str) -> str:
         "the truth ratios against perturbed-vs-perturbed ones (what not knowing looks like). "
         "*before*: the model the run started from (here the base). Sample sizes below each table; "
         "with a few dozen answers an AUC's 95% interval is about ±0.15.", "",
+        "What these erasures did to people they were not told about (canaries: look-alikes, people "
+        "sharing a fact), and the frontier of PUBG's learning rate there, is in "
+        "[bystanders.md](bystanders.md).", "",
     ]
     for results in all_results:
         lines += [f"## {results['world']} world (person {results['person']})", "",

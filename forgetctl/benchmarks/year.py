@@ -90,6 +90,9 @@ def measure(world, releases: int = 30, canaries: int = 6, reprobe_every: int = 5
             started = time.perf_counter()
             outcome = run_request(validate(form, default_model=world.model_dir, home=home), home)
             seconds = time.perf_counter() - started
+            if outcome.evaluation is None:  # the base does not identify them: nothing to erase, no release
+                results["rows"].append({"release": index, "not_identifiable": person.id, "seconds": round(seconds, 1)})
+                continue
             evaluation, model = outcome.evaluation, outcome.merged
             started = time.perf_counter()
             earlier = everyone_earlier(home, model) if index > 1 else {"seen": None, "unseen": None}
@@ -135,6 +138,9 @@ def to_markdown(results: dict, command: str, base_bytes: int) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        if "not_identifiable" in r:
+            lines.append(f"| {r['release']} | {r['seconds']} | not identifiable ({r['not_identifiable']}): no release | | | | | | | |")
+            continue
         unpruned = sum(r["disk_unpruned"].values()) / mib
         pruned = r["disk_pruned"]
         lines.append(
@@ -143,7 +149,9 @@ def to_markdown(results: dict, command: str, base_bytes: int) -> str:
             f"{_cell(r['informativeness'], '.1f')} | {_cell(r['retain_drop'], '.3f')} | {_cell(r['canary_drop'], '.3f')} | "
             f"{'pass' if r['default_policy'] else 'fail'} | {unpruned:.1f} -> {pruned['releases'] / mib:.1f} + "
             f"{pruned['adapters'] / mib:.1f} |")
-    if rows:
-        first, last = rows[0]["seconds"], rows[-1]["seconds"]
-        lines += ["", f"Release {rows[-1]['release']} took {last / first:.2f}x the seconds of release 1 ({last} s against {first} s)."]
+    released = [r for r in rows if "not_identifiable" not in r]
+    if len(released) > 1:
+        first, last = released[0], released[-1]
+        lines += ["", f"Release {last['release']} took {last['seconds'] / first['seconds']:.2f}x the seconds of release "
+                  f"{first['release']} ({last['seconds']} s against {first['seconds']} s)."]
     return "\n".join(lines) + "\n"
