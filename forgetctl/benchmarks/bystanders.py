@@ -105,7 +105,8 @@ def _drop(value) -> str:
 def to_markdown(all_results: list[dict], command: str) -> str:
     lines = [
         "# Bystanders: who else an erasure forgets", "",
-        f"Made by `{command}` (2 CPU cores). One person per world erased by PUBG's default recipe under "
+        f"Made by `{command}` (2 CPU cores). One person per world erased by PUBG (its default recipe at the "
+        "learning rate each section names) under "
         "the default policy, with four canaries registered (`forgetctl canaries add`, one photo each): the "
         "person's two closest look-alikes and two other people, none of them in the retain folder. Three "
         "retain folders of three, three and six people. *canary drift*: 1 - ROUGE-L of each canary's "
