@@ -83,7 +83,7 @@ def test_one_person_who_cannot_be_erased_is_held_back_and_the_others_released(in
     result = runner.invoke(app, [
         "erase", "--entity", erased.name, "--images", str(tmp_path / erased.id), "--entity", stubborn.name,
         "--images", str(tmp_path / stubborn.id), "--retain", str(tmp_path / "retain"), "--method", "sparing",
-        "--method-option", f"spare={json.dumps(spare)}",
+        "--method-option", f"spare={json.dumps(spare)}", "--steps", "10",
     ], env={"COLUMNS": "200"})
     assert result.exit_code == 5, result.output[-3000:]
     assert f"Held back from this release: {stubborn.name}" in result.output and "leak_rate_max" in result.output
