@@ -74,7 +74,7 @@ def load_attack_suite(name: str):
 
 def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, allow_unerased: bool,
                   suite, policy, as_json: bool) -> None:
-    from forgetctl.report import describe_tested
+    from forgetctl_audit.standalone_verify import describe_tested
     from forgetctl.verification import reprobe, select_targets
 
     from forgetctl.lineage import Lineage

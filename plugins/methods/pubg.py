@@ -9,7 +9,7 @@ the ceiling every measured run stayed descriptive. `ga_ceiling=null` restores th
 `ascent="photo"` (ours) ascends only on the answer tokens the photo makes more likely: those whose
 NLL under the frozen base model rises by more than `photo_margin` nats when the photo is replaced
 by noise. The words every answer shares ("This is", "born in") are predictable without the photo;
-pushing them down rewrote other people's answers ("born cyan ...", docs/stability.md).
+pushing them down rewrote other people's answers (a colour in place of a birthplace, docs/stability.md).
 `ascent="all"` is the paper's GA on every answer token.
 """
 

@@ -1,0 +1,37 @@
+"""What every rendering of a report says the same way: the authority line, the request's fields,
+the checks' labels.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from forgetctl.evaluation.metrics import by_check
+
+
+# What the first lines of every rendering say: the auditor's script checks the data, not the page.
+AUTHORITY = ("Only the printout of standalone_verify.py (see the appendix) is authoritative: it derives every "
+             "statement from the signed records and checks the summary and residual risk this page shows; the "
+             "rest of this page is a rendering it does not check.")
+
+
+LABELS = {  # in the order a reader wants them
+    "received": "Received", "deadline": "Deadline (Art. 12(3), one month)",
+    "latest_extended_deadline": "Latest extended deadline (Art. 12(3), plus two months)",
+    "grounds": "Grounds",
+    "subject": "Person (keyed hash only)",
+}
+
+
+def check_label(name: str) -> str:
+    metric = by_check().get(name)
+    return f"{metric.label}: {metric.meaning}" if metric else name.replace("_", " ")
+
+
+def rate(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def decode_payload(item: dict) -> dict:
+    return json.loads(base64.b64decode(item["envelope"]["payload"]))
