@@ -125,7 +125,7 @@ def to_markdown(results: dict, command: str, base_bytes: int) -> str:
     mib = 2 ** 20
     lines = [
         f"# A year of requests: {results['releases']} releases on one lineage", "",
-        f"Made by `{command}` ({results['world']} world, 2 CPU cores, nothing else running). Each release erases one "
+        f"Made by `{command}` ({results['world']} world, 2 CPU cores). Each release erases one "
         f"person from the last head with `--reprobe-every {results['reprobe_every']}` "
         f"({'with' if results['keep_earlier'] else 'without'} earlier people in the forget data), a retain folder of "
         f"{len(results['retain'])} people and {len(results['canaries'])} canaries, all kept aside. *seconds*: the erase "
