@@ -22,7 +22,7 @@ from pathlib import Path
 
 from forgetctl.errors import InputError
 from forgetctl.fingerprint import directory_hashes
-from forgetctl.lineage import Lineage, Version, check_original_base, differences, first_differences
+from forgetctl.lineage import PRUNED, Lineage, Version, check_original_base, differences, first_differences
 
 
 def adapter_dir(home: Path, version: Version) -> Path:
@@ -126,6 +126,20 @@ def plan_prune(lineage: Lineage, root: str, keep: int, home: Path) -> PrunePlan:
 def prune_body(plan: PrunePlan, keep: int) -> dict:
     return {"versions": [v.version for v in plan.prune], "paths": [v.path for v in plan.prune],
             "kept": [v.version for v in plan.keep], "keep": keep}
+
+
+def carry_out(log, planned: Lineage, plans: list[PrunePlan], keep: int) -> list[int]:
+    """Record the pruning (signed, under the write lock: refused if a release landed since
+    `planned` was read), then delete the folders; the records' seqs. Recorded first: a crash
+    between the two leaves folders the record says can go, never a gone folder nobody recorded."""
+    with log.transaction():
+        if Lineage.from_log(log).versions.keys() != planned.versions.keys():
+            raise InputError("a release was recorded while pruning was planned; run `forgetctl lineage prune` again")
+        seqs = [log.append(PRUNED, None, prune_body(plan, keep)) for plan in plans if plan.prune]
+    for plan in plans:
+        for version in plan.prune:
+            remove_folder(Path(version.path))
+    return seqs
 
 
 def remove_folder(path: Path) -> None:

@@ -22,19 +22,14 @@ def disk(home: Path) -> dict:
 
 def prune_to_head(home: Path) -> None:
     """`forgetctl lineage prune --keep 1 --yes`, as the command does it."""
-    from forgetctl.chain import plan_prune, prune_body, remove_folder
-    from forgetctl.lineage import PRUNED, Lineage
+    from forgetctl.chain import carry_out, plan_prune
+    from forgetctl.lineage import Lineage
     from forgetctl.trail import open_log
 
     log = open_log(home)
     try:
         lineage = Lineage.from_log(log)
-        for root in lineage.roots:
-            plan = plan_prune(lineage, root, 1, home)
-            if plan.prune:
-                log.append(PRUNED, None, prune_body(plan, 1))
-                for version in plan.prune:
-                    remove_folder(Path(version.path))
+        carry_out(log, lineage, [plan_prune(lineage, root, 1, home) for root in lineage.roots], 1)
     finally:
         log.close()
 

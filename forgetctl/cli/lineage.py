@@ -122,9 +122,9 @@ def prune(
     """Delete old merged copies: each pruned version stays rebuildable from the original base and
     the adapters (`forgetctl lineage rebuild`), and the pruning is recorded. Versions that could
     not be rebuilt (an adapter missing or changed, a folder that is not its release) are kept."""
-    from forgetctl.chain import folder_bytes, plan_prune, prune_body, remove_folder
+    from forgetctl.chain import carry_out, folder_bytes, plan_prune
     from forgetctl.config import forgetctl_home
-    from forgetctl.lineage import PRUNED, Lineage
+    from forgetctl.lineage import Lineage
 
     home = forgetctl_home()
     log = open_existing_log()
@@ -136,18 +136,13 @@ def prune(
                 err_console.print(f"[yellow]kept {version.version}[/]: {escape(why)}")
         doomed = [v for plan in plans for v in plan.prune]
         if not doomed:
-            console.print(f"Nothing to prune: at most {keep} merged version{'s' if keep != 1 else ''} per lineage "
-                          "could go, and none more can be rebuilt.")
+            console.print(f"Nothing to prune: no merged version beyond the {keep} kept per lineage can be rebuilt "
+                          "from its chain.")
             return
         freed = sum(folder_bytes(Path(v.path)) for v in doomed)
         if not yes and not typer.confirm(f"Delete {len(doomed)} merged version(s), {freed / 2**20:.1f} MiB?"):
             raise typer.Exit(ExitCode.ERROR)
-        with log.transaction():  # the plan holds only if no erasure released meanwhile
-            if Lineage.from_log(log).versions.keys() != found.versions.keys():
-                raise InputError("a release was recorded while pruning was planned; run `forgetctl lineage prune` again")
-            seqs = [log.append(PRUNED, None, prune_body(plan, keep)) for plan in plans if plan.prune]
-        for version in doomed:  # recorded first: a crash here leaves a folder the record says can go
-            remove_folder(Path(version.path))
+        seqs = carry_out(log, found, plans, keep)
     finally:
         log.close()
     console.print(f"Pruned {len(doomed)} version{'s' if len(doomed) != 1 else ''} ({freed / 2**20:.1f} MiB freed); "
