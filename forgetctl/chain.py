@@ -54,10 +54,8 @@ class Rebuild:
     """How to materialise a version: the nearest folder that is what its record says (a kept
     release or the original base), then each adapter in order."""
 
-    version: Version
     start: Path
     adapters: tuple[Path, ...]
-    steps: tuple[Version, ...]
 
 
 def plan_rebuild(lineage: Lineage, version: Version, home: Path) -> Rebuild:
@@ -79,18 +77,15 @@ def plan_rebuild(lineage: Lineage, version: Version, home: Path) -> Rebuild:
             break
         current = parent
     steps.reverse()
-    return Rebuild(version, start, tuple(check_adapter(home, v) for v in steps), tuple(steps))
+    return Rebuild(start, tuple(check_adapter(home, v) for v in steps))
 
 
 def chain_from_base(lineage: Lineage, version: Version) -> list[Version]:
     """Every release from the original base to `version`, oldest first."""
-    chain = []
-    while version is not None and not version.is_root:
-        chain.append(version)
-        version = lineage.lookup(version.parent)
-    if version is None:
-        raise InputError(f"release {chain[-1].version} names a parent no record knows")
-    return chain[::-1]
+    chain = lineage.ancestry(version)
+    if chain and lineage.lookup(chain[0].parent) is None:
+        raise InputError(f"release {chain[0].version} names a parent no record knows")
+    return chain
 
 
 @dataclass(frozen=True)
@@ -108,16 +103,30 @@ def plan_prune(lineage: Lineage, root: str, keep: int, home: Path) -> PrunePlan:
     kept = ([head] if head in present else []) + [v for v in present if v != head]
     kept, candidates = kept[:keep], kept[keep:]
     prune, unprunable = [], []
+    problems: dict[str, str | None] = {}  # per release: why its adapter fails, hashed once for all chains
+
+    def adapter_problem(step: Version) -> str | None:
+        if step.version not in problems:
+            try:
+                check_adapter(home, step)
+                problems[step.version] = None
+            except InputError as exc:
+                problems[step.version] = str(exc)
+        return problems[step.version]
+
     for version in candidates:
         if not folder_matches(version):
             # A changed folder is evidence someone should look at, not disk to free.
             unprunable.append((version, "its folder is not the release its record signs"))
             continue
         try:  # its ancestors are older, so pruned too: the chain must hold from the base
-            for step in chain_from_base(lineage, version):
-                check_adapter(home, step)
+            chain = chain_from_base(lineage, version)
         except InputError as exc:
             unprunable.append((version, str(exc)))
+            continue
+        why = next((problem for problem in map(adapter_problem, chain) if problem), None)
+        if why:
+            unprunable.append((version, why))
             continue
         prune.append(version)
     return PrunePlan(tuple(prune), tuple(kept), tuple(unprunable))

@@ -114,12 +114,18 @@ class Lineage:
         complete = [v for v in self.releases(root) if everything <= set(v.erased)]
         return complete[-1] if complete else None
 
+    def ancestry(self, version: Version | None) -> list[Version]:
+        """The releases from the original base to `version`, oldest first (as far back as the
+        records reach)."""
+        chain = []
+        while version is not None and not version.is_root:
+            chain.append(version)
+            version = self.lookup(version.parent)
+        return chain[::-1]
+
     def depth(self, version: Version | None) -> int:
         """How many releases lie between the original base and `version` (0: the base itself)."""
-        steps = 0
-        while version is not None and not version.is_root:
-            version, steps = self.versions.get(version.parent) or self.lookup(version.parent), steps + 1
-        return steps
+        return len(self.ancestry(version))
 
     def missing_from(self, version: Version) -> set[str]:
         """Requests a later version of this lineage erased that `version` does not carry."""
