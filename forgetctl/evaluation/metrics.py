@@ -86,6 +86,35 @@ METRICS: tuple[Metric, ...] = (
     Metric("rouge_l_drop", "canary drop", "ROUGE-L drop of the lineage's canaries (`forgetctl canaries add`), per person, "
            "against the original base", "lower", "canaries", ".3f", "canary_drop_max"),
 )
+# The VLM-unlearning benchmarks' own metrics (`forgetctl bench peer`), each under the benchmark's
+# name, measured on its questions per set (forget, the forget people's held-out views, retain).
+# Higher means the model answers more of that set right: on a forget set, lower is forgetting.
+_PEER = (
+    ("fiubench.rouge_l", "ROUGE-L", "ROUGE-L of the answer against the benchmark's, on the person's photo", ".3f"),
+    ("fiubench.prob", "Prob.", "the answer's per-token likelihood, P(a|q)^(1/|a|)", ".3f"),
+    ("fiubench.truth_ratio", "Truth Ratio", "exp(NLL of the paraphrased answer - mean NLL of the perturbed ones), "
+     "per token (evaluate_util.py)", ".3f"),
+    ("fiubench.em", "EM", "share of the answer's keywords the reply contains", ".3f"),
+    ("mllmu.acc_image", "Cls. Acc (image)", "multiple choice with the photo: the reply's first letter", ".1%"),
+    ("mllmu.acc_text", "Cls. Acc (text)", "multiple choice without a photo", ".1%"),
+    ("mllmu.cloze", "Cloze Acc", "fill-in-the-blank: the reply contains the blank", ".1%"),
+    ("mllmu.rouge_1", "ROUGE-1", "unigram F-measure of generated answers", ".3f"),
+    ("mllmu.rouge_2", "ROUGE-2", "bigram F-measure of generated answers", ".3f"),
+    ("mllmu.rouge_l", "ROUGE-L", "LCS F-measure of generated answers", ".3f"),
+    ("mllmu.bleu", "BLEU", "sentence BLEU of generated answers (NLTK method1 smoothing)", ".3f"),
+    ("umu.acc_uni", "Acc (unimodal)", "multiple choice without a photo: the closest option", ".1%"),
+    ("umu.acc_multi", "Acc (multimodal)", "multiple choice with the photo", ".1%"),
+    ("umu.acc_all", "All Modal Acc (AccF / AccR)", "both twins of a question right", ".1%"),
+    ("umu.cloze_all", "Cloze All Modal Acc", "both twins of a blank filled", ".1%"),
+    ("umu.rl_all", "All Modal ROUGE-L (RLF / RLR)", "the twins' ROUGE-L paired: (a²+b²)/(a+b) on forget sets, "
+     "2ab/(a+b) on retain", ".3f"),
+    ("clear.rouge_l_image", "ROUGE-L (VQA)", "ROUGE-L of the photo's description against its caption", ".3f"),
+    ("clear.rouge_l_text", "ROUGE-L (QA)", "ROUGE-L of text answers", ".3f"),
+    ("clear.prob", "Prob.", "the text answer's per-token likelihood", ".3f"),
+    ("clear.truth_ratio", "Truth Ratio", "mean perturbed over paraphrased answer likelihood (TOFU)", ".3f"),
+)
+PEER_METRICS = {key: Metric(key, label, meaning, "higher", "peer", spec) for key, label, meaning, spec in _PEER}
+
 # What to change when a check fails: the options that move it (said after a failed run).
 _MORE_FORGETTING = "more --steps or a higher --lr (and check that every photo shows the person)"
 _LESS_DAMAGE = "fewer --steps or a lower --lr, a larger --retain-weight; keep --watch-every on"
