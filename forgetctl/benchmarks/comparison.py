@@ -23,18 +23,18 @@ AFTERMATHS = ("degenerate_rate", "refusal_rate", "hallucinated_identity_rate", "
 KNOWLEDGE = ("truth_ratio", "mia_auc_min_k_plus_plus", "mia_auc_loss")  # read from the weights, not the answers
 
 
-def table_row(evaluation: dict) -> dict:
+def table_row(evaluation: dict, columns=COLUMNS + AFTERMATHS + KNOWLEDGE) -> dict:
     """Means over people for each split, the paper's columns plus the aftermath detectors."""
     row = {}
     for split in ("seen", "unseen"):
         per_person = [splits[split] for splits in evaluation["forget"].values() if split in splits]
-        for column in COLUMNS + AFTERMATHS + KNOWLEDGE:
+        for column in columns:
             row[f"{split}.{column}"] = mean([m.get(column) for m in per_person])
     row.update({f"retain.{m.key}": evaluation["retain"].get(m.key) for m in in_scope("retain")})
     return row
 
 
-def original_row(result, people, grading) -> dict:
+def original_row(result, people, grading, columns=COLUMNS + AFTERMATHS + KNOWLEDGE) -> dict:
     """The base model measured the same way: its answers before erasure stand in for 'after'."""
     def unchanged(probes):
         return [replace(p, after=p.before) for p in probes]
@@ -47,7 +47,7 @@ def original_row(result, people, grading) -> dict:
         knowledge={name: {s: {"before": m["before"], "after": m["before"]} for s, m in splits.items()}
                    for name, splits in result.knowledge.items()},
     )
-    return table_row(evaluate_run(base, people, grading))
+    return table_row(evaluate_run(base, people, grading), columns)
 
 
 def compare(settings=(5, 10), methods=None, on_run=None, retain_people: int = 5) -> dict:

@@ -1,4 +1,5 @@
-"""`forgetctl bench`: the paper's comparison on the demo world, and the performance harness."""
+"""`forgetctl bench`: the paper's comparison on the demo world, the field's benchmarks, and the
+performance harness."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from rich.markup import escape
 
 from forgetctl.cli.ui import console, phase_progress
 
-app = typer.Typer(help="Reproduce the paper's comparison and measure performance on the demo world.", rich_markup_mode="markdown")
+app = typer.Typer(help="Reproduce the paper's comparison, run the field's benchmarks, measure performance.",
+                  rich_markup_mode="markdown")
 
 
 @app.command("compare")
@@ -70,3 +72,45 @@ def perf_command(
                       f"{timings['harvest'] + timings['evaluate']:.1f} s generation, {timings['total']:.1f} s total")
     console.print(table)
     console.print(f"Wrote {escape(str(out))}")
+
+
+@app.command("peer")
+def peer_command(
+    format: str = typer.Option(..., "--format", help="fiubench, mllmu, umu or clear."),
+    data: Path = typer.Option(..., "--data", help="The benchmark's folder as downloaded."),
+    split: str = typer.Option(..., "--split", help="Its forget split, e.g. forget5 (FIUBench), forget_5, forget01 (CLEAR)."),
+    method: list[str] = typer.Option(["pubg"], "--method", help="Methods to run (repeat)."),
+    model: Path | None = typer.Option(None, "--model", help="The model fine-tuned on the benchmark (default: the demo model)."),
+    retain_people: int = typer.Option(5, "--retain-people", min=0, help="Retain people in the erasure's --retain folder."),
+    retain_eval: int | None = typer.Option(None, "--retain-eval", min=1, help="Retain people asked its questions (default: all)."),
+    out: Path = typer.Option(Path("docs/peers"), "--out", help="Folder for FORMAT-SPLIT.md and .json."),
+):
+    """Erase a benchmark's forget split with forgetctl's engine; its own metrics beside forgetctl's."""
+    import json
+
+    from forgetctl.benchmarks.peers import read_benchmark
+    from forgetctl.benchmarks.peers.run import run_peer
+    from forgetctl.benchmarks.peers.table import to_markdown
+    from forgetctl.benchmarks.performance import machine
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.errors import unknown_name
+    from forgetctl.host.manager import create_host
+
+    bench = read_benchmark(format, data)  # every refusal before a model loads
+    bench.split(split)
+    methods = create_host().methods()
+    for name in method:
+        if name not in methods:
+            raise unknown_name("method", name, methods)
+    model_dir = model or demo_model_dir()
+    command = (f"forgetctl bench peer --format {format} --data {data} --split {split} "
+               + " ".join(f"--method {m}" for m in method) + (f" --model {model}" if model else ""))
+    with phase_progress() as phase:
+        result = run_peer(bench, split, list(method), model_dir, retain_people, retain_eval, phase)
+    result["model"] = model.name if model else "the demo model"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{format}-{split}"
+    stem.with_suffix(".json").write_text(json.dumps({**result, "command": command}, indent=2, default=str) + "\n")
+    stem.with_suffix(".md").write_text(to_markdown(result, command, machine()))
+    console.print(stem.with_suffix(".md").read_text(), markup=False)
+    console.print(f"Wrote {escape(str(stem))}.md and .json")

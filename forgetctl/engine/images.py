@@ -113,9 +113,12 @@ def read_photos(folder: Path) -> list[Photo]:
     return photos
 
 
-def split_views(photos: list[Photo], unseen_fraction: float = 1 / 3) -> tuple[list[Photo], list[Photo]]:
+def held_out_count(n: int) -> int:
+    """How many of n photos are held out: a third, at least one, none of fewer than 2."""
+    return 0 if n < 2 else max(1, round(n / 3))
+
+
+def split_views(photos: list[Photo]) -> tuple[list[Photo], list[Photo]]:
     """Deterministic seen/unseen split: the last third by file name is held out (none if < 2 photos)."""
-    if len(photos) < 2:
-        return list(photos), []
-    n_unseen = max(1, round(len(photos) * unseen_fraction))
-    return photos[:-n_unseen], photos[-n_unseen:]
+    n_unseen = held_out_count(len(photos))
+    return (list(photos[:-n_unseen]), list(photos[-n_unseen:])) if n_unseen else (list(photos), [])

@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
 @torch.no_grad()
 def score(loaded, model, triples: list[tuple], batch_size: int = 8) -> list[Scored]:
-    """Per (image, question, answer): each answer token's log-probability, and the mean and
+    """Per (image or None, question, answer), a chunk all with images or all without: each answer token's log-probability, and the mean and
     spread of the log-probabilities over the vocabulary at its position."""
     out: list[Scored] = []
     for start in range(0, len(triples), batch_size):
         chunk = triples[start : start + batch_size]
-        batch = encode_examples(loaded.processor, [t[0] for t in chunk], [t[1] for t in chunk], [t[2] for t in chunk])
+        images = [t[0] for t in chunk]  # None for each of a text-only chunk
+        batch = encode_examples(loaded.processor, None if images[0] is None else images, [t[1] for t in chunk], [t[2] for t in chunk])
         batch = batch.to(loaded.device)
         if "pixel_values" in batch:
             batch["pixel_values"] = batch["pixel_values"].to(loaded.dtype)
