@@ -139,6 +139,18 @@ def test_a_folder_not_in_the_named_format_is_refused_with_one_line(tmp_path, cap
     assert exit_info.value.code == 1 and why in err and len(err.splitlines()) == 1
 
 
+def test_a_snapshot_of_split_named_files_reads_like_split_folders(built, tmp_path):
+    """Hub snapshots also hold `data/forget_5-00000-of-00001.parquet` rather than a folder per split."""
+    flat = tmp_path / "snapshot" / "data"
+    flat.mkdir(parents=True)
+    for split in ("forget_5", "retain_95", "Test_Set"):
+        (flat / f"{split}-00000-of-00001.parquet").write_bytes((built["mllmu"] / split / "train-00000-of-00001.parquet").read_bytes())
+    folders = read_benchmark("mllmu", built["mllmu"])
+    snapshot = read_benchmark("mllmu", tmp_path / "snapshot")
+    assert snapshot.splits == folders.splits and snapshot.people.keys() == folders.people.keys()
+    assert snapshot.people[snapshot.splits["forget_5"][0][0]].test_photos  # Test_Set found by its file name
+
+
 def test_a_damaged_file_and_an_unknown_method_are_refused_before_any_model(tmp_path, capsys):
     root = fixtures.write_fiubench(tmp_path / "f")
     with pytest.raises(SystemExit):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forgetctl.benchmarks.peers.items import Benchmark, PeerPerson, Task, ensure_folder
-from forgetctl.benchmarks.peers.parquet import image_bytes, paired, parquet_files, read_rows, split_folders
+from forgetctl.benchmarks.peers.parquet import image_bytes, paired, read_rows, split_files
 from forgetctl.errors import InputError
 
 FORMAT = "clear"
@@ -30,8 +30,8 @@ def as_tuple(value) -> tuple[str, ...]:
 
 
 def read(data: Path) -> Benchmark:
-    folders = split_folders(ensure_folder(FORMAT, data), "CLEAR")
-    rows_by_split = {name: read_rows(parquet_files(folder), FORMAT) for name, folder in sorted(folders.items())}
+    splits = split_files(ensure_folder(FORMAT, data), "CLEAR")
+    rows_by_split = {name: read_rows(files, FORMAT) for name, files in sorted(splits.items())}
     photos: dict[str, list[bytes]] = {}
     tasks: dict[str, list[Task]] = {}
     members: dict[str, list[str]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forgetctl.benchmarks.peers.items import Benchmark, PeerPerson, Task, ensure_folder, person_name
-from forgetctl.benchmarks.peers.parquet import image_bytes, parquet_files, people_by_split, read_rows, split_folders
+from forgetctl.benchmarks.peers.parquet import image_bytes, people_by_split, read_rows, split_files
 from forgetctl.errors import InputError
 
 FORMAT = "mllmu"
@@ -39,10 +39,10 @@ def tasks_of(row: dict) -> list[Task]:
 
 
 def read(data: Path) -> Benchmark:
-    folders = split_folders(ensure_folder(FORMAT, data), "MLLMU-Bench")
+    files = split_files(ensure_folder(FORMAT, data), "MLLMU-Bench")
     tests = {}
-    if "Test_Set" in folders:
-        for row in read_rows(parquet_files(folders["Test_Set"]), FORMAT):
+    if "Test_Set" in files:
+        for row in read_rows(files["Test_Set"], FORMAT):
             views = tuple(b for b in map(image_bytes, row.get("images") or []) if b)
             tests[str(row["ID"])] = (views, tuple(tasks_of(row)))
 
@@ -52,5 +52,5 @@ def read(data: Path) -> Benchmark:
         views, test_tasks = tests.get(pid, ((), ()))
         return PeerPerson(pid, person_name(FORMAT, pid, row, tasks, biography), (image,), tuple(tasks), views, test_tasks, biography)
 
-    people, splits = people_by_split(folders, FORMAT, "MLLMU-Bench", make_person, skip=("Test_Set",))
+    people, splits = people_by_split(files, FORMAT, "MLLMU-Bench", make_person, skip=("Test_Set",))
     return Benchmark(FORMAT, data, people, splits)

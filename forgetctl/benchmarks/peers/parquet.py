@@ -37,12 +37,21 @@ def image_bytes(value) -> bytes | None:
 FORGET = re.compile(r"forget_?(\d+)$")
 
 
-def split_folders(data: Path, label: str) -> dict[str, Path]:
-    """The snapshot's split folders (each holding parquet files), checked to hold a forget split."""
-    folders = {p.name: p for p in data.iterdir() if p.is_dir() and not p.is_symlink() and parquet_files(p)}
-    if not any(FORGET.match(name) for name in folders):
-        raise InputError(f"{data} is not {label}: no forget split folder of parquet files in it")
-    return folders
+def split_files(data: Path, label: str) -> dict[str, list[Path]]:
+    """Each split's parquet files, as a snapshot holds them: a folder per split (`forget_5/*.parquet`)
+    or files named by split (`forget_5-00000-of-00001.parquet`), in the folder or in its `data/`."""
+    splits: dict[str, list[Path]] = {}
+    for folder in (data, data / "data"):
+        if not folder.is_dir():
+            continue
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and p != data / "data"):
+            if parquet_files(sub):
+                splits.setdefault(sub.name, []).extend(parquet_files(sub))
+        for path in parquet_files(folder):
+            splits.setdefault(re.sub(r"-\d+-of-\d+$", "", path.stem), []).append(path)
+    if not any(FORGET.match(name) for name in splits):
+        raise InputError(f"{data} is not {label}: no forget split of parquet files in it")
+    return splits
 
 
 def paired(splits: dict[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -57,15 +66,15 @@ def paired(splits: dict[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...
     return out
 
 
-def people_by_split(folders: dict[str, Path], format: str, label: str, make_person, skip=()) -> tuple[dict, dict]:
+def people_by_split(splits: dict[str, list[Path]], format: str, label: str, make_person, skip=()) -> tuple[dict, dict]:
     """One person per ID (rows `ID`, `image`, ...), the first row seen making them, and each
     forget split paired with its retain split."""
-    people, splits = {}, {}
-    for name, folder in sorted(folders.items()):
+    people, members = {}, {}
+    for name, files in sorted(splits.items()):
         if name in skip:
             continue
         ids = []
-        for row in read_rows(parquet_files(folder), format):
+        for row in read_rows(files, format):
             pid, image = str(row.get("ID")), image_bytes(row.get("image"))
             if image is None:
                 raise InputError(f"{label} {name} row {pid} has no image bytes")
@@ -75,5 +84,5 @@ def people_by_split(folders: dict[str, Path], format: str, label: str, make_pers
                     people[pid] = make_person(pid, image, row)
                 except (KeyError, TypeError, AttributeError) as exc:
                     raise InputError(f"{label} {name} row {pid}: a question lacks a field ({exc})") from None
-        splits[name] = tuple(ids)
-    return people, paired(splits)
+        members[name] = tuple(ids)
+    return people, paired(members)

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 from forgetctl.benchmarks.peers.items import Benchmark, PeerPerson, Task, ensure_folder, person_name
-from forgetctl.benchmarks.peers.parquet import people_by_split, split_folders
+from forgetctl.benchmarks.peers.parquet import people_by_split, split_files
 from forgetctl.errors import InputError
 
 FORMAT = "umu"
@@ -47,10 +47,10 @@ def tasks_of(row: dict) -> list[Task]:
 
 
 def read(data: Path) -> Benchmark:
-    folders = split_folders(ensure_folder(FORMAT, data), "UMU-Bench")
+    files = split_files(ensure_folder(FORMAT, data), "UMU-Bench")
     def make_person(pid, image, row):
         tasks, biography = tasks_of(row), str(row.get("Biography") or "")
         return PeerPerson(pid, person_name(FORMAT, pid, row, tasks, biography), (image,), tuple(tasks), biography=biography)
 
-    people, splits = people_by_split(folders, FORMAT, "UMU-Bench", make_person)
+    people, splits = people_by_split(files, FORMAT, "UMU-Bench", make_person)
     return Benchmark(FORMAT, data, people, splits)
