@@ -55,7 +55,7 @@ class Rebuild:
     release or the original base), then each adapter in order."""
 
     start: Path
-    adapters: tuple[Path, ...]
+    adapters: tuple[tuple[Path, str | None], ...]  # each adapter, and the dtype its release was written in
 
 
 def plan_rebuild(lineage: Lineage, version: Version, home: Path) -> Rebuild:
@@ -77,7 +77,7 @@ def plan_rebuild(lineage: Lineage, version: Version, home: Path) -> Rebuild:
             break
         current = parent
     steps.reverse()
-    return Rebuild(start, tuple(check_adapter(home, v) for v in steps))
+    return Rebuild(start, tuple((check_adapter(home, v), v.adapter.get("stored")) for v in steps))
 
 
 def chain_from_base(lineage: Lineage, version: Version) -> list[Version]:

@@ -43,8 +43,9 @@ class Version:
     fork: bool = False
     seq: int | None = None  # the release record
     files: dict = field(default_factory=dict, compare=False)  # path -> SHA-256, as signed
-    # The adapter that made it from its parent, as signed: {"files", "dtype", "device"} (empty:
-    # recorded before releases kept their adapter, so it cannot be rebuilt).
+    # The adapter that made it from its parent, as signed: {"files", "dtype" (merged in), "device",
+    # "stored" (written in: the parent's dtype)} (empty: recorded before releases kept their
+    # adapter, so it cannot be rebuilt).
     adapter: dict = field(default_factory=dict, compare=False)
     pruned: bool = False  # its merged folder was deleted by `lineage prune`
 

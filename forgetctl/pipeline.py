@@ -18,6 +18,7 @@ from pathlib import Path
 
 from forgetctl.engine import distributed
 from forgetctl.engine.erase import erase, merge_adapter
+from forgetctl.engine.loading import stored_dtype
 from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import AuditError, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
@@ -171,7 +172,7 @@ def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, 
             )
         if merged is not None:
             adapter = {"files": result.manifest["adapter"], "dtype": str(result.loaded.dtype).removeprefix("torch."),
-                       "device": result.loaded.device.type}
+                       "device": result.loaded.device.type, "stored": stored_dtype(merged)}
             erased = [by_request[p.name] for p in groups[0][0]]
             log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, erased, adapter))
 
@@ -215,7 +216,7 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
                       split_batch(request.policy, evaluation, verdict(request.policy, evaluation), list(named))]
             if groups[0][1]["passed"] and request.release:  # a passing erasure becomes a deployable version
                 merged = request.merge_to or home / "releases" / run_id
-                merge_adapter(result.loaded, merged)
+                merge_adapter(result.loaded, merged, stored_dtype(request.spec.model_dir))
             by_request = {p.name: by_request[p.name] for p in people}
             if log is not None:
                 record_result(log, request, run_id, result, groups, evaluation, by_request, merged)

@@ -18,13 +18,13 @@ runner = CliRunner()
 
 
 def release(log, home: Path, parent_dir: Path, start: Start, run: str, request: str, signed_dtype="float32") -> Path:
-    """One release on `parent_dir`: a random LoRA adapter, merged (in float32) and recorded as
-    merged in `signed_dtype`."""
+    """One release on `parent_dir`, as the pipeline makes it: a random LoRA adapter, merged in
+    float32 and written in the parent's dtype; recorded as merged in `signed_dtype`."""
     import torch
     from peft import LoraConfig, get_peft_model
 
     from forgetctl.engine.erase import merge_adapter
-    from forgetctl.engine.loading import load_model
+    from forgetctl.engine.loading import load_model, stored_dtype
 
     torch.manual_seed(len(run))
     loaded = load_model(parent_dir, device="cpu")
@@ -33,8 +33,8 @@ def release(log, home: Path, parent_dir: Path, start: Start, run: str, request: 
     adapter = home / "runs" / run / "adapter"
     loaded.model.save_pretrained(adapter)
     out = home / "releases" / run
-    merge_adapter(loaded, out)
-    signed = {"files": directory_hashes(adapter), "dtype": signed_dtype, "device": "cpu"}
+    merge_adapter(loaded, out, stored_dtype(parent_dir))
+    signed = {"files": directory_hashes(adapter), "dtype": signed_dtype, "device": "cpu", "stored": stored_dtype(out)}
     log.append(RELEASE, None, release_body(start, demo_model_dir(), out, run, [request], signed))
     return out
 
@@ -57,7 +57,10 @@ def versions(log):
 
 
 def test_prune_keeps_the_head_and_a_pruned_version_rebuilds_bit_for_bit(chain, log):
+    from forgetctl.engine.loading import stored_dtype
+
     v1, v2, v3 = chain
+    assert {stored_dtype(v) for v in chain} == {"float16"}  # the fp16 base's dtype, not the fp32 of the merge
     signed = {v.path: v.files for v in versions(log)}
     pruned = runner.invoke(app, ["lineage", "prune", "--keep", "1", "--yes"])
     assert pruned.exit_code == 0, pruned.output

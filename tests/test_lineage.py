@@ -382,6 +382,8 @@ def test_real_releases_prune_to_the_head_and_rebuild_bit_for_bit(history, monkey
     assert not history["v1"].exists()  # v2 too when the race test's release is the head
     releases = [r["body"] for r in records_of(history["home"]) if r["kind"] == "release"][:2]
     assert all(body["adapter"]["dtype"] == "float32" and body["adapter"]["files"] for body in releases)
+    # Merged in float32 on CPU, written in the fp16 base's dtype: half the disk, rebuilt bit for bit.
+    assert all(body["adapter"]["stored"] == "float16" for body in releases)
     for key, body in zip(("v2", "v1"), releases[::-1]):
         if not history[key].exists():
             rebuilt = runner.invoke(app, ["lineage", "rebuild", body["version"]])

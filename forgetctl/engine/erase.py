@@ -26,7 +26,7 @@ from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import NOISE_PHOTOS, identify
 from forgetctl.engine.likelihood import measure_knowledge
 from forgetctl.engine.images import Photo
-from forgetctl.engine.loading import LoadedModel, load_model, model_family
+from forgetctl.engine.loading import DTYPES, LoadedModel, load_model, model_family
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import UnlearningContext
@@ -389,10 +389,15 @@ def without_people(spec: EraseSpec, harvested: Harvest, names: set[str]) -> tupl
     return replace(spec, people=tuple(p for p in spec.people if p.name not in names)), narrowed
 
 
-def merge_adapter(loaded: LoadedModel, out: Path) -> None:
-    """Write base + adapter as one plain transformers model directory (with its processor)."""
+def merge_adapter(loaded: LoadedModel, out: Path, stored: str | None = None) -> None:
+    """Write base + adapter as one plain transformers model directory (with its processor), its
+    weights in `stored` (the parent's dtype: an fp16 base gives fp16 releases, not the fp32 a CPU
+    merges in). The model stays in memory as written: rounded to `stored`, in the compute dtype."""
     with atomic_directory(out) as partial:
         merged = loaded.model.merge_and_unload()
+        if stored:
+            merged.to(DTYPES[stored])
         merged.save_pretrained(partial)
+        merged.to(loaded.dtype)
         loaded.processor.save_pretrained(partial)
         loaded.model = merged

@@ -65,6 +65,19 @@ def load_model(path: Path | str, dtype: str | torch.dtype | None = None, device:
     return LoadedModel(model, processor, path, model_type, dtype, target)
 
 
+def stored_dtype(path: Path) -> str | None:
+    """The dtype a model directory's weights are written in (its config's `dtype`, formerly
+    `torch_dtype`): a release is written in its parent's, not in the dtype it was merged in."""
+    import json
+
+    try:
+        config = json.loads((Path(path) / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    found = config.get("dtype") or config.get("torch_dtype")
+    return found if found in DTYPES else None
+
+
 def model_family(loaded: LoadedModel) -> str:
     """The key method plugins use to pick a learning rate (PUBG Table 6 names two families)."""
     parameters = sum(p.numel() for p in loaded.model.parameters())
