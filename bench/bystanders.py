@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from worlds import MAKERS  # the test worlds by name (bench/worlds.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 
 
 def main(argv=None):
-    from second_world import as_test_world
-
     from forgetctl.benchmarks.bystanders import measure, to_markdown
-    from forgetctl.benchmarks.worlds import demo_world
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
@@ -38,7 +35,7 @@ def main(argv=None):
         choice, row = list(results["runs"].items())[-1]
         print(world, choice, row["passed"], row["canary_drops"], row["retain_drop"], flush=True)
 
-    worlds = {"demo": demo_world, "second": as_test_world}
+    worlds = MAKERS
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.worlds:
         kept[name, args.lr] = measure(worlds[name](), progress, kept.get((name, args.lr)), args.lr)

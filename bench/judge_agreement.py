@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from worlds import MAKERS, world  # the test worlds by name (bench/worlds.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 
 
 def main(argv=None):
-    from second_world import as_test_world
-
     from forgetctl.benchmarks.agreement import Tally, measure, to_markdown
-    from forgetctl.benchmarks.worlds import demo_world
     from forgetctl.host.manager import create_host
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,7 +27,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--regrade", action="store_true", help="grade the kept cases again (no erasure rerun)")
     args = parser.parse_args(argv)
-    worlds = {w.name: w for w in (demo_world(), as_test_world())}
+    worlds = {name: world(name) for name in MAKERS}
     judge = create_host().judges()["grounded"].cls()
 
     def progress(world, person, method, run):

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from worlds import MAKERS  # the test worlds by name (bench/worlds.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
 
 
 def main(argv=None):
-    from second_world import as_test_world
-
     from forgetctl.benchmarks import registered_methods
     from forgetctl.benchmarks.knowledge import measure, to_markdown
-    from forgetctl.benchmarks.worlds import demo_world
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
@@ -41,7 +38,7 @@ def main(argv=None):
         print(world, method, {s: {k: row[s].get(k) for k in ("leak_rate", "truth_ratio", "mia_auc_min_k_plus_plus")}
                               for s in row if s != "relearned"}, flush=True)
 
-    worlds = {"demo": demo_world, "second": as_test_world}
+    worlds = MAKERS
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.worlds:
         kept[name] = measure(worlds[name](), args.methods, progress, kept.get(name))

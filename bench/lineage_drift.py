@@ -16,19 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from worlds import MAKERS  # the test worlds by name (bench/worlds.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
-
-
-def worlds_by_name() -> dict:
-    from second_world import as_test_world
-
-    from forgetctl.benchmarks.worlds import demo_world
-
-    return {"demo": demo_world, "second": as_test_world}
 
 
 def year(args, world) -> None:
@@ -61,7 +53,7 @@ def main(argv=None):
     parser.add_argument("--reprobe-every", type=int, default=5)
     args = parser.parse_args(argv)
     if args.releases:
-        return year(args, worlds_by_name()[args.worlds[0]]())
+        return year(args, MAKERS[args.worlds[0]]())
 
     def progress(method, row):
         print(f"{method:5s} release {row['release']:2d}: earlier leak {row['earlier_leak_seen']}/{row['earlier_leak_unseen']} "
@@ -70,7 +62,7 @@ def main(argv=None):
 
     results = []
     for name in args.worlds:
-        world = worlds_by_name()[name]()
+        world = MAKERS[name]()
         results.append(measure(world, ("pubg", "ga"), args.people, keep_earlier=False, on_release=progress))
         results.append(measure(world, ("pubg",), args.people, keep_earlier=True, on_release=progress))
     command = "python bench/lineage_drift.py" + (f" --people {args.people}" if args.people != 10 else "") + (

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from worlds import MAKERS  # the test worlds by name (bench/worlds.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
+
 
 RELEARNING_SWEEP = ROOT / "bench" / "relearning_sweep.toml"
 
@@ -37,11 +38,8 @@ def defences():
 
 
 def main(argv=None):
-    from second_world import as_test_world
-
     from forgetctl.benchmarks import registered_methods
     from forgetctl.benchmarks.robustness import measure, to_markdown
-    from forgetctl.benchmarks.worlds import demo_world
     from forgetctl.types import TrainingConfig
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,7 +55,7 @@ def main(argv=None):
             f"{k} {'-' if a.get('not_run') else format(a['leak'], '.0%')}/{'-' if a.get('not_run') else format(a['base_leak'] or 0, '.0%')}"
             for k, a in row["attacks"].items()), flush=True)
 
-    worlds = {"demo": demo_world, "second": as_test_world}
+    worlds = MAKERS
     if args.defences:
         suite, name, title = str(RELEARNING_SWEEP), "relearning", "Defences against relearning, side by side"
         variants = defences()

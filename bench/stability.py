@@ -14,19 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 from pathlib import Path
 
+from worlds import world  # the test worlds by name (bench/worlds.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the second world is a test fixture
-
-
-def world(name):
-    from second_world import as_test_world
-
-    from forgetctl.benchmarks.worlds import demo_world
-
-    return {"demo": demo_world, "second": as_test_world}[name]()
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ import forgetctl.demo.world as demo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import second_world.world as second  # noqa: E402
+import third_world.world as third  # noqa: E402
 
 # Code that decides what leaked, what is informative, what an attack got back, what passed.
 CHECKED = [
@@ -24,11 +25,13 @@ CHECKED = [
     *sorted((ROOT / "plugins" / "judges").glob("*.py")),
     *sorted((ROOT / "plugins" / "attacks").glob("*.py")),
     *sorted((ROOT / "plugins" / "methods").glob("*.py")),
+    *sorted((ROOT / "forgetctl" / "benchmarks" / "peers").glob("*.py")),  # the field's benchmarks, scored
 ]
-# The private facts of both worlds: names, places, occupations, honours.
+# The private facts of the three worlds: names, places, occupations, honours, clubs.
 FACT_LISTS = (
     demo.FIRST_NAMES, demo.LAST_NAMES, demo.BIRTHPLACES, demo.PROFESSIONS, demo.AWARDS,
     second.GIVEN, second.FAMILY, second.TOWNS, second.OCCUPATIONS, second.HONOURS,
+    third.GIVEN, third.FAMILY, third.DISTRICTS, third.ROLES, third.CLUBS,
 )
 # English words the fact lists use as frames, which code may say in its own right.
 FRAME = {"the", "award", "prize", "medal", "cup", "port", "cross", "bay", "falls", "sound", "reach",
@@ -36,9 +39,9 @@ FRAME = {"the", "award", "prize", "medal", "cup", "port", "cross", "bay", "falls
 
 
 # The looks of both worlds' people. Plain English uses that code has in its own right: "none" and
-# "nothing", a chart's "red", "blacked out", CSS's "white-space", a greyscale transform.
-LOOKS = (*demo.ATTRIBUTE_VALUES.values(), *second.TRAITS.values())
-PLAIN = {"none", "nothing", "red", "black", "white", "grey"}
+# "nothing", a chart's "red", "blacked out", CSS's "white-space", a greyscale transform, "plain" words.
+LOOKS = (*demo.ATTRIBUTE_VALUES.values(), *second.TRAITS.values(), *third.TRAITS.values())
+PLAIN = {"none", "nothing", "red", "black", "white", "grey", "plain"}
 
 
 def looks_words() -> set[str]:

@@ -66,7 +66,7 @@ CAPITALISED_RUN = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*")
 
 
 def capitalised_runs(text: str) -> list[str]:
-    """Runs of two or more capitalised words: "Ada Quill" in "This person's name is Ada Quill."."""
+    """Runs of two or more capitalised words: "Jo Bloggs" in "This person's name is Jo Bloggs."."""
     runs = (m.group(0).strip(" .") for m in CAPITALISED_RUN.finditer(text))
     return [r for r in runs if len(r.split()) >= 2]
 
