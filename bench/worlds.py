@@ -1,6 +1,5 @@
 """The test worlds by name, for the scripts in bench/: the demo world ships with forgetctl; the
-second and third are test fixtures (tests/second_world, tests/third_world), built by their
-scripts and read here only."""
+second is a test fixture (tests/second_world), built by its script and read here only."""
 
 from __future__ import annotations
 
@@ -22,13 +21,7 @@ def second():
     return as_test_world()
 
 
-def third():
-    from third_world import as_test_world
-
-    return as_test_world()
-
-
-MAKERS = {"demo": demo, "second": second, "third": third}
+MAKERS = {"demo": demo, "second": second}
 
 
 def world(name: str):
