@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Judge agreement on both test worlds: per-rubric agreement of the offline judge with each
+"""Judge agreement on the three test worlds: per-rubric agreement of the offline judge with each
 world's truth, and the default policy's confusion matrix over real erasures.
 
     python bench/judge_agreement.py [--people 3] [--out docs]
 
-Writes docs/judge_agreement.md and .json. About 15 minutes on 2 CPU cores (36 erasures).
+Writes docs/judge_agreement.md and .json. About 20 minutes on 2 CPU cores (54 erasures).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The test worlds by name, for the scripts in bench/: the demo world ships with forgetctl; the
-second is a test fixture (tests/second_world), built by its script and read here only."""
+second and third are test fixtures (tests/second_world, tests/third_world), each built by its
+script and read here only."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ def second():
     return as_test_world()
 
 
-MAKERS = {"demo": demo, "second": second}
+def third():
+    from third_world import as_test_world
+
+    return as_test_world()
+
+
+MAKERS = {"demo": demo, "second": second, "third": third}
 
 
 def world(name: str):

@@ -3,7 +3,7 @@ a vision-language model. Other people, facts, drawings, colour and clothing word
 byte-level BPE tokenizer; a Qwen2-VL layout (its own processor, dynamic-resolution patches merged
 2x2, M-RoPE positions the model builds itself) with a Qwen2 decoder and a ChatML template.
 
-    python tests/third_world/build.py          # about 10 minutes on 2 cores
+    python tests/third_world/build.py          # about 7 minutes on 2 cores
 """
 
 from pathlib import Path
