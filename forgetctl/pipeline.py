@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
-from forgetctl.engine.erase import erase, merge_adapter
+from forgetctl.engine.erase import erase, write_release
 from forgetctl.engine.loading import stored_dtype
 from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import AuditError, short_reason
@@ -144,7 +144,7 @@ class HeadMoved(AuditError):
 
 
 def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, groups: list[tuple[list[Person], dict]],
-                  evaluation: dict, by_request: dict, merged: Path | None) -> None:
+                  evaluation: dict, by_request: dict, merged: Path | None, merged_on: str | None) -> None:
     """One outcome record per group (a split batch has two: the erased, the held back) and the
     release of the erased, landing together or not at all (a crash between them would leave
     an "erasure" naming a release the lineage does not know). Under the write lock, the run
@@ -172,7 +172,7 @@ def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, 
             )
         if merged is not None:
             adapter = {"files": result.manifest["adapter"], "dtype": str(result.loaded.dtype).removeprefix("torch."),
-                       "device": result.loaded.device.type, "stored": stored_dtype(merged)}
+                       "device": merged_on, "stored": stored_dtype(merged)}
             erased = [by_request[p.name] for p in groups[0][0]]
             log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, erased, adapter))
 
@@ -196,7 +196,7 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
                               f"{o.body.get('grounds')})"
                               + ("" if o.new or not request.record.received else "; --received was not used: the request has its date"))
             record_started(log, request_ids, run_id, run_plan(request))
-        merged = None
+        merged = merged_on = None
         try:
             spec = replace(request.spec, photo_id=log.photo_id) if log is not None else request.spec
             result = erase(spec, home, run_id, report)
@@ -216,10 +216,10 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
                       split_batch(request.policy, evaluation, verdict(request.policy, evaluation), list(named))]
             if groups[0][1]["passed"] and request.release:  # a passing erasure becomes a deployable version
                 merged = request.merge_to or home / "releases" / run_id
-                merge_adapter(result.loaded, merged, stored_dtype(request.spec.model_dir))
+                merged_on = write_release(result, request.spec.model_dir, merged, stored_dtype(request.spec.model_dir))
             by_request = {p.name: by_request[p.name] for p in people}
             if log is not None:
-                record_result(log, request, run_id, result, groups, evaluation, by_request, merged)
+                record_result(log, request, run_id, result, groups, evaluation, by_request, merged, merged_on)
         except BaseException as exc:
             if merged is not None:  # its record did not land: never a folder that looks like a release
                 shutil.rmtree(merged, ignore_errors=True)

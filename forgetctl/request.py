@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from forgetctl.engine import distributed
+from forgetctl.engine import distributed, sharding
 from forgetctl.engine.families import FAMILIES, inspect_model_dir, lora_target
 from forgetctl.engine.images import read_photos, split_views, survey
 from forgetctl.errors import InputError, unknown_name
@@ -288,6 +288,8 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     processes = distributed.process_count()
     if form.training.batch_size % processes:
         raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")
+    if problem := sharding.launch_problem():
+        raise InputError(problem)
     lineage = plan_lineage(form, model_dir, home, people)
     # Grading defaults (CLIP, distractors) belong to the original base, not to a merged release.
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)

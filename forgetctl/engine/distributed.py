@@ -55,9 +55,15 @@ def shard_map(fn: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
         return fn(list(items))
     from accelerate.utils import gather_object
 
+    from forgetctl.engine.sharding import requested as lockstep
+
     per = -(-len(items) // acc.num_processes)
     mine = list(items[acc.process_index * per : (acc.process_index + 1) * per])
-    results = fn(mine) if mine else []
+    # A sharded model's forward is a collective: every process must run as many. The short
+    # slices are padded with a copy of an item, whose results are dropped.
+    padding = per - len(mine) if lockstep() and items else 0
+    results = fn(mine + [items[-1]] * padding) if mine or padding else []
+    results = results[: len(results) - padding]
     if len(results) != len(mine):
         raise RuntimeError(f"shard_map: {len(results)} results for {len(mine)} items")
     # gather_object concatenates the processes' lists in rank order: the items' order.
@@ -80,7 +86,8 @@ def local_slice(batch: list[T]) -> list[T]:
 
 def check_in_sync(tensors: list[torch.Tensor]) -> None:
     """Fail loudly if the processes' copies differ: DDP keeps them identical, and a run whose
-    main process saved one of several diverged adapters must not be recorded as an erasure."""
+    main process saved one of several diverged adapters must not be recorded as an erasure. A
+    shard (FSDP2) is compared whole, as it will be saved."""
     acc = accelerator()
     if acc.num_processes == 1:
         return
@@ -89,9 +96,11 @@ def check_in_sync(tensors: list[torch.Tensor]) -> None:
     import torch
     from accelerate.utils import gather_object
 
+    from forgetctl.engine.sharding import full
+
     digest = hashlib.sha256()
     for tensor in tensors:
-        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+        digest.update(full(tensor.detach()).cpu().contiguous().view(torch.uint8).numpy().tobytes())
     digests = gather_object([digest.hexdigest()])
     if len(set(digests)) != 1:
         raise RuntimeError(f"the {acc.num_processes} processes ended training with different adapters")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from forgetctl.engine import distributed
+from forgetctl.engine import distributed, sharding
 from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import NOISE_PHOTOS, identify
 from forgetctl.engine.likelihood import measure_knowledge
@@ -288,7 +288,7 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
         },
         "training": {
             **spec.training.as_dict(), "learning_rate": trainer.learning_rate, "model_family": model_family(loaded),
-            "processes": distributed.process_count(),
+            "processes": distributed.process_count(), "sharded": sharding.requested(),
             # The step whose adapter was kept (the best watched one; None: the last, unwatched).
             "kept_step": next((e["step"] for e in losses if e.get("kept")), None),
         },
@@ -310,10 +310,11 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
     }
 
 
-def write_run(run_dir: Path, loaded: LoadedModel, manifest: dict) -> dict:
-    """runs/RUN_ID/: the adapter and the manifest (with the adapter's hashes), written atomically."""
+def write_run(run_dir: Path, loaded: LoadedModel, manifest: dict, adapter: dict | None = None) -> dict:
+    """runs/RUN_ID/: the adapter and the manifest (with the adapter's hashes), written atomically.
+    `adapter`: its weights as whole tensors, when the model holds only its shards."""
     with atomic_directory(run_dir) as partial:
-        loaded.model.save_pretrained(partial / "adapter")
+        loaded.model.save_pretrained(partial / "adapter", state_dict=adapter)
         manifest = {**manifest, "adapter": directory_hashes(partial / "adapter")}
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -356,9 +357,11 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
         bystanders = probe_bystanders(loaded, spec, report)
     with clock.lap("knowledge"):
         known = measure_knowledge(loaded, spec, harvested, report.phase("Testing what the weights still know", 2 * len(spec.people)))
+    adapter = sharding.full_adapter(loaded.model)  # sharded: gathered by every process, saved by one
     if not distributed.is_main_process():
         return None
-    manifest = write_run(home / "runs" / run_id, loaded, build_manifest(run_id, spec, loaded, trainer, losses, clock.laps))
+    manifest = write_run(home / "runs" / run_id, loaded, build_manifest(run_id, spec, loaded, trainer, losses, clock.laps),
+                         adapter)
     return EraseResult(home / "runs" / run_id, manifest, forget, retain, loaded, harvested.retain_are_others, earlier,
                        bystanders, start_named, identified, left_out, known)
 
@@ -387,6 +390,19 @@ def without_people(spec: EraseSpec, harvested: Harvest, names: set[str]) -> tupl
         retain=[e for e in harvested.retain if e.key.split(":")[0] not in keys],
     )
     return replace(spec, people=tuple(p for p in spec.people if p.name not in names)), narrowed
+
+
+def write_release(result: EraseResult, start: Path, out: Path, stored: str | None) -> str:
+    """The release: `start` plus the run's adapter, in the parent's dtype; returns the device it
+    was merged on. A sharded model's weights are spread over processes that have finished, so it
+    is merged from the files, on CPU, as `forgetctl lineage rebuild` would."""
+    if not sharding.is_sharded(result.loaded.model):
+        merge_adapter(result.loaded, out, stored)
+        return result.loaded.device.type
+    from forgetctl.engine.rebuild import rebuild
+
+    return rebuild(start, [(result.run_dir / "adapter", stored)], str(result.loaded.dtype).removeprefix("torch."), out,
+                   device="cpu")
 
 
 def merge_adapter(loaded: LoadedModel, out: Path, stored: str | None = None) -> None:

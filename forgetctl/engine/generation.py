@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 from PIL import Image
 
-from forgetctl.engine import distributed
+from forgetctl.engine import distributed, sharding
 from forgetctl.engine.chat import encode_prompts, encode_text_prompts
 from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel
@@ -31,6 +31,8 @@ def generate_answers(
     if images is not None and len(images) != len(questions):
         raise ValueError("images and questions must pair up")
     tokenizer = loaded.processor.tokenizer
+    # Sharded (FSDP2): every process steps until all have finished, each step a collective.
+    synced = sharding.requested() and sharding.is_sharded(loaded.model)
     answers: list[str] = []
     for start in range(0, len(questions), batch_size):
         chunk = questions[start : start + batch_size]
@@ -49,6 +51,7 @@ def generate_answers(
             num_return_sequences=num_samples,
             pad_token_id=tokenizer.pad_token_id,
             eos_token_id=tokenizer.eos_token_id,
+            synced_gpus=synced,
         )
         new_tokens = out[:, batch["input_ids"].shape[1] :]
         answers.extend(t.strip() for t in tokenizer.batch_decode(new_tokens, skip_special_tokens=True))

@@ -10,13 +10,14 @@ from forgetctl.engine.erase import merge_adapter
 from forgetctl.engine.loading import DTYPES, load_model
 
 
-def rebuild(start: Path, steps: list[tuple[Path, str | None]], dtype: str, out: Path, advance=None) -> str:
+def rebuild(start: Path, steps: list[tuple[Path, str | None]], dtype: str, out: Path, advance=None,
+            device: str | None = None) -> str:
     """Write the merged chain to `out` (atomically); return the device it was merged on. `steps`:
     each adapter with the dtype its release was written in (None: the merge dtype, as releases
     were before they kept their parent's)."""
     from peft import PeftModel
 
-    loaded = load_model(start, dtype=dtype)
+    loaded = load_model(start, dtype=dtype, device=device)
     for i, (adapter, stored) in enumerate(steps):
         loaded.model = PeftModel.from_pretrained(loaded.model, adapter)
         if i == len(steps) - 1:

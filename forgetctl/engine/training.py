@@ -1,7 +1,7 @@
 """LoRA wrapping and the unlearning loop. The loop adds the same retain loss to every method
 (PUBG eq. 12), so methods differ only in their forget loss. Under `accelerate launch` the loop is
-data-parallel: accelerate wraps the model in DDP and each process trains on its slice of every
-global batch (see `forgetctl.engine.distributed`)."""
+data-parallel: accelerate wraps the model in DDP (or forgetctl shards it, FSDP2) and each process
+trains on its slice of every global batch (see `forgetctl.engine.distributed` and `.sharding`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from forgetctl.engine import distributed
+from forgetctl.engine import distributed, sharding
 from forgetctl.engine.losses import mean_token_nll
 from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.engine.watch import score as watch_score
@@ -101,6 +101,27 @@ def watched_steps(config: TrainingConfig) -> set[int]:
     return set(range(config.watch_every - 1, config.steps, config.watch_every)) | {config.steps - 1}
 
 
+def prepare(acc, model, learning_rate: float):
+    """The model to train, the parameters the optimizer steps, and the optimizer. One process: the
+    model as it came. Several: wrapped in DDP by accelerate, or sharded (FSDP2). The parameters are
+    taken after either: sharding replaces them, and clipping, SAM, the kept step and the
+    cross-process check must act on the ones the optimizer steps."""
+    if sharding.requested():
+        model = sharding.shard(model)
+        params = [p for p in model.parameters() if p.requires_grad]
+        return model, params, torch.optim.AdamW(params, lr=learning_rate)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    model, optimizer = acc.prepare(model, torch.optim.AdamW(trainable, lr=learning_rate))
+    return model, [p for p in model.parameters() if p.requires_grad], optimizer
+
+
+def gradient_sync(acc, model, on: bool):
+    """Gradients are averaged across processes once per step, on its last micro-batch."""
+    if on:
+        return nullcontext()
+    return sharding.gradient_sync(model, False) if sharding.is_sharded(model) else acc.no_sync(model)
+
+
 def train_adapter(
     ctx: UnlearningContext,
     method: UnlearningMethod,
@@ -123,12 +144,7 @@ def train_adapter(
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     autocast = torch.autocast(ctx.loaded.device.type, dtype=torch.bfloat16, enabled=on_cuda)
-    # One process: the model and optimizer come back as they went in. Several: DDP.
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    ctx.model, optimizer = acc.prepare(model, torch.optim.AdamW(trainable, lr=learning_rate))
-    # The parameters as prepared: a sharding wrapper (FSDP2) replaces them, and clipping, SAM, the
-    # kept step and the cross-process check must act on the ones the optimizer steps.
-    params = [p for p in ctx.model.parameters() if p.requires_grad]
+    ctx.model, params, optimizer = prepare(acc, model, learning_rate)
     # Every process draws the same global batches (same seed) and keeps its own slice of each.
     forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
     log = []
@@ -137,8 +153,7 @@ def train_adapter(
     try:
         for step in range(config.steps):
             for micro in range(config.grad_accum_steps):
-                # Gradients are averaged across processes once per step, on the last micro-batch.
-                sync = nullcontext() if micro == config.grad_accum_steps - 1 else acc.no_sync(ctx.model)
+                sync = gradient_sync(acc, ctx.model, micro == config.grad_accum_steps - 1)
                 batch = distributed.local_slice(next(forget_batches)), distributed.local_slice(next(retain_batches))
                 with sync:
                     with autocast:
@@ -149,7 +164,7 @@ def train_adapter(
             if config.sam_rho > 0:  # grad_accum_steps is 1 (checked when the request is validated)
                 with sharpest_nearby(params, config.sam_rho), autocast:
                     acc.backward(step_losses(ctx, method, *batch, config.retain_weight)[0])
-            acc.clip_grad_norm_(params, config.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)  # a shard's norm is the whole one's
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             losses = acc.reduce(torch.stack([loss, forget_loss, retain_loss]).detach().float(), "mean").tolist()

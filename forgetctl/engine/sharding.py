@@ -1,0 +1,94 @@
+"""FSDP2: a model larger than one GPU, its weights sharded over the processes of `accelerate launch`.
+
+Asked for by the launcher (an accelerate config with `distributed_type: FSDP` and
+`fsdp_version: 2`, configs/accelerate-fsdp2.yaml), read from the environment it sets, like the
+process count. forgetctl shards the model itself, the same way on CPU (gloo) as on GPU (NCCL), so
+the CPU smoke test runs the code a GPU runs (accelerate with `use_cpu` quietly runs DDP instead).
+
+What sharding changes, and why:
+- the model is sharded before the optimizer is built: `fully_shard` swaps every parameter for a
+  DTensor shard, and an optimizer holding the old parameters steps tensors no forward uses (the
+  loss stays flat, silently);
+- every module with weights of its own becomes a unit (the layers the family names in
+  `_no_split_modules`, then the embeddings, norms, projector and head): generation calls the
+  vision tower and the embeddings outside the model's forward, where a root unit's hook never runs;
+- generation runs in lockstep: every process answers as many prompts, and `generate` keeps
+  stepping until all of them are done (`synced_gpus`);
+- the adapter is gathered to full tensors by every process before the main one saves it, and a
+  release is merged from the files (base plus saved adapter), not from the sharded model.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from forgetctl.engine.distributed import process_count
+
+if TYPE_CHECKING:
+    import torch
+
+CONFIG = "configs/accelerate-fsdp2.yaml"
+
+
+def requested() -> bool:
+    return os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true" and process_count() > 1
+
+
+def launch_problem() -> str | None:
+    """Why this launch cannot train (checked with the request, before any model loads)."""
+    if requested() and os.environ.get("FSDP_VERSION", "1") != "2":
+        return f"forgetctl shards with FSDP2: set fsdp_version: 2 in the accelerate config (see {CONFIG})"
+    return None
+
+
+def is_sharded(model) -> bool:
+    from torch.distributed.fsdp import FSDPModule
+
+    return any(isinstance(m, FSDPModule) for m in model.modules())
+
+
+def shard(model):
+    """Shard a LoRA-wrapped model in place (see the module's note for the units); returns it."""
+    from torch.distributed.fsdp import FSDPModule, fully_shard
+
+    root = model.get_base_model()  # generate() runs here, past the peft wrapper's forward
+    layers = set(getattr(root, "_no_split_modules", None) or ())
+    for module in root.modules():
+        if type(module).__name__ in layers:
+            fully_shard(module)
+    units: list[str] = []
+    for name, module in root.named_modules():
+        if isinstance(module, FSDPModule):
+            units.append(name)
+        elif name and not any(name.startswith(u + ".") for u in units if u) and next(module.parameters(recurse=False), None) is not None:
+            fully_shard(module)
+            units.append(name)
+    fully_shard(root)
+    return model
+
+
+@contextmanager
+def gradient_sync(model, on: bool):
+    """FSDP2's no_sync: gradients are reduce-scattered only on the last micro-batch of a step."""
+    model.get_base_model().set_requires_gradient_sync(on)
+    try:
+        yield
+    finally:
+        model.get_base_model().set_requires_gradient_sync(True)
+
+
+def full(tensor: torch.Tensor) -> torch.Tensor:
+    """The whole tensor (a collective for a shard: every process must call it)."""
+    from torch.distributed.tensor import DTensor
+
+    return tensor.full_tensor() if isinstance(tensor, DTensor) else tensor
+
+
+def full_adapter(model) -> dict[str, torch.Tensor] | None:
+    """The adapter's weights as whole tensors, by parameter name (None: the model is not sharded).
+    Every process must call it."""
+    if not is_sharded(model):
+        return None
+    return {name: full(p.detach()).cpu() for name, p in model.named_parameters() if p.requires_grad}
