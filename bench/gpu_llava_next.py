@@ -1,9 +1,13 @@
-"""GPU benchmark on a randomly initialised LLaVA-1.6-Mistral-7B (exact config, written in code).
+"""GPU benchmark on a randomly initialised LLaVA-1.6-Mistral-7B or Qwen2.5-VL-7B (their exact
+configs, written in code).
 
-    python bench/gpu_llava_next.py --out gpu.json            # on a CUDA machine
-    python bench/gpu_llava_next.py --tiny                    # a scaled-down smoke run (CPU is fine)
+    python bench/gpu_llava_next.py --out gpu.json                         # on a CUDA machine
+    python bench/gpu_llava_next.py --shape qwen2.5-vl-7b --out qwen.json
+    python bench/gpu_llava_next.py --tiny [--shape ...]                   # a scaled-down smoke run (CPU is fine)
 
-No weights are needed to measure speed. Measures:
+No weights are needed to measure speed. The photo is 672x672 in both: 2,928 image tokens under
+LLaVA-1.6 anyres, 576 under Qwen2.5-VL (14-pixel patches merged 2x2). Positions do not change the
+arithmetic, so the language model runs on plain 1-D positions. Measures:
 - training: the paper's recipe (LoRA r=128, alpha=256 on the language model's linear layers,
   batch 8) with and without gradient checkpointing; step time, peak memory and
   MFU = tokens * (4N + 6N_lora + attention) / (step time * peak bf16 FLOP/s), where N counts
@@ -46,6 +50,34 @@ def mistral_7b_llava_next_config(tiny: bool):
         image_grid_pinpoints=PAPER_GRID,
         vision_feature_layer=-2, vision_feature_select_strategy="default", tie_word_embeddings=False,
     )
+
+
+def qwen2_5_vl_7b_config(tiny: bool):
+    from transformers import Qwen2_5_VLConfig
+
+    text = dict(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
+                num_attention_heads=28, num_key_value_heads=4, max_position_embeddings=128000, rope_theta=1e6,
+                rope_scaling={"type": "mrope", "mrope_section": [16, 24, 24]})
+    vision = dict(depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16, out_hidden_size=3584, patch_size=14,
+                  spatial_merge_size=2, temporal_patch_size=2, window_size=112, fullatt_block_indexes=[7, 15, 23, 31])
+    if tiny:
+        text.update(vocab_size=1024, hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, rope_scaling={"type": "mrope", "mrope_section": [4, 6, 6]})
+        vision.update(depth=2, hidden_size=64, intermediate_size=128, num_heads=2, out_hidden_size=128, fullatt_block_indexes=[1])
+    return Qwen2_5_VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False)
+
+
+def qwen_image_tokens(width: int, height: int, patch: int = 14, merge: int = 2) -> int:
+    """Image tokens of a photo already sized to a multiple of 28 pixels (as 672x672 is)."""
+    return (width // patch) * (height // patch) // (merge * merge)
+
+
+# name -> (config, model class, image tokens of a 672x672 photo)
+SHAPES = {
+    "llava-next-mistral-7b": (mistral_7b_llava_next_config, "LlavaNextForConditionalGeneration",
+                              lambda: image_tokens(PAPER_GRID, 672, 672)),
+    "qwen2.5-vl-7b": (qwen2_5_vl_7b_config, "Qwen2_5_VLForConditionalGeneration", lambda: qwen_image_tokens(672, 672)),
+}
 
 
 def device_key() -> str:
@@ -130,7 +162,8 @@ def generation_benchmark(model, config, prompt_tokens: int, batch: int, new_toke
         if device.type == "cuda":
             torch.cuda.synchronize()
         decode_s = time.perf_counter() - t
-    weights = sum(p.numel() * p.element_size() for n, p in model.named_parameters() if "vision" not in n)
+    # What each decoding step reads: the language model and the head (the vision tower is idle).
+    weights = sum(p.numel() * p.element_size() for p in [*lm.parameters(), *head.parameters()])
     head_dim = text.hidden_size // text.num_attention_heads
     kv_per_token = 2 * text.num_hidden_layers * text.num_key_value_heads * head_dim * 2  # K and V, bf16
     mean_context = prompt_tokens + new_tokens / 2
@@ -149,20 +182,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="A scaled-down config: checks the code, measures nothing real.")
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="llava-next-mistral-7b")
     parser.add_argument("--out")
     args = parser.parse_args()
-    from transformers import LlavaNextForConditionalGeneration
+    import transformers
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type != "cuda" and not args.tiny:
         raise SystemExit("no CUDA device: run with --tiny for a smoke test, or on a GPU machine")
-    config = mistral_7b_llava_next_config(args.tiny)
+    make_config, model_class, photo_tokens = SHAPES[args.shape]
+    config = make_config(args.tiny)
     torch.manual_seed(0)
     with torch.device(device):
-        model = LlavaNextForConditionalGeneration(config).to(torch.bfloat16)
-    # A 672x672 photo, the most image tokens LLaVA-1.6 anyres gives one photo (2,928).
-    seq_image_tokens = 64 if args.tiny else image_tokens(PAPER_GRID, 672, 672)
-    report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "tiny": args.tiny, "training": []}
+        model = getattr(transformers, model_class)(config).to(torch.bfloat16)
+    # A 672x672 photo (for LLaVA-1.6 anyres, the most image tokens one photo gets).
+    seq_image_tokens = 64 if args.tiny else photo_tokens()
+    report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "shape": args.shape,
+              "tiny": args.tiny, "image_tokens": seq_image_tokens, "training": []}
     for checkpointing in (False, True):
         report["training"].append(training_benchmark(model, config, seq_image_tokens, 64, 8, checkpointing, args.steps))
         if device.type == "cuda":

@@ -20,14 +20,16 @@ def test_image_tokens_match_llava_next_anyres():
 
 
 @pytest.mark.slow
-def test_gpu_benchmark_runs_scaled_down_on_cpu(tmp_path):
+@pytest.mark.parametrize("shape", ["llava-next-mistral-7b", "qwen2.5-vl-7b"])
+def test_gpu_benchmark_runs_scaled_down_on_cpu(tmp_path, shape):
     out = tmp_path / "gpu.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH / "gpu_llava_next.py"), "--tiny", "--steps", "1", "--out", str(out)],
+        [sys.executable, str(BENCH / "gpu_llava_next.py"), "--tiny", "--steps", "1", "--shape", shape, "--out", str(out)],
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.read_text())
+    assert report["shape"] == shape
     assert [r["gradient_checkpointing"] for r in report["training"]] == [False, True]
     assert report["generation"]["decode_tokens_per_s"] > 0
 
