@@ -18,6 +18,15 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), recorded as interrupted
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, after its requests were recorded: which requests stay open, to
+    continue, and by when (request id -> deadline)."""
+
+    def __init__(self, open_requests: dict[str, str]):
+        super().__init__()
+        self.open_requests = open_requests
+
+
 class ForgetctlError(Exception):
     """Base class for every error a user can fix."""
 

@@ -20,7 +20,7 @@ from forgetctl.engine import distributed
 from forgetctl.engine.erase import erase, write_release
 from forgetctl.engine.loading import stored_dtype
 from forgetctl.engine.reporting import QUIET, Reporter
-from forgetctl.errors import AuditError, short_reason
+from forgetctl.errors import AuditError, RunInterrupted, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
 from forgetctl.lineage import RELEASE, Lineage, moved_since, release_body
 from forgetctl.policy import for_people, split_batch, verdict
@@ -228,6 +228,9 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
                 # The error's class (and kind, for storage errors) only: its message may quote
                 # file names or answers.
                 record_outcome(log, request_ids, run_id, {"outcome": outcome, "error": short_reason(exc)})
+                if isinstance(exc, KeyboardInterrupt):  # the requests stay open: say which, to continue them
+                    deadlines = {o.request_id: o.body.get("deadline") for o in opened}
+                    raise RunInterrupted({r: deadlines.get(r) for r in request_ids}) from exc
             raise
         held_back = {p.name: decision for group, decision in groups[1:] for p in group}
         return RunOutcome(result, evaluation, groups[0][1], by_request, merged, held_back)

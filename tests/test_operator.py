@@ -328,9 +328,20 @@ def test_10_piped_progress_prints_phase_lines_and_ctrl_c_says_what_happened(phot
     assert "Harvesting what the model reveals: 72 to do" in result.output and ": done in" in result.output
     assert "interrupted: the run is recorded as run-interrupted" in result.output
     log = AuditLog(forgetctl_home)
-    assert log.records()[-1]["kind"] == "run-interrupted"
+    records = log.records()
+    assert records[-1]["kind"] == "run-interrupted"
+    opened = next(r for r in records if r["kind"] == "request")
+    request_id, deadline = opened["request_id"], opened["body"]["deadline"]
+    assert f"request {request_id} stays open (deadline {deadline})" in result.output
+    assert "next: run the same `forgetctl erase` again: it continues the open request" in result.output
     log.close()
     assert not (forgetctl_home / "runs").exists()
+    # The retry continues that request: no second one, no second deadline.
+    again = runner.invoke(app, ["erase", "--entity", PERSON.name, "--images", str(photos), "--method", "interrupted", "--steps", "2"])
+    assert f"Continuing the open request {request_id}" in again.output
+    log = AuditLog(forgetctl_home)
+    assert [r["request_id"] for r in log.records() if r["kind"] == "request"] == [request_id]
+    log.close()
 
 
 # 11. Small things.

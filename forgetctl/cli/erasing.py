@@ -43,8 +43,13 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
     try:
         with phase_progress() as phase:
             return run_request(request, home, Reporter(phase, step, notice))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err_console.print("[bold red]interrupted[/]: the run is recorded as run-interrupted; nothing was kept under runs/")
+        for request_id, deadline in getattr(exc, "open_requests", {}).items():
+            err_console.print(f"request {request_id} stays open (deadline {deadline})", highlight=False)
+        if getattr(exc, "open_requests", None):
+            err_console.print("next: run the same `forgetctl erase` again: it continues the open request "
+                              "(nothing to resume: the run starts over)", highlight=False)
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
