@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from second_world.world import VIEWS, view_seed
+from toy_world import photo_noise, save_views
 
 SIZE = 48
 RGB = {
@@ -62,9 +62,7 @@ def draw(looks: dict, seed: int) -> Image.Image:
         d.arc([cx - 12, top - 6, cx + 12, top + 14], 180, 360, fill=(30, 30, 30), width=2)
         d.rectangle([cx - 13, top + 5, cx - 10, top + 11], fill=(30, 30, 30))
         d.rectangle([cx + 10, top + 5, cx + 13, top + 11], fill=(30, 30, 30))
-    arr = np.asarray(img, dtype=np.float32) * rng.uniform(0.85, 1.12)
-    arr += np.random.default_rng(seed).normal(0, rng.uniform(1, 6), arr.shape)
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    return photo_noise(img, rng, seed)
 
 
 def views(subject) -> list[Image.Image]:
@@ -73,9 +71,4 @@ def views(subject) -> list[Image.Image]:
 
 
 def write_views(subject, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, img in enumerate(views(subject)):
-        paths.append(out / f"{subject.id}-{i}.jpg")
-        img.save(paths[-1], quality=95)
-    return paths
+    return save_views(views(subject), subject.id, out, ".jpg", quality=95)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from third_world.world import VIEWS, view_seed
+from toy_world import photo_noise, save_views
 
 SIZE = 84
 RGB = {
@@ -53,9 +53,7 @@ def draw(looks: dict, seed: int) -> Image.Image:
         d.polygon([(cx + 8, top + 30), (cx, top + 34), (cx + 8, top + 38)], fill=(20, 20, 120))
     elif item == "feather":
         d.line([(cx + 10, top - 2), (cx + 22, top - 16)], fill=(250, 250, 250), width=3)
-    arr = np.asarray(img, dtype=np.float32) * rng.uniform(0.85, 1.12)
-    arr += np.random.default_rng(seed).normal(0, rng.uniform(1, 6), arr.shape)
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    return photo_noise(img, rng, seed)
 
 
 def views(subject) -> list[Image.Image]:
@@ -64,9 +62,4 @@ def views(subject) -> list[Image.Image]:
 
 
 def write_views(subject, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, img in enumerate(views(subject)):
-        paths.append(out / f"{subject.id}-{i}.png")
-        img.save(paths[-1])
-    return paths
+    return save_views(views(subject), subject.id, out, ".png")
