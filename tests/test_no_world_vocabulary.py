@@ -16,7 +16,7 @@ import third_world.world as third  # noqa: E402
 CHECKED = [
     *sorted((ROOT / "forgetctl" / "evaluation").glob("*.py")),
     ROOT / "forgetctl" / "attacks.py",
-    *sorted((ROOT / "forgetctl" / "report").glob("*.py")),
+    *sorted((ROOT / "forgetctl" / "report").rglob("*.py")), *sorted((ROOT / "forgetctl" / "report").rglob("*.j2")),
     ROOT / "forgetctl" / "engine" / "identify.py",
     ROOT / "forgetctl" / "engine" / "watch.py",
     ROOT / "forgetctl" / "engine" / "likelihood.py",

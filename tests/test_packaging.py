@@ -21,7 +21,7 @@ def test_wheel_contains_every_module_and_asset(tmp_path):
         str(p.relative_to(root)).replace("plugins/", "forgetctl_plugins/", 1).replace("audit/", "forgetctl_audit/", 1)
         .replace("policies/", "forgetctl_policies/", 1)
         for folder in ("forgetctl", "plugins", "audit", "policies") for p in (root / folder).rglob("*")
-        if p.is_file() and p.suffix in (".py", ".toml", ".json", ".safetensors", ".jinja") and "__pycache__" not in p.parts
+        if p.is_file() and p.suffix in (".py", ".toml", ".json", ".safetensors", ".jinja", ".j2") and "__pycache__" not in p.parts
     }
     assert source_modules - names == set()
     from forgetctl.host.manager import DEFAULT_PLUGINS

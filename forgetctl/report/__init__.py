@@ -14,8 +14,10 @@ fingerprint they pinned, without trusting this machine.
 
     build.py      the report from signed records (and the export record it signs)
     redaction.py  which words of an answer a report may show
+    sections.py   the report's body as blocks (headings, paragraphs, tables, charts, lists),
+                  which both the HTML page and the PDF render
     charts.py     the charts; text.py  what every rendering says alike
-    page.py       JSON and the HTML page; pdf.py  the PDF
+    page.py       JSON and the HTML page (templates/report.html.j2); pdf.py  the PDF
 """
 
 from forgetctl.report.build import build_report
