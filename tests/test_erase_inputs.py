@@ -231,3 +231,26 @@ def test_markup_in_a_path_is_printed_literally(photos, tmp_path, capsys, forgetc
         code = exc.code
     out = capsys.readouterr().out
     assert code in (0, None) and "[red]release[/]" in "".join(out.replace("│", "").split())
+
+
+def test_steps_grow_to_cover_every_persons_photos(tmp_path, forgetctl_home):
+    """30 steps of 8 give 10 people 24 examples each, the least measured to hold; for 25 the
+    steps are raised (and said), for one they stay as asked."""
+    from forgetctl.demo import demo_model_dir
+    from forgetctl.request import PersonForm, RequestForm, validate
+
+    people = load_world().known[:25]
+    for p in people:
+        write_views(p, tmp_path / p.id)
+
+    def checked(who):
+        return validate(RequestForm(people=[PersonForm(p.name, tmp_path / p.id) for p in who], model=demo_model_dir()),
+                        default_model=demo_model_dir(), home=forgetctl_home)
+
+    many = checked(people)
+    assert many.spec.training.steps == 75  # 25 * 24 / 8
+    assert many.notes == ("--steps raised from 30 to 75: 25 people to train on, 24 examples each (the least measured "
+                          "to hold, docs/batches.md)",)
+    one = checked(people[:1])
+    assert one.spec.training.steps == 30 and not one.notes
+    assert not any(forgetctl_home.rglob("*"))  # validation records nothing

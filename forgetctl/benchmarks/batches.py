@@ -32,7 +32,8 @@ def run_batch(world, people: int, seed: int, retain: int = 3) -> dict:
             retain=root / "retain", policy=str(permissive_policy(root)), release=False, training=TrainingConfig(seed=seed),
         )
         started = time.perf_counter()
-        outcome = run_request(validate(form, default_model=world.model_dir, home=root / "home"), root / "home")
+        request = validate(form, default_model=world.model_dir, home=root / "home")
+        outcome = run_request(request, root / "home")
         seconds = time.perf_counter() - started
     evaluation, policy = outcome.evaluation, load_policy("default")
     names = [p.name for p in forget]
@@ -40,7 +41,7 @@ def run_batch(world, people: int, seed: int, retain: int = 3) -> dict:
     released = groups[0][0] if groups[0][1]["passed"] else []
     splits = [m for person in evaluation["forget"].values() for m in person.values()]
     return {
-        "world": world.name, "people": people, "seed": seed, "released": len(released),
+        "world": world.name, "people": people, "seed": seed, "steps": request.spec.training.steps, "released": len(released),
         "held_back": [p.id for p in forget if p.name not in released],
         "failed": sorted({c["name"] for _, d in groups if not d["passed"] for c in d["checks"] if not c["passed"]}),
         "leak": max(m["leak_rate"] for m in splits), "degenerate": max(m["degenerate_rate"] for m in splits),
@@ -49,15 +50,25 @@ def run_batch(world, people: int, seed: int, retain: int = 3) -> dict:
     }
 
 
+def steps_for(people: int) -> int:
+    """The steps `erase` gives N people with the default recipe (`request.covering`)."""
+    from forgetctl.request import covering
+    from forgetctl.types import TrainingConfig
+
+    return covering(TrainingConfig(), [None] * people, ()).steps
+
+
 def to_markdown(rows: list[dict], command: str, machine: str) -> str:
     lines = ["# Batches: N people erased in one run", "",
              f"Made by `{command}` on {machine}. Each row is one PUBG run (the default recipe, three retain "
-             "people, the world's `choose`) with one training seed; the default policy judges each person on "
-             "their own checks, and a batch that fails only on some is split: the rest are released.", "",
-             "| world | people | seed | released | held back | failed checks | worst leak | worst degenerate | "
-             "min inform | retain drop | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: (r["world"], r["people"], r["seed"])):
-        lines.append(f"| {r['world']} | {r['people']} | {r['seed']} | {r['released']}/{r['people']} | "
+             "people, the world's `choose`) with one training seed; *steps*: 30, or more where `erase` raises them "
+             "so each person gets 24 training examples (rows at 30 for more than 10 people are from before it did); the default policy judges each person on "
+             "their own checks, and a batch that fails only on some is split: the rest are released. *seconds*: the run's wall time, "
+             "under whatever else the machine ran (the sweep does not wait for it to be idle).", "",
+             "| world | people | steps | seed | released | held back | failed checks | worst leak | worst degenerate | "
+             "min inform | retain drop | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["world"], r["people"], r.get("steps", 30), r["seed"])):
+        lines.append(f"| {r['world']} | {r['people']} | {r.get('steps', 30)} | {r['seed']} | {r['released']}/{r['people']} | "
                      f"{', '.join(r['held_back']) or '–'} | {', '.join(r['failed']) or '–'} | {r['leak']:.0%} | "
                      f"{r['degenerate']:.0%} | {r['inform']:.1f} | {r['retain_drop']:.3f} | {r['seconds']} |")
     return "\n".join(lines) + "\n"

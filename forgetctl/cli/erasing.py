@@ -40,6 +40,8 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
     def notice(message):
         err_console.print(escape(message), highlight=False)
 
+    for note in request.notes:
+        notice(note)
     try:
         with phase_progress() as phase:
             return run_request(request, home, Reporter(phase, step, notice))
@@ -92,7 +94,7 @@ def render_plan(request: EraseRequest, home) -> None:
     table.add_row("method", f"{spec.method.name} ({spec.method.plugin} {spec.method.version}): {options}")
     t = spec.training
     table.add_row("training", f"{t.steps} steps, batch {t.batch_size}, LoRA r={t.lora_rank} alpha={t.lora_alpha}, "
-                  f"{learning_rate_words(spec)}, seed {t.seed}")
+                  f"{learning_rate_words(spec)}, seed {t.seed}" + "".join(f"; {escape(n)}" for n in request.notes))
     table.add_row("identified?", "forced: erased whatever the base model shows" if request.spec.force else
                   "checked first: a person the base model does not identify is not erased (--force)")
     table.add_row("judge", escape(request.grading.judge.label))
