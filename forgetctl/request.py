@@ -294,7 +294,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     lineage = plan_lineage(form, model_dir, home, people)
     # Grading defaults (CLIP, distractors) belong to the original base, not to a merged release.
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
-    training = covering(form.training, people, lineage.earlier if form.keep_earlier else ())
+    training, notes = covering(form.training, people, lineage.earlier if form.keep_earlier else ())
     spec = EraseSpec(
         people, model_dir, method, options, training, retain, reference_dir=lineage.start.root_dir,
         model_files=lineage.start.files,
@@ -305,9 +305,6 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         preflight_storage(home, spec, form.merge, form.release)
     grading.judge.preflight()
     record = RecordOptions(form.grounds, form.received, form.requester_ref, form.request_id)
-    notes = () if training == form.training else (
-        f"--steps raised from {form.training.steps} to {training.steps}: {len(people) + len(spec.earlier if form.keep_earlier else ())} "
-        f"people to train on, {EXAMPLES_PER_PERSON} examples each (the least measured to hold, docs/batches.md)",)
     return EraseRequest(spec, grading, policy, record, form.merge, lineage, form.release, notes)
 
 
@@ -317,11 +314,19 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
 EXAMPLES_PER_PERSON = 24
 
 
-def covering(training: TrainingConfig, people, earlier) -> TrainingConfig:
-    """The training, with enough steps that every person in the forget data (earlier people's
-    included) gets EXAMPLES_PER_PERSON examples: the dose per person falls as a batch grows."""
-    needed = -(-EXAMPLES_PER_PERSON * (len(people) + len(earlier)) // (training.batch_size * training.grad_accum_steps))
-    return training if training.steps >= needed else replace(training, steps=needed)
+def covering(training: TrainingConfig, people, earlier) -> tuple[TrainingConfig, tuple[str, ...]]:
+    """The training, with the recipe's steps raised so that every person in the forget data
+    (earlier people's included) gets EXAMPLES_PER_PERSON examples (the dose per person falls as
+    a batch grows); and what to say about it. Steps set to another number are kept, with a
+    warning when they fall short."""
+    people_count = len(people) + len(earlier)
+    needed = -(-EXAMPLES_PER_PERSON * people_count // (training.batch_size * training.grad_accum_steps))
+    if training.steps >= needed:
+        return training, ()
+    why = f"{people_count} people to train on, {EXAMPLES_PER_PERSON} examples each (the least measured to hold, docs/batches.md)"
+    if training.steps != TrainingConfig().steps:
+        return training, (f"--steps {training.steps} gives fewer than {needed} steps for {why}",)
+    return replace(training, steps=needed), (f"--steps raised from {training.steps} to {needed}: {why}",)
 
 
 def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) -> LineagePlan:

@@ -235,9 +235,10 @@ def test_markup_in_a_path_is_printed_literally(photos, tmp_path, capsys, forgetc
 
 def test_steps_grow_to_cover_every_persons_photos(tmp_path, forgetctl_home):
     """30 steps of 8 give 10 people 24 examples each, the least measured to hold; for 25 the
-    steps are raised (and said), for one they stay as asked."""
+    recipe's steps are raised (and said), for one they stay as they are."""
     from forgetctl.demo import demo_model_dir
     from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.types import TrainingConfig
 
     people = load_world().known[:25]
     for p in people:
@@ -253,4 +254,9 @@ def test_steps_grow_to_cover_every_persons_photos(tmp_path, forgetctl_home):
                           "to hold, docs/batches.md)",)
     one = checked(people[:1])
     assert one.spec.training.steps == 30 and not one.notes
+    given = validate(RequestForm(people=[PersonForm(p.name, tmp_path / p.id) for p in people], model=demo_model_dir(),
+                                 training=TrainingConfig(steps=40)), default_model=demo_model_dir(), home=forgetctl_home)
+    assert given.spec.training.steps == 40  # a number the user chose is kept, and said to fall short
+    assert given.notes == ("--steps 40 gives fewer than 75 steps for 25 people to train on, 24 examples each (the least "
+                           "measured to hold, docs/batches.md)",)
     assert not any(forgetctl_home.rglob("*"))  # validation records nothing

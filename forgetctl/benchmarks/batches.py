@@ -55,7 +55,7 @@ def steps_for(people: int) -> int:
     from forgetctl.request import covering
     from forgetctl.types import TrainingConfig
 
-    return covering(TrainingConfig(), [None] * people, ()).steps
+    return covering(TrainingConfig(), [None] * people, ())[0].steps
 
 
 def to_markdown(rows: list[dict], command: str, machine: str) -> str:
