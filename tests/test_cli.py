@@ -78,3 +78,19 @@ def test_erase_without_a_retain_folder_passes_the_default_policy_on_the_demo_mod
     result = runner.invoke(app, ["erase", "--entity", "Percival Ellingwood", "--images", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output[-3000:]
     assert "No --retain folder" in result.output and "Policy default: PASSED" in result.output
+
+
+def test_the_policy_table_reads_whole_at_80_columns(monkeypatch):
+    from forgetctl.cli import erasing
+    from forgetctl.policy import load_policy
+
+    monkeypatch.setattr(erasing.console, "width", 80)
+    checks = [{"name": name, "measured": None if i % 2 else 0.0, "threshold": bound, "comparison": "<=",
+               "passed": True, "note": "no earlier erasure to re-probe" if i % 2 else ""}
+              for i, (name, bound) in enumerate(load_policy("default").thresholds.items())]
+    assert len(checks) > 10
+    with erasing.console.capture() as captured:
+        erasing.render_checks({"policy": "default", "passed": True, "checks": checks})
+    text = captured.get()
+    assert max(map(len, text.splitlines())) <= 80
+    assert all(f"│ {c['name']} " in text for c in checks)  # every name whole, on one line

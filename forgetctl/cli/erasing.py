@@ -207,11 +207,12 @@ def exit_code(outcome: RunOutcome) -> ExitCode:
 
 
 def render_checks(decision: dict) -> None:
-    """The policy's checks at 80 columns: the check's short label (the full name folds), what was
-    measured, and n/a where nothing could be measured."""
+    """The policy's checks at 80 columns: the check's name whole (the longest is 31 characters, a
+    name to grep and to put in a policy file), what was measured folded beside it, and n/a where
+    nothing could be measured."""
     table = Table(title=f"Policy {escape(decision['policy'])}: {'PASSED' if decision['passed'] else 'FAILED'}")
-    table.add_column("check", overflow="fold", ratio=3)
-    table.add_column("measured", overflow="fold", ratio=2)
+    table.add_column("check", no_wrap=True)
+    table.add_column("measured", overflow="fold")
     table.add_column("bound", no_wrap=True)
     table.add_column("result", no_wrap=True)
     for check in decision["checks"]:
