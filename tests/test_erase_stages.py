@@ -70,11 +70,11 @@ def test_merge_writes_a_plain_model(toy_run, tmp_path):
 
 
 def test_without_retain_photos_the_people_s_own_descriptions_are_kept(tmp_path):
-    from forgetctl.engine.erase import harvest, load
+    from forgetctl.engine.erase import harvest, load_for_run
 
     request = fewer_photos(demo_request(tmp_path, [WORLD.known[1]], [], training=TOY))
     notices = []
-    harvested = harvest(load(request.spec), request.spec, Reporter(notice=notices.append))
+    harvested = harvest(load_for_run(request.spec.model_dir, request.spec), request.spec, Reporter(notice=notices.append))
     # The retain photos are the seen ones: the first two views.
     assert harvested.retain_questions == DESCRIBE_QUESTIONS and harvested.retain_views == harvested.views[:2]
     # The targets are the model's own in-context descriptions of those photos, never the name.

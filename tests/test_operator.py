@@ -252,7 +252,7 @@ def test_8_a_retain_photo_answered_as_the_erased_person_is_warned_about(tmp_path
     from conftest import fewer_photos
 
     from forgetctl.benchmarks import demo_request
-    from forgetctl.engine.erase import harvest, load
+    from forgetctl.engine.erase import harvest, load_for_run
     from forgetctl.engine.images import read_photos
     from forgetctl.engine.reporting import Reporter
     from forgetctl.types import TrainingConfig
@@ -264,7 +264,7 @@ def test_8_a_retain_photo_answered_as_the_erased_person_is_warned_about(tmp_path
     Image.open(next((tmp_path / "forget" / PERSON.id).iterdir())).save(twin / "x.bmp")
     spec = replace(request.spec, retain=request.spec.retain + tuple(read_photos(twin)))
     notices = []
-    harvested = harvest(load(spec), spec, Reporter(notice=notices.append))
+    harvested = harvest(load_for_run(spec.model_dir, spec), spec, Reporter(notice=notices.append))
     assert any("answers 1 retain photo(s) as a person being erased" in n for n in notices)
     assert not any(PERSON.name in e.answer for e in harvested.retain)
 

@@ -49,7 +49,7 @@ def optimizer_before_sharding(acc, model, learning_rate):
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=learning_rate)
-    return sharding.shard(model), params, optimizer
+    return sharding.shard(model, torch.device("cpu")), params, optimizer
 
 
 def rank_main(rank: int, port: int, out: str, control: bool):
@@ -74,11 +74,13 @@ def rank_main(rank: int, port: int, out: str, control: bool):
     ctx = UnlearningContext(loaded, [e.answer for e in retain], seed=0)
     log = training.train_adapter(ctx, create_host().methods()["ga"].cls(), forget, retain, CONFIG, 2e-3)
     sharded = all(isinstance(p, DTensor) for p in loaded.model.parameters() if p.requires_grad)
+    # What this process holds of the whole model's weights (about half: each shard splits dim 0).
+    held = sum(p.to_local().numel() for p in loaded.model.parameters()) / sum(p.numel() for p in loaded.model.parameters())
     adapter = sharding.full_adapter(loaded.model)
     answers = ask(loaded, photos(), QUESTIONS)
     if distributed.is_main_process():  # as `erase` saves it: the whole tensors, by the main process
         loaded.model.save_pretrained(Path(out) / "adapter", state_dict=adapter)
-    torch.save({"losses": [e["loss"] for e in log], "adapter": adapter, "sharded": sharded, "answers": answers},
+    torch.save({"losses": [e["loss"] for e in log], "adapter": adapter, "sharded": sharded, "answers": answers, "held": held},
                Path(out) / f"rank{rank}.pt")
 
 
@@ -98,6 +100,7 @@ def test_fsdp2_trains_the_shards_and_both_ranks_end_with_one_adapter(tmp_path):
 
     ranks = run_two_ranks(tmp_path)
     assert all(r["sharded"] for r in ranks)
+    assert all(0.45 < r["held"] < 0.55 for r in ranks), [r["held"] for r in ranks]
     losses = ranks[0]["losses"]
     assert losses == ranks[1]["losses"]  # the global batch's loss, reduced over the ranks
     assert losses[-1] < losses[0] - 0.05, losses

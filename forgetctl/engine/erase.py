@@ -26,7 +26,7 @@ from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import NOISE_PHOTOS, identify
 from forgetctl.engine.likelihood import measure_knowledge
 from forgetctl.engine.images import Photo
-from forgetctl.engine.loading import DTYPES, LoadedModel, load_model, model_family
+from forgetctl.engine.loading import DTYPES, LoadedModel, default_dtype, load_model, model_family
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import UnlearningContext
@@ -99,8 +99,16 @@ def atomic_directory(final: Path):
 # --- the stages ---------------------------------------------------------------------------
 
 
-def load(spec: EraseSpec) -> LoadedModel:
-    return load_model(spec.model_dir, device=str(distributed.device()))
+def load_for_run(path: Path, spec: EraseSpec) -> LoadedModel:
+    """The model on this process's device. Sharded (FSDP2): loaded on CPU in the device's dtype,
+    wrapped in its LoRA (still zero: it changes no answer) and sharded onto the device."""
+    device = distributed.device()
+    if not sharding.requested():
+        return load_model(path, device=str(device))
+    loaded = load_model(path, dtype=default_dtype(device), device="cpu")
+    torch.manual_seed(spec.training.seed)  # LoRA's initialisation
+    loaded.model = sharding.shard(wrap_with_lora(loaded, spec.training), device)
+    return replace(loaded, device=device)
 
 
 def describe_visible(loaded: LoadedModel, photos: list[Photo], advance=None) -> list[str]:
@@ -180,7 +188,8 @@ def attach_adapter(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest, met
     """Wrap the model to train in LoRA, with the learning rate for its family."""
     rates = method.learning_rates
     learning_rate = spec.training.learning_rate or rates.get(model_family(loaded), rates["default"])
-    loaded.model = wrap_with_lora(loaded, spec.training)
+    if not sharding.is_sharded(loaded.model):  # a sharded model got its LoRA when it loaded
+        loaded.model = wrap_with_lora(loaded, spec.training)
     return Trainer(UnlearningContext(loaded, [e.answer for e in harvested.retain], seed=spec.training.seed), method, learning_rate)
 
 
@@ -324,7 +333,7 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
     """Run the stages. Returns None in the processes of an `accelerate launch` other than the main one."""
     clock = Stopwatch()
     with clock.lap("load"):  # the reference: the model itself, or the original base of its lineage
-        reference = load_model(spec.reference_dir or spec.model_dir, device=str(distributed.device()))
+        reference = load_for_run(spec.reference_dir or spec.model_dir, spec)
     with clock.lap("harvest"):
         harvested = harvest(reference, spec, report)
     with clock.lap("identify"):
@@ -343,7 +352,7 @@ def erase(spec: EraseSpec, home: Path, run_id: str, report: Reporter = QUIET) ->
     else:
         del reference  # one model in memory at a time
         with clock.lap("load release"):
-            loaded = load(spec)
+            loaded = load_for_run(spec.model_dir, spec)
             start_named = start_leaks(loaded, spec, harvested)
         if start_named == 0:
             report.notice("the starting release no longer names the people to erase (the base did); "

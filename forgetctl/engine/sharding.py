@@ -6,7 +6,10 @@ process count. forgetctl shards the model itself, the same way on CPU (gloo) as 
 the CPU smoke test runs the code a GPU runs (accelerate with `use_cpu` quietly runs DDP instead).
 
 What sharding changes, and why:
-- the model is sharded before the optimizer is built: `fully_shard` swaps every parameter for a
+- the model is loaded on CPU, wrapped in its (still empty) LoRA and sharded onto the device
+  before anything runs, so no device ever holds all of it (`erase.load_for_run`); each process
+  holds the whole model in CPU memory only while it loads;
+- the optimizer is built from the sharded parameters: `fully_shard` swaps every parameter for a
   DTensor shard, and an optimizer holding the old parameters steps tensors no forward uses (the
   loss stays flat, silently);
 - every module with weights of its own becomes a unit (the layers the family names in
@@ -49,23 +52,33 @@ def is_sharded(model) -> bool:
     return any(isinstance(m, FSDPModule) for m in model.modules())
 
 
-def shard(model):
-    """Shard a LoRA-wrapped model in place (see the module's note for the units); returns it."""
+def shard(model, device: torch.device):
+    """Shard a LoRA-wrapped model in place onto `device` (from CPU, or from the device itself;
+    see the module's note for the units); returns it."""
+    import torch
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import FSDPModule, fully_shard
 
+    mesh = init_device_mesh(device.type, (dist.get_world_size(),))
     root = model.get_base_model()  # generate() runs here, past the peft wrapper's forward
     layers = set(getattr(root, "_no_split_modules", None) or ())
     for module in root.modules():
         if type(module).__name__ in layers:
-            fully_shard(module)
+            fully_shard(module, mesh=mesh)
     units: list[str] = []
     for name, module in root.named_modules():
         if isinstance(module, FSDPModule):
             units.append(name)
         elif name and not any(name.startswith(u + ".") for u in units if u) and next(module.parameters(recurse=False), None) is not None:
-            fully_shard(module)
+            fully_shard(module, mesh=mesh)
             units.append(name)
-    fully_shard(root)
+    fully_shard(root, mesh=mesh)
+    # One token through the root, on every process: FSDP then sets its units up as one tree.
+    # Otherwise generation, which calls the vision tower before the root's forward, would make
+    # that tower a tree of its own.
+    with torch.no_grad():
+        root(input_ids=torch.zeros((1, 1), dtype=torch.long, device=device))
     return model
 
 

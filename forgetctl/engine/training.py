@@ -107,7 +107,8 @@ def prepare(acc, model, learning_rate: float):
     taken after either: sharding replaces them, and clipping, SAM, the kept step and the
     cross-process check must act on the ones the optimizer steps."""
     if sharding.requested():
-        model = sharding.shard(model)
+        if not sharding.is_sharded(model):  # sharded at load by `erase`; not by every caller
+            model = sharding.shard(model, distributed.device())
         params = [p for p in model.parameters() if p.requires_grad]
         return model, params, torch.optim.AdamW(params, lr=learning_rate)
     trainable = [p for p in model.parameters() if p.requires_grad]
