@@ -84,7 +84,10 @@ def test_the_policy_table_reads_whole_at_80_columns(monkeypatch):
     from forgetctl.cli import erasing
     from forgetctl.policy import load_policy
 
-    monkeypatch.setattr(erasing.console, "width", 80)
+    from rich.console import Console
+
+    # A console of its own: setting the shared one's width would outlive the test.
+    monkeypatch.setattr(erasing, "console", Console(width=80))
     checks = [{"name": name, "measured": None if i % 2 else 0.0, "threshold": bound, "comparison": "<=",
                "passed": True, "note": "no earlier erasure to re-probe" if i % 2 else ""}
               for i, (name, bound) in enumerate(load_policy("default").thresholds.items())]
