@@ -79,8 +79,9 @@ def parse_args(doc: str, out: Path, steps: int, argv=None):
 def build(name: str, args, seed: int, world, model, processor, draw, examples, bars: dict):
     """Train `model` on batches of `examples` (image_example(world, pool, rng) and
     text_example(world, rng)) over 40 drawings of each known person and stranger; save it with
-    its processor to `args.out` in fp16; reload it through forgetctl's loader, measure `bars` on
-    views it never trained on (`bars(loaded)` -> rates), and stop if one is missed."""
+    its processor to `args.out` in fp16; reload it through forgetctl's loader and measure it on
+    views it never trained on. `bars`: (the rates required, measure(loaded) -> the rates); it
+    stops if one is missed."""
     import torch
 
     from forgetctl.demo.toymodel import train_toy

@@ -47,9 +47,10 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
             return run_request(request, home, Reporter(phase, step, notice))
     except KeyboardInterrupt as exc:
         err_console.print("[bold red]interrupted[/]: the run is recorded as run-interrupted; nothing was kept under runs/")
-        for request_id, deadline in getattr(exc, "open_requests", {}).items():
+        open_requests = getattr(exc, "open_requests", {})  # RunInterrupted: after its requests were recorded
+        for request_id, deadline in open_requests.items():
             err_console.print(f"request {request_id} stays open (deadline {deadline})", highlight=False)
-        if getattr(exc, "open_requests", None):
+        if open_requests:
             err_console.print("next: run the same `forgetctl erase` again: it continues the open request "
                               "(nothing to resume: the run starts over)", highlight=False)
         raise typer.Exit(ExitCode.INTERRUPTED) from None

@@ -70,7 +70,7 @@ def shard(model, device: torch.device):
     for name, module in root.named_modules():
         if isinstance(module, FSDPModule):
             units.append(name)
-        elif name and not any(name.startswith(u + ".") for u in units if u) and next(module.parameters(recurse=False), None) is not None:
+        elif name and not any(name.startswith(u + ".") for u in units) and next(module.parameters(recurse=False), None) is not None:
             fully_shard(module, mesh=mesh)
             units.append(name)
     fully_shard(root, mesh=mesh)
