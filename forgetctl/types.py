@@ -82,13 +82,16 @@ class Person:
 class Earlier:
     """Someone an earlier release of this lineage erased, from their request's evidence: their
     photos and what the original base said about them (per split), and the retain photos of
-    that erasure with the base's answers. Re-probed after every later release."""
+    that erasure with the base's answers. Re-probed after every later release. `held`: their
+    seen photos with the answers the erasing release gave (none of which leaked), which later
+    releases keep as retain targets so that training on someone new does not undo them."""
 
     label: str  # the request id
     photos: dict[str, tuple[Photo, ...]]  # "seen" / "unseen"
     before: dict[str, tuple[list[str], ...]]
     retain: tuple[Photo, ...] = ()
     retain_before: tuple[list[str], ...] = ()
+    held: tuple[tuple[Photo, list[str]], ...] = ()
 
 
 @dataclass(frozen=True)

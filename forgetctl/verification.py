@@ -47,6 +47,12 @@ def latest_erasure(log: AuditLog, request_id: str) -> dict | None:
     return erasures[-1] if erasures else None
 
 
+def held_answers(photos, items: list[dict], detector: LeakDetector) -> tuple:
+    """The seen photos whose answers after erasure named nothing, with those answers: what later
+    releases keep them answering (a photo with one leaking answer is left out whole)."""
+    return tuple((photo, item["after"]) for photo, item in zip(photos, items) if not any(map(detector.leaks, item["after"])))
+
+
 def load_earlier(log: AuditLog, request_ids) -> tuple[list[Earlier], dict[str, LeakDetector], dict[str, str]]:
     """The people earlier releases erased, from their evidence: what to re-probe, how to tell a
     leak, and which cannot be re-probed any more (and why)."""
@@ -62,13 +68,13 @@ def load_earlier(log: AuditLog, request_ids) -> tuple[list[Earlier], dict[str, L
             continue
         probes = evidence["probes"]
         retain = evidence.get("retain", [])
+        photos = {split: tuple(evidence_photos(items)) for split, items in probes.items()}
+        detector = detectors[request_id] = leak_detector(evidence)
+        held = held_answers(photos.get("seen", ()), probes.get("seen", []), detector)
         earlier.append(Earlier(
-            request_id,
-            {split: tuple(evidence_photos(items)) for split, items in probes.items()},
-            {split: tuple(p["before"] for p in items) for split, items in probes.items()},
-            tuple(evidence_photos(retain)), tuple(p["before"] for p in retain),
+            request_id, photos, {split: tuple(p["before"] for p in items) for split, items in probes.items()},
+            tuple(evidence_photos(retain)), tuple(p["before"] for p in retain), held,
         ))
-        detectors[request_id] = leak_detector(evidence)
     return earlier, detectors, unverifiable
 
 

@@ -94,3 +94,20 @@ def test_people_whose_turn_has_not_come_are_not_re_probed(toy_run):
     earlier = tuple(Earlier(label, {"seen": (photo,)}, {"seen": (["x"] * len(IDENTITY_QUESTIONS),)}) for label in ("req-a", "req-b"))
     spec = replace(request.spec, earlier=earlier, deferred=("req-a",), reprobe_every=2)
     assert set(probe_earlier(result.loaded, spec)) == {"req-b"}
+
+
+def test_earlier_people_s_erased_answers_are_held_unless_they_are_kept_in_the_forget_data(toy_run):
+    from dataclasses import replace
+
+    from forgetctl.engine.erase import harvest
+    from forgetctl.types import Earlier
+
+    request, result, _, _, _ = toy_run
+    photo = request.spec.people[0].unseen[0]
+    erased = [f"A person in a photo, answer {i}." for i in range(len(IDENTITY_QUESTIONS))]
+    earlier = (Earlier("req-a", {"seen": (photo,)}, {"seen": (["leak"] * len(IDENTITY_QUESTIONS),)}, held=((photo, erased),)),)
+    held = harvest(result.loaded, replace(request.spec, earlier=earlier, keep_earlier=False))
+    assert [(e.question, e.answer) for e in held.held] == list(zip(IDENTITY_QUESTIONS, erased))
+    kept = harvest(result.loaded, replace(request.spec, earlier=earlier, keep_earlier=True))
+    assert kept.held == [] and len(kept.forget) == len(held.forget) + len(IDENTITY_QUESTIONS)
+    assert [e.answer for e in kept.forget[-len(IDENTITY_QUESTIONS):]] == ["leak"] * len(IDENTITY_QUESTIONS)

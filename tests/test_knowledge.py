@@ -147,3 +147,12 @@ def test_the_report_states_what_the_weights_know_in_its_checked_residual_risk():
             "perturbed ones.") in notes
     (latest,) = [n for n in notes if n.startswith("The latest re-probe (verification #9)")]
     assert "AUC 0.71 (95% 0.55-0.87; 0.5 would mean it cannot)" in latest and "before" not in latest
+
+
+def test_a_seen_photo_is_held_only_when_none_of_its_erased_answers_leaks():
+    from forgetctl.evaluation.grounding import LeakDetector
+    from forgetctl.verification import held_answers
+
+    detector = LeakDetector("Ada Quill", {})
+    items = [{"after": ["A woman in a hat.", "Someone outdoors."]}, {"after": ["A person.", "This is Ada."]}]
+    assert held_answers(["p1", "p2"], items, detector) == (("p1", ["A woman in a hat.", "Someone outdoors."]),)

@@ -151,3 +151,16 @@ def test_the_loop_keeps_the_adapter_of_the_best_watched_step():
     assert [e["step"] for e in log if "watch" in e] == [1, 3] and log[1].get("kept") and not log[3].get("kept")
     now = split_parameters(loaded.model)[0]
     assert all(torch.equal(now[n], seen[0][n]) for n in now) and any(not torch.equal(now[n], seen[1][n]) for n in now)
+
+
+def test_every_retain_batch_carries_half_a_batch_of_held_answers_in_turn():
+    import random
+
+    from forgetctl.engine.training import batches, with_held
+
+    rng = random.Random(0)
+    mixed = with_held(batches(["r1", "r2", "r3", "r4"], 4, rng), ["h1", "h2", "h3"], 2, rng)
+    drawn = [next(mixed) for _ in range(3)]
+    assert all(len(b) == 6 and sorted(b[:4]) == ["r1", "r2", "r3", "r4"] for b in drawn)
+    # Six held draws over three held answers: each of them twice.
+    assert sorted(x for b in drawn for x in b[4:]) == ["h1", "h1", "h2", "h2", "h3", "h3"]

@@ -16,7 +16,7 @@ import json
 import shutil
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -56,6 +56,7 @@ class Harvest:
     forget: list[Example]  # seen views only
     retain: list[Example]
     retain_are_others: bool  # other people's photos (--retain), or the erased people's own, described
+    held: list[Example] = field(default_factory=list)  # earlier people's erased answers, kept (harvest)
 
     def said(self) -> dict[int, tuple[list[str], str]]:
         """Per view (by identity): the base model's answers, and its description of what is visible."""
@@ -153,11 +154,15 @@ def harvest(loaded: LoadedModel, spec: EraseSpec, report: Reporter = QUIET) -> H
             if spec.retain else "the base model names the person even when asked only what is visible; give other people's photos with --retain"
         )
     forget = examples(seen, IDENTITY_QUESTIONS, before[: len(seen)])
+    held = []
     if spec.keep_earlier:  # earlier people's leaks stay in the forget data, as the base revealed them
         forget += [ex for e in spec.earlier for ex in examples(list(e.photos["seen"]), IDENTITY_QUESTIONS, list(e.before["seen"]))]
+    else:  # or their erased answers are held, at a fixed cost per step however many they are
+        held = [ex for e in spec.earlier for ex in examples([p for p, _ in e.held], IDENTITY_QUESTIONS, [a for _, a in e.held])
+                if not names_a_person(ex.answer, names)]
     return Harvest(
         views, before, references, retain_views, retain_questions, retain_before, retain_references, forget, retain,
-        retain_are_others=bool(spec.retain),
+        retain_are_others=bool(spec.retain), held=held,
     )
 
 
@@ -203,7 +208,8 @@ def train(trainer: Trainer, spec: EraseSpec, harvested: Harvest, report: Reporte
 
     watch = watcher(trainer.ctx.loaded, spec, harvested) if training.watch_every else None
     log = train_adapter(
-        trainer.ctx, trainer.method, harvested.forget, harvested.retain, training, trainer.learning_rate, step_done, watch
+        trainer.ctx, trainer.method, harvested.forget, harvested.retain, training, trainer.learning_rate, step_done, watch,
+        held=harvested.held,
     )
     kept = next((e["step"] for e in log if e.get("kept")), None)
     if kept is not None and kept != log[-1]["step"]:
@@ -313,6 +319,8 @@ def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: T
             "earlier": [e.label for e in spec.earlier], "keep_earlier": spec.keep_earlier,
             "canaries": [b.label for b in spec.bystanders], "deferred": list(spec.deferred),
             "reprobe_every": spec.reprobe_every,
+            # Seen photos of earlier people whose erased answers this release was trained to keep.
+            "held_photos": 0 if spec.keep_earlier else sum(len(e.held) for e in spec.earlier),
         },
         "loss_log": losses,
         "timings_s": timings,

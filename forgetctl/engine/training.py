@@ -44,6 +44,14 @@ def batches(examples: list[Example], size: int, rng: random.Random):
         del order[:size]
 
 
+def with_held(retain_batches, held: list[Example], size: int, rng: random.Random):
+    """Each retain batch with `size` held examples beside it: however many earlier people a
+    lineage holds, a step costs the same, and the retain people keep their full share."""
+    held_batches = batches(held, size, rng)
+    for batch in retain_batches:
+        yield batch + next(held_batches)
+
+
 def step_losses(ctx, method, forget, retain, retain_weight: float):
     """The method's forget loss plus the same retain loss for every method (PUBG eq. 12)."""
     forget_loss = method.loss(ctx, forget)
@@ -132,11 +140,13 @@ def train_adapter(
     learning_rate: float,
     on_step: Callable[[dict], None] | None = None,
     watch: Callable[[], dict] | None = None,
+    held: list[Example] = (),
 ) -> list[dict]:
     """Run the loop on `ctx.model` (already LoRA-wrapped); return the per-step loss log (losses
     averaged over the processes: the loss of the global batch). With `watch`, the model is asked
     again at the watched steps (`watch()` says what it heard) and the adapter of the best of them
-    is kept; the log marks that step `kept`."""
+    is kept; the log marks that step `kept`. `held`: answers to keep beside the retain ones (half
+    a batch of them in each step's retain loss)."""
     acc = distributed.accelerator()
     rng = random.Random(config.seed)  # batch order; torch was seeded before LoRA init (erase.prepare)
     model = ctx.model
@@ -148,6 +158,8 @@ def train_adapter(
     ctx.model, params, optimizer = prepare(acc, model, learning_rate)
     # Every process draws the same global batches (same seed) and keeps its own slice of each.
     forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
+    if held:
+        retain_batches = with_held(retain_batches, list(held), max(config.batch_size // 2, 1), rng)
     log = []
     best, watching = BestStep(params), watched_steps(config) if watch else set()
     ctx.model.train()
