@@ -22,9 +22,10 @@ runner = CliRunner()
 KILLED_SHRED = """
 import os, signal, sys
 from pathlib import Path
+from forgetctl_audit.evidence import Vault
 from forgetctl_audit.store import AuditLog
 log = AuditLog(Path(sys.argv[1]))
-AuditLog.finish_shreds = lambda self, checkpoint=False: os.kill(os.getpid(), signal.SIGKILL)
+Vault.finish_shreds = lambda self, checkpoint=False: os.kill(os.getpid(), signal.SIGKILL)
 log.shred(sys.argv[2])
 """
 
