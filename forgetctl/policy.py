@@ -55,20 +55,48 @@ def load_policy(name_or_file: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"policy {name_or_file}: invalid TOML ({exc})") from None
-    thresholds = data.get("thresholds", {})
+    return policy_from(data, name, f"policy {name_or_file}: ")
+
+
+# The shape of a policy file: its sections, and the keys each holds with their types. Anything
+# else is refused: a misspelt section would otherwise bound nothing, and every run would pass.
+SHAPE = {"description": str, "thresholds": dict, "attacks": dict,
+         "judge": {"inconclusive_fails": bool}, "collateral": {"required": bool}}
+
+
+def policy_from(data: dict, name: str, where: str) -> Policy:
+    """The one place a policy's TOML is checked: every section and key known, every value typed."""
+    for key, value in data.items():
+        kind = SHAPE.get(key)
+        if kind is None:
+            raise unknown_name("policy section", key, SHAPE, where=where)
+        if isinstance(kind, dict):
+            if not isinstance(value, dict):
+                raise InputError(f"{where}[{key}] must be a table")
+            for inner, inner_value in value.items():
+                if inner not in kind:
+                    raise unknown_name(f"[{key}] key", inner, kind, where=where)
+                if not isinstance(inner_value, kind[inner]):
+                    raise InputError(f"{where}[{key}] {inner} must be true or false")
+        elif not isinstance(value, kind):
+            raise InputError(f"{where}{key} must be {'text' if kind is str else 'a table'}")
+    thresholds, attacks = data.get("thresholds", {}), data.get("attacks", {})
     unknown = sorted(set(thresholds) - set(by_check()))
     if unknown:
-        raise unknown_name("threshold", unknown[0], by_check(), where=f"policy {name_or_file}: ")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in thresholds.values()):
-        raise InputError(f"policy {name_or_file}: thresholds must be numbers")
-    attacks = data.get("attacks", {})
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in attacks.values()):
-        raise InputError(f"policy {name_or_file}: [attacks] thresholds are leak rates between 0 and 1")
+        raise unknown_name("threshold", unknown[0], by_check(), where=where)
+    if not all(is_number(v) for v in thresholds.values()):
+        raise InputError(f"{where}thresholds must be numbers")
+    if not all(is_number(v) and 0 <= v <= 1 for v in attacks.values()):
+        raise InputError(f"{where}[attacks] thresholds are leak rates between 0 and 1")
     return Policy(
         name=name, description=data.get("description", ""), thresholds=dict(thresholds),
-        inconclusive_fails=bool(data.get("judge", {}).get("inconclusive_fails", True)), attacks=dict(attacks),
-        collateral_required=bool(data.get("collateral", {}).get("required", False)),
+        inconclusive_fails=data.get("judge", {}).get("inconclusive_fails", True), attacks=dict(attacks),
+        collateral_required=data.get("collateral", {}).get("required", False),
     )
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def measured_values(metric: Metric, evaluation: dict) -> list:

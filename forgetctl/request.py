@@ -26,7 +26,7 @@ from forgetctl.host.manager import PluginHost, create_host
 from forgetctl.lineage import Lineage, Start, plan_start, reprobe_choice
 from forgetctl.policy import Policy, load_policy
 from forgetctl.trail import GROUNDS
-from forgetctl.types import LORA_TARGETS, EraseSpec, Person, TrainingConfig
+from forgetctl.types import EraseSpec, Person, TrainingConfig
 
 # A model directory may name its own grading defaults (CLIP checkpoint, distractor corpus).
 MODEL_DEFAULTS_FILE = "forgetctl.toml"
@@ -62,7 +62,7 @@ class RequestForm:
     request_id: str | None = None
     fork: bool = False  # start from a version that lacks a later erasure, on purpose
     new_lineage: str | None = None  # why a model no lineage knows starts a new one (recorded)
-    keep_earlier: bool = True  # keep earlier people's leaks in the forget data (docs/lineage.md)
+    keep_earlier: bool = False  # train on earlier people's leaks again (else hold their erased answers)
     reprobe_every: int = 1  # re-probe each earlier person at least every K releases (1: all, every release)
     release: bool = True  # a passing erasure becomes a deployable version
     force: bool = False  # erase even people the base model does not identify (recorded)
@@ -176,10 +176,8 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
     judges = host.judges()
     if form.judge not in judges:
         raise unknown_name("judge", form.judge, judges)
-    try:
-        judge = judges[form.judge].cls(**form.judge_options)
-    except TypeError as exc:
-        raise InputError(f"bad --judge-option for {form.judge}: {exc}") from None
+    cls = judges[form.judge].cls
+    judge = cls(cls.parse_options(form.judge_options))
     defaults = model_defaults(model_dir)
     distractors_file = form.distractors or defaults.get("distractors")
     distractors = read_distractors(distractors_file) if distractors_file else Distractors((), ())
@@ -281,11 +279,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         raise InputError(f"{form.merge} already exists; choose another --merge directory")
     model_dir = Path(form.model or default_model).expanduser().resolve()
     model_type = inspect_model_dir(model_dir)
-    if form.training.lora_targets not in LORA_TARGETS:
-        raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)}")
     lora_target(FAMILIES[model_type], form.training.lora_targets)  # a family without a projector LoRA can train
-    if form.training.sam_rho and form.training.grad_accum_steps > 1:
-        raise InputError("--sam-rho works with --grad-accum 1 (both passes of a step use the same batch)")
     processes = distributed.process_count()
     if form.training.batch_size % processes:
         raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")

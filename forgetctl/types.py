@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from forgetctl.errors import InputError
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -33,7 +35,7 @@ class Example:
 LORA_TARGETS = ("language", "language+projector")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainingConfig:
     """The PUBG paper's recipe: LoRA r=128, alpha=256, AdamW, batch 8, 30 steps."""
 
@@ -59,6 +61,29 @@ class TrainingConfig:
     # adapter of the best watched step is kept, not the last (docs/stability.md: the last step's
     # verdict flipped with a CPU's rounding); 0 keeps the last step, as the paper does.
     watch_every: int = 5
+
+    def __post_init__(self):
+        """Every field checked here, once, whoever builds the config (the CLI, a benchmark, a
+        test): a bad value is one line naming the option, before anything loads."""
+        bounds = {  # field: (the option that sets it, the least value allowed, whether that value is allowed)
+            "steps": ("--steps", 1, True), "batch_size": ("--batch-size", 1, True),
+            "grad_accum_steps": ("--grad-accum", 1, True), "lora_rank": ("--rank", 1, True),
+            "lora_alpha": ("--alpha", 1, True), "lora_dropout": ("lora_dropout", 0, True),
+            "retain_weight": ("--retain-weight", 0, True), "max_grad_norm": ("max_grad_norm", 0, False),
+            "sam_rho": ("--sam-rho", 0, True), "watch_every": ("--watch-every", 0, True),
+            "learning_rate": ("--lr", 0, False),
+        }
+        for name, (flag, least, inclusive) in bounds.items():
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not (value >= least if inclusive else value > least)):
+                raise InputError(f"{flag} must be a number {'at least' if inclusive else 'above'} {least}, not {value!r}")
+        if self.lora_dropout >= 1:
+            raise InputError(f"lora_dropout must be below 1, not {self.lora_dropout}")
+        if self.lora_targets not in LORA_TARGETS:
+            raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)}")
+        if self.sam_rho and self.grad_accum_steps > 1:
+            raise InputError("--sam-rho works with --grad-accum 1 (both passes of a step use the same batch)")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -125,7 +150,7 @@ class EraseSpec:
     # empty: the engine hashes the folder itself.
     model_files: dict = field(default_factory=dict, compare=False)
     earlier: tuple[Earlier, ...] = ()
-    keep_earlier: bool = True  # also keep the earlier people's leaks in the forget data
+    keep_earlier: bool = False  # train on earlier people's leaks again; else their erased answers are held
     bystanders: tuple[Bystander, ...] = ()  # the lineage's canaries
     deferred: tuple[str, ...] = ()  # earlier people not re-probed by this release (their turn comes later)
     reprobe_every: int = 1  # each earlier person is re-probed at least once in this many releases

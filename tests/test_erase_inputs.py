@@ -123,7 +123,12 @@ def test_requests_file_names_people_relative_to_itself(tmp_path):
         (["--policy", "strikt"], "unknown policy 'strikt'; did you mean strict?"),
         (["--judge", "olama"], "unknown judge 'olama'; did you mean ollama?"),
         (["--judge", "oracle"], "unknown judge 'oracle'"),
-        (["--judge", "ollama", "--judge-option", "temperature=1"], "bad --judge-option for ollama"),
+        (["--judge", "ollama", "--judge-option", "temperature=1"], "bad --judge-option for ollama: temperature: Extra inputs"),
+        (["--judge", "ollama", "--judge-option", "timeout=0"], "bad --judge-option for ollama: timeout: Input should be greater than 0"),
+        (["--judge", "grounded", "--judge-option", "timeout=5"], "bad --judge-option for grounded: timeout: Extra inputs"),
+        (["--lora-targets", "vision"], "--lora-targets must be one of language, language+projector"),
+        (["--sam-rho", "0.05", "--grad-accum", "2"], "--sam-rho works with --grad-accum 1"),
+        (["--lr", "0"], "--lr must be a number above 0, not 0.0"),
     ],
 )
 def test_bad_request_options_leave_nothing_under_forgetctl_home(photos, capsys, forgetctl_home, options, expected):
@@ -260,3 +265,18 @@ def test_steps_grow_to_cover_every_persons_photos(tmp_path, forgetctl_home):
     assert given.notes == ("--steps 40 gives fewer than 75 steps for 25 people to train on, 24 examples each (the least "
                            "measured to hold, docs/batches.md)",)
     assert not any(forgetctl_home.rglob("*"))  # validation records nothing
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"steps": 0}, "--steps must be a number at least 1, not 0"),
+    ({"retain_weight": -1.0}, "--retain-weight must be a number at least 0"),
+    ({"learning_rate": -1e-4}, "--lr must be a number above 0"),
+    ({"lora_dropout": 1.0}, "lora_dropout must be below 1"),
+    ({"batch_size": "8"}, "--batch-size must be a number"),
+])
+def test_a_training_config_is_checked_once_whoever_builds_it(fields, expected):
+    from forgetctl.types import TrainingConfig
+
+    with pytest.raises(InputError, match=expected.replace("+", r"\+")):
+        TrainingConfig(**fields)
+    assert TrainingConfig().steps == 30  # the defaults pass

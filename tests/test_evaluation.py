@@ -146,7 +146,14 @@ def test_an_inconclusive_judge_never_passes(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [("[thresholds]\nusr_minimum = 1\n", "unknown threshold 'usr_minimum'; did you mean usr_min"), ("[thresholds\n", "invalid TOML"),
-     ("[thresholds]\nusr_min = 'high'\n", "must be numbers")],
+     ("[thresholds]\nusr_min = 'high'\n", "must be numbers"),
+     # A misspelt section or key would bound nothing and let every run pass: refused.
+     ("[threshold]\nusr_min = 1\n", "unknown policy section 'threshold'; did you mean thresholds"),
+     ("[judge]\ninconclusive_fail = false\n", r"unknown \[judge\] key 'inconclusive_fail'; did you mean inconclusive_fails"),
+     ("[collateral]\nrequired = 'yes'\n", r"\[collateral\] required must be true or false"),
+     ("description = 3\n", "description must be text"),
+     ("judge = 1\n", r"\[judge\] must be a table"),
+     ("[attacks]\nrelearn = 2\n", "leak rates between 0 and 1")],
 )
 def test_bad_policy_files_are_refused(tmp_path, text, message):
     path = tmp_path / "p.toml"

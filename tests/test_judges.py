@@ -14,7 +14,8 @@ DESCRIPTION = "A person with grey hair wearing an orange shirt, in front of a pi
 
 
 def judge(name, **options):
-    return create_host().judges()[name].cls(**options)
+    cls = create_host().judges()[name].cls
+    return cls(cls.parse_options(options))
 
 
 def request(rubric="privacy", response=LEAK, image=None):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
+from forgetctl.methods import Configurable
+
 RUBRICS = ("privacy", "informativeness", "hallucination")
 
 PRIVACY_PROMPT = """You are an impartial biography-overlap assessor.
@@ -116,11 +118,13 @@ class Grade:
         return asdict(self)
 
 
-class Judge:
-    """Base class of judge plugins: a unique `name`, a human `label`, and `grade`."""
+class Judge(Configurable):
+    """Base class of judge plugins: a unique `name`, a human `label`, typed `Options` (given as
+    --judge-option KEY=VALUE, validated before any work), and `grade`."""
 
     name: str = ""
     label: str = ""
+    options_flag = "--judge-option for"
 
     def grade(self, request: GradeRequest) -> Grade:
         raise NotImplementedError

@@ -16,10 +16,12 @@ import time
 
 import httpx
 import ollama
+from pydantic import Field
 
 from forgetctl.errors import InputError
 from forgetctl.evaluation.judging import Grade, GradeRequest, Judge, prompt_hash, rubric_prompt
 from forgetctl.host.hookspecs import hookimpl
+from forgetctl.methods import MethodOptions
 
 SCORE_SCHEMA = {
     "type": "object",
@@ -48,16 +50,24 @@ def parse_score(content: str) -> int:
 class OllamaJudge(Judge):
     name = "ollama"
 
-    def __init__(
-        self, model: str | None = None, host: str | None = None, timeout: float = 120.0, retries: int = 3,
-        backoff: float = 1.0, num_ctx: int = 8192, seed: int = 0,
-    ):
-        self.model = model or os.environ.get("FORGETCTL_JUDGE_MODEL", DEFAULT_MODEL)
-        self.host = host or os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
-        self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.options = {"temperature": 0, "seed": seed, "num_ctx": num_ctx, "num_predict": 32}
+    class Options(MethodOptions):
+        model: str | None = Field(None, description=f"Ollama model (default: FORGETCTL_JUDGE_MODEL or {DEFAULT_MODEL})")
+        host: str | None = Field(None, description="server URL (default: OLLAMA_HOST or 127.0.0.1:11434)")
+        timeout: float = Field(120.0, gt=0, description="seconds to wait for one grade")
+        retries: int = Field(3, ge=0, description="tries after a failed or invalid reply")
+        backoff: float = Field(1.0, ge=0, description="seconds before the first retry, doubled each time")
+        num_ctx: int = Field(8192, ge=512, description="context tokens (the server's default truncates)")
+        seed: int = Field(0, description="sampling seed (temperature is 0)")
+
+    def __init__(self, options: MethodOptions | None = None):
+        super().__init__(options)
+        o = self.options
+        self.model = o.model or os.environ.get("FORGETCTL_JUDGE_MODEL", DEFAULT_MODEL)
+        self.host = o.host or os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+        self.timeout, self.retries, self.backoff = o.timeout, o.retries, o.backoff
+        self.options_sent = {"temperature": 0, "seed": o.seed, "num_ctx": o.num_ctx, "num_predict": 32}
         self.label = f"ollama {self.model} at {self.host}"
-        self._client = ollama.Client(host=self.host, timeout=timeout)
+        self._client = ollama.Client(host=self.host, timeout=o.timeout)
         self._model_info: dict | None = None
 
     def model_info(self) -> dict:
@@ -83,7 +93,7 @@ class OllamaJudge(Judge):
             raise InputError(f"the judge model {self.model} is not on the Ollama server at {self.host}; run `ollama pull {self.model}` there")
 
     def describe(self) -> dict:
-        return {**super().describe(), **self.model_info(), "options": self.options, "timeout_s": self.timeout}
+        return {**super().describe(), **self.model_info(), "options": self.options_sent, "timeout_s": self.timeout}
 
     def _message(self, request: GradeRequest, prompt: str) -> dict:
         message = {"role": "user", "content": prompt}
@@ -96,7 +106,7 @@ class OllamaJudge(Judge):
     def grade(self, request: GradeRequest) -> Grade:
         prompt = rubric_prompt(request.rubric, request.response, request.entity, request.summary, request.reference)
         evidence = {
-            "model": self.model, "digest": self.model_info()["digest"], "options": self.options,
+            "model": self.model, "digest": self.model_info()["digest"], "options": self.options_sent,
             "prompt_sha256": prompt_hash(prompt), "attempts": [],
         }
         message = self._message(request, prompt)
@@ -107,7 +117,7 @@ class OllamaJudge(Judge):
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
                 reply = self._client.chat(
-                    model=self.model, messages=[message], format=SCORE_SCHEMA, options=self.options, stream=False
+                    model=self.model, messages=[message], format=SCORE_SCHEMA, options=self.options_sent, stream=False
                 )
                 content = reply.message.content or ""
                 evidence["attempts"].append({"raw": content, "done_reason": reply.done_reason})
