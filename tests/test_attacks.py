@@ -183,7 +183,7 @@ def sledgehammer(install_plugin):
     ''')
 
 
-def test_a_third_party_attack_registers_through_an_entry_point(sledgehammer, tmp_path):
+def test_hook_register_attacks_a_third_party_attack_registers_through_an_entry_point(sledgehammer, tmp_path):
     registered = create_host().attacks()
     assert (registered["sledgehammer"].plugin, registered["sledgehammer"].version) == ("sledgehammer", "2.0")
     (tmp_path / "suite.toml").write_text('[[attack]]\nname = "sledgehammer"\n')

@@ -111,3 +111,51 @@ def test_earlier_people_s_erased_answers_are_held_unless_they_are_kept_in_the_fo
     kept = harvest(result.loaded, replace(request.spec, earlier=earlier, keep_earlier=True))
     assert kept.held == [] and len(kept.forget) == len(held.forget) + len(IDENTITY_QUESTIONS)
     assert [e.answer for e in kept.forget[-len(IDENTITY_QUESTIONS):]] == ["leak"] * len(IDENTITY_QUESTIONS)
+
+
+SITE_METRICS = """
+    from forgetctl.evaluation.metrics import AnswerMetric, Metric
+    from forgetctl.host.hookspecs import hookimpl
+
+    def mean_words(answers):
+        return sum(len(a.split()) for a in answers) / len(answers) if answers else None
+
+    class Spoken(AnswerMetric):
+        name = "spoken"
+        metric = Metric("spoken_words", "words", "mean words per answer", "lower", "forget")
+
+        def measure(self, after, before):
+            return mean_words(after)
+
+    class Kept(AnswerMetric):
+        name = "kept"
+        metric = Metric("kept_words", "words kept", "words per answer, after over before", "higher", "retain")
+
+        def measure(self, after, before):
+            return mean_words(after) / mean_words(before)
+
+    @hookimpl
+    def register_metrics(register):
+        register(Spoken)
+        register(Kept)
+"""
+
+
+def test_hook_register_metrics_measures_site_metrics_on_every_split_and_names_their_plugin(toy_run, install_plugin):
+    from forgetctl.evaluation.evaluate import evaluate_run
+
+    install_plugin("words", "forgetctl_words", "2.0", SITE_METRICS)
+    request, result, _, _, _ = toy_run
+    evaluation = evaluate_run(result, request.spec.people, request.grading)
+
+    def mean_words(answers):
+        return sum(len(a.split()) for a in answers) / len(answers)
+
+    retain = result.retain
+    assert evaluation["retain"]["kept_words"] == pytest.approx(
+        mean_words([a for p in retain for a in p.after]) / mean_words([a for p in retain for a in p.before]))
+    for name, splits in result.forget.items():
+        for split, probes in splits.items():
+            after = [a for p in probes for a in p.after]
+            assert evaluation["forget"][name][split]["spoken_words"] == pytest.approx(mean_words(after))
+    assert evaluation["site_metrics"] == {"spoken_words": "words 2.0", "kept_words": "words 2.0"}

@@ -15,10 +15,12 @@ def test_there_are_hooks():
 
 
 @pytest.mark.parametrize("hook", HOOKS)
-def test_every_hook_is_exercised_by_a_plugin_in_the_tests(hook):
+def test_every_hook_is_exercised_by_a_plugin_in_a_test_named_for_it(hook):
+    """A test named test_hook_<hook>... that implements the hook (a name merely mentioned is not enough)."""
     this = Path(__file__).name
-    users = [p.name for p in (ROOT / "tests").glob("test_*.py") if p.name != this and hook in p.read_text()]
-    assert users, f"no test registers a plugin through {hook}"
+    users = [p.name for p in (ROOT / "tests").glob("test_*.py")
+             if p.name != this and f"def test_hook_{hook}" in (text := p.read_text()) and f"def {hook}(register)" in text]
+    assert users, f"no test_hook_{hook}... test registers a plugin through {hook}"
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -23,7 +23,7 @@ def make_plugin_module(name: str, hook: str = "register_methods", cls=Shout):
     return module
 
 
-def test_module_plugin_registers_a_method_stamped_with_its_plugin():
+def test_hook_register_methods_a_module_plugin_registers_a_method_stamped_with_its_plugin():
     host = create_host(load_entry_points=False)
     host.register(make_plugin_module("shout_plugin"), name="shout-plugin", version="1.2.3")
     try:
@@ -82,7 +82,7 @@ def installed_thirdparty(install_plugin):
     ''')
 
 
-def test_entry_point_plugin_loads_like_a_builtin(installed_thirdparty):
+def test_hook_register_judges_an_entry_point_plugin_loads_like_a_builtin(installed_thirdparty):
     host = create_host()
     judge = host.judges()["whisper"]
     assert (judge.plugin, judge.version) == ("whisper", "0.4.2")
@@ -129,3 +129,58 @@ def test_benchmarks_compare_every_registered_method_the_papers_first(install_plu
             register(Eraser)
     ''')
     assert registered_methods() == (*PAPER_ORDER, "eraser")
+
+
+SITE_METRIC = '''
+    from forgetctl.evaluation.metrics import AnswerMetric, Metric
+    from forgetctl.host.hookspecs import hookimpl
+
+    class Wordy(AnswerMetric):
+        name = "wordy"
+        metric = Metric("mean_words", "words", "mean words per answer", "lower", "forget", ".1f", "mean_words_max")
+        remedy = "a shorter --method-option max_new_tokens"
+
+        def measure(self, after, before):
+            return sum(len(a.split()) for a in after) / len(after) if after else None
+
+    @hookimpl
+    def register_metrics(register):
+        register(Wordy)
+'''
+
+
+def test_hook_register_metrics_declares_a_site_metric_a_policy_can_bound(install_plugin, tmp_path):
+    from typer.testing import CliRunner
+
+    from forgetctl.cli import app
+    from forgetctl.evaluation.metrics import by_check, measure_site, remedies
+    from forgetctl.policy import load_policy, verdict
+
+    policy = tmp_path / "site.toml"
+    policy.write_text("[thresholds]\nmean_words_max = 3\n")
+    with pytest.raises(Exception, match="mean_words_max"):  # unknown until a plugin declares it
+        load_policy(str(policy))
+    install_plugin("wordy", "forgetctl_wordy", "2.0", SITE_METRIC)
+    assert by_check()["mean_words_max"].label == "words" and "max_new_tokens" in remedies()["mean_words_max"]
+    assert measure_site("forget", ["one two", "one two three four"], []) == {"mean_words": 3.0}
+    assert measure_site("retain", ["a b"], []) == {}
+    split = {"mean_words": 4.0, "leak_rate": 0.0}
+    decision = verdict(load_policy(str(policy)), {"forget": {"p": {"seen": split}}, "retain": {}})
+    (check,) = [c for c in decision["checks"] if c["name"] == "mean_words_max"]
+    assert (check["measured"], check["passed"], decision["passed"]) == (4.0, False, False)
+    listed = CliRunner().invoke(app, ["plugins"], env={"COLUMNS": "80"})
+    assert listed.exit_code == 0 and "mean_words" in listed.output and "wordy 2.0" in listed.output
+
+
+@pytest.mark.parametrize("declaration, problem", [
+    ('Metric("leak_rate", "x", "x", "lower", "forget")', "key 'leak_rate' is declared already"),
+    ('Metric("mine", "x", "x", "lower", "forget", ".2f", "leak_rate_max")', "check 'leak_rate_max' is declared already"),
+    ('Metric("mine", "x", "x", "lower", "earlier")', "scope"),
+    ('Metric("mine", "x", "x", "smaller", "forget")', "better"),
+    ('"mine"', "not a forgetctl"),
+])
+def test_hook_register_metrics_refuses_a_metric_that_would_hide_or_replace_a_built_in(install_plugin, declaration, problem):
+    install_plugin("odd", "forgetctl_odd_metric", "1.0", SITE_METRIC.replace(
+        'Metric("mean_words", "words", "mean words per answer", "lower", "forget", ".1f", "mean_words_max")', declaration))
+    with pytest.raises(PluginError, match=f"'odd' registered metric 'wordy', but .*{problem}"):
+        create_host().metrics()

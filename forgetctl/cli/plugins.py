@@ -12,8 +12,9 @@ from forgetctl.host.manager import create_host
 def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """List every loaded plugin with its version, the hooks it implements and what it registers."""
     host = create_host()
-    configurable = {**host.methods(), **host.attacks()}  # both declare typed Options
-    registered = {**configurable, **host.judges()}
+    configurable = {**host.methods(), **host.attacks(), **host.judges()}  # each declares typed Options
+    metrics = host.metrics()
+    registered = {**configurable, **metrics}
     rows = host.plugins()
     for row in rows:
         row["registers"] = sorted(r.name for r in registered.values() if r.plugin == row["name"])
@@ -39,6 +40,16 @@ def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON 
                 for field, info in row["options"].get(name, {}).items()
             )
             table.add_row(f"[bold]{name}[/]", f"{entry.plugin} {row['version']}", options or "-")
+        console.print(table)
+    if metrics:
+        table = Table(title="Site metrics (measured on every run; a policy bounds them by their check)")
+        for column in ("metric", "plugin", "meaning and check"):
+            table.add_column(column, no_wrap=column != "meaning and check")
+        for name in sorted(metrics):
+            entry, declared = metrics[name], metrics[name].cls.metric
+            version = next(r["version"] for r in rows if r["name"] == entry.plugin)
+            check = f" [dim]({declared.better} is better; check {declared.check})[/]" if declared.check else ""
+            table.add_row(f"[bold]{declared.key}[/] ({declared.scope})", f"{entry.plugin} {version}", declared.meaning + check)
         console.print(table)
     idle = [r for r in rows if not r["registers"]]
     if idle:

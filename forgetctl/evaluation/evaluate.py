@@ -20,6 +20,7 @@ from forgetctl.errors import InputError
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal
 from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText, same_name, term_set
 from forgetctl.evaluation.judging import GradeRequest, Judge
+from forgetctl.evaluation.metrics import measure_site, site_metrics
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, IN_CONTEXT_PROMPT
@@ -125,6 +126,7 @@ def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, 
         "hallucinated_identity_rate": share(grounding.names_someone_else(a) for a in answers),
         "clipscore": mean(clip.scores([p.photo.image for p in probes], judged)) if clip else None,
         **judge_answers(grading.judge, RUBRICS, probes, judged, grounding, summary, on_grade),
+        **measure_site("forget", answers, [a for p in probes for a in p.before]),
     }
 
 
@@ -213,6 +215,8 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
         "earlier": earlier_metrics(result, earlier or {}), "earlier_unverifiable": dict(unverifiable or {}),
         "earlier_coverage": earlier_coverage(result.manifest),
         "bystanders": bystander_metrics(result), "collateral": collateral(result),
+        # Which plugin measured each site metric, so a record names the code behind every number.
+        "site_metrics": {key: plugin for key, (_, plugin) in site_metrics().items()},
         # Per person, what counts as their private facts: kept only in the encrypted evidence.
         "private_terms": {name: g.private for name, g in subjects.items()},
     }
@@ -262,4 +266,5 @@ def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:
         "judge_informativeness": mean(scores),
         "judge_inconclusive": sum(group["judge_inconclusive"] for group in graded),
         "grades": [g for group in graded for g in group["grades"]],
+        **measure_site("retain", retain_after, [a for p in probes for a in p.before]),
     }

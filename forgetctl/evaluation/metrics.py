@@ -5,11 +5,16 @@ the report and the benchmarks all read this declaration; adding a metric is one 
 
 Scopes: "forget" metrics are measured per person and per view split (seen / unseen) and the
 verdict takes the worst of them; "retain" metrics once per run, on the other people's answers.
+
+A site adds its own metric with a plugin (hook `register_metrics`, base class `AnswerMetric`):
+it is declared like the built-ins, measured on every run, shown in every table and report, and
+bounded by any policy that names its check.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ REMEDIES = {
     "mia_auc_max": "more --steps, or --sam-rho 0.05 (the weights still rank the facts)",
     "truth_ratio_min": "more --steps, or --sam-rho 0.05 (the weights still prefer the true facts)",
     "retain_rouge_drop_max": "a larger --retain-weight, more people in --retain, or a lower --lr",
-    "previously_erased_leak_rate_max": "--keep-earlier (the default) and more --steps",
+    "previously_erased_leak_rate_max": "--keep-earlier (train on the returning people's leaks again) and more --steps",
     "previously_retained_drop_max": "a larger --retain-weight or a lower --lr",
     "canary_drop_max": "pass the forgotten canary's photos as --retain (a look-alike), a lower --lr or fewer --steps",
     "judge_inconclusive_max": "a judge that answers (check the Ollama server and --judge-option timeout)",
@@ -150,13 +155,55 @@ INCONCLUSIVE = Metric("judge_inconclusive", "inconclusive", "grades the judge co
                       "d", "judge_inconclusive_max")
 
 
+class AnswerMetric:
+    """A number a site measures on every erasure (hook `register_metrics`): `name` (unique),
+    `metric` (its declaration: the key it is stored under, label, meaning, which way is better,
+    scope "forget" or "retain", format, and the policy check that may bound it), `remedy` (what
+    to change when that check fails), and `measure(after, before)`: its value over one set of
+    answers after erasure and the base model's answers to the same questions (None: not
+    measured, which fails a check that bounds it)."""
+
+    name: str = ""
+    metric: Metric
+    remedy: str = "another method, or a different --lr or --steps"
+
+    def measure(self, after: list[str], before: list[str]) -> float | None:
+        raise NotImplementedError
+
+
+SITE_SCOPES = ("forget", "retain")
+
+
+@cache
+def site_metrics() -> dict[str, tuple[AnswerMetric, str]]:
+    """The metrics plugins register, by key: an instance and the plugin (with its version) that
+    registered it. Read once per process, like the plugins themselves."""
+    from forgetctl.host.manager import create_host
+
+    return {r.cls.metric.key: (r.cls(), f"{r.plugin} {r.version}") for r in create_host().metrics().values()}
+
+
+def declared() -> tuple[Metric, ...]:
+    return METRICS + tuple(m.metric for m, _ in site_metrics().values())
+
+
 def in_scope(scope: str) -> tuple[Metric, ...]:
-    return tuple(m for m in METRICS if m.scope == scope)
+    return tuple(m for m in declared() if m.scope == scope)
 
 
 def by_check() -> dict[str, Metric]:
-    return {m.check: m for m in METRICS if m.check}
+    return {m.check: m for m in declared() if m.check}
 
 
 def metric(key: str, scope: str = "forget") -> Metric:
-    return next(m for m in METRICS if m.key == key and m.scope == scope)
+    return next(m for m in declared() if m.key == key and m.scope == scope)
+
+
+def remedies() -> dict[str, str]:
+    """What moves each check, the sites' own included."""
+    return {**REMEDIES, **{m.metric.check: m.remedy for m, _ in site_metrics().values() if m.metric.check}}
+
+
+def measure_site(scope: str, after: list[str], before: list[str]) -> dict:
+    """Every site metric of this scope over these answers, under its key."""
+    return {key: m.measure(after, before) for key, (m, _) in site_metrics().items() if m.metric.scope == scope}

@@ -32,5 +32,16 @@ def register_judges(register):
     """Register judges: call `register(JudgeClass)` once per judge.
 
     A judge subclasses `forgetctl.evaluation.judging.Judge`: a unique lowercase `name`, a `label`,
-    and `grade(request)` on the privacy, informativeness and hallucination rubrics.
+    typed `Options` (given as --judge-option KEY=VALUE), and `grade(request)` on the privacy,
+    informativeness and hallucination rubrics.
+    """
+
+
+@hookspec
+def register_metrics(register):
+    """Register a site's own metrics: call `register(MetricClass)` once per metric.
+
+    A metric subclasses `forgetctl.evaluation.metrics.AnswerMetric`: a unique `name`, a `metric`
+    declaration (a `Metric` with scope "forget" or "retain" and, to let policies bound it, a
+    `check` name), and `measure(after, before)` over a set of answers.
     """

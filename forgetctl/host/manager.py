@@ -41,9 +41,11 @@ def hook_base_classes() -> dict[str, type]:
     """What each registering hook's classes must subclass (imported late: they pull in torch)."""
     from forgetctl.attacks import Attack
     from forgetctl.evaluation.judging import Judge
+    from forgetctl.evaluation.metrics import AnswerMetric
     from forgetctl.methods import UnlearningMethod
 
-    return {"register_methods": UnlearningMethod, "register_judges": Judge, "register_attacks": Attack}
+    return {"register_methods": UnlearningMethod, "register_judges": Judge, "register_attacks": Attack,
+            "register_metrics": AnswerMetric}
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,29 @@ class PluginHost:
 
     def attacks(self) -> dict[str, Registered]:
         return self._collect("register_attacks")
+
+    def metrics(self) -> dict[str, Registered]:
+        """Site metrics, each declared so that it can neither hide nor replace a built-in or another site's."""
+        from forgetctl.evaluation.metrics import METRICS, REMEDIES, SITE_SCOPES, Metric
+
+        found = self._collect("register_metrics")
+        keys = {(m.key, m.scope) for m in METRICS}
+        checks = {m.check for m in METRICS if m.check} | set(REMEDIES)
+        for r in found.values():
+            declared = getattr(r.cls, "metric", None)
+            problem = (
+                "its `metric` is not a forgetctl.evaluation.metrics.Metric" if not isinstance(declared, Metric)
+                else f"its scope {declared.scope!r} is not one of {', '.join(SITE_SCOPES)}" if declared.scope not in SITE_SCOPES
+                else f"its better {declared.better!r} is not 'higher' or 'lower'" if declared.better not in ("higher", "lower")
+                else f"its key {declared.key!r} is declared already (built-in or another plugin's)" if (declared.key, declared.scope) in keys
+                else f"its check {declared.check!r} is declared already" if declared.check and declared.check in checks
+                else None
+            )
+            if problem:
+                raise PluginError(f"plugin {r.plugin!r} registered metric {r.name!r}, but {problem}")
+            keys.add((declared.key, declared.scope))
+            checks |= {declared.check} - {None}
+        return found
 
     def plugins(self) -> list[dict]:
         """Every loaded plugin with its version and the hooks it implements, sorted by name."""
