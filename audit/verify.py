@@ -159,7 +159,8 @@ def check_shreds(log, payloads: list[dict], report: VerifyReport) -> None:
     rows = dict(log.db.execute("SELECT request_id, wrapped_key IS NULL AND shredded IS NOT NULL FROM data_keys").fetchall())
     for request_id, seq in shred_seq.items():
         if not rows.get(request_id):
-            report.fail(seq, f"request {request_id} is shredded (record {seq}) but its tombstone was deleted or its data key restored")
+            report.fail(seq, f"request {request_id} is shredded (record {seq}) but its tombstone was deleted "
+                             "or its data key restored")
         if log.keyring.share_path(request_id).exists():
             report.fail(None, f"the shred of {request_id} did not finish (its key share is still there): "
                               f"run `forgetctl audit shred {request_id}` again")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -29,6 +31,18 @@ def test_every_command_has_help(path):
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
     assert len(result.output.splitlines()) > 3
+
+
+def test_erase_help_and_the_readme_give_the_meaning_of_every_exit_code():
+    import re
+
+    from forgetctl.errors import ExitCode
+
+    text = " ".join(runner.invoke(app, ["erase", "--help"], env={"COLUMNS": "200"}).output.split())
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    for code in ExitCode:
+        assert re.search(rf"\b{int(code)} (erased|an error|a usage error|the policy failed|the base model|a batch|interrupted)", text), code
+        assert f"`{int(code)}`" in readme, code
 
 
 def test_domain_error_is_one_red_line_and_exit_1(tmp_path, capsys):

@@ -32,20 +32,7 @@ def cast(world):
 def measure(world, on_row=None, earlier: dict | None = None, learning_rate: float | None = None) -> dict:
     """The three runs on `world` (those in `earlier` are not run again); `on_row(world, results)`
     after each. `learning_rate`: instead of PUBG's default for the model's family."""
-    from forgetctl_audit.store import AuditLog
-
-    from forgetctl.attacks import ModelSource
-    from forgetctl.benchmarks import permissive_policy
-    from forgetctl.benchmarks.knowledge import relearned
-    from forgetctl.canaries import read_canaries, register
-    from forgetctl.engine.reporting import QUIET
     from forgetctl.host.manager import create_host
-    from forgetctl.pipeline import run_request
-    from forgetctl.policy import load_policy, verdict
-    from forgetctl.request import PersonForm, RequestForm, validate
-    from forgetctl.trail import open_log
-    from forgetctl.types import TrainingConfig
-    from forgetctl.verification import attack_inputs
 
     person, canaries, folders = cast(world)
     cls = create_host().attacks()["relearn"].cls
@@ -63,39 +50,59 @@ def measure(world, on_row=None, earlier: dict | None = None, learning_rate: floa
         for choice, people in folders.items():
             if choice in results["runs"]:
                 continue
-            home = root / choice
             for other in people:
                 world.write_views(other, root / f"retain-{choice}" / other.id)
-            log = open_log(home)
-            register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
-            log.close()
-            # Recorded under a permissive policy (the attacker needs an erasure's evidence); judged by the default.
-            form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir,
-                               retain=root / f"retain-{choice}", policy=str(permissive_policy(root)), release=False,
-                               training=TrainingConfig(learning_rate=learning_rate))
-            request = validate(form, default_model=world.model_dir, home=home)
-            outcome = run_request(request, home)
-            evaluation = outcome.evaluation
-            decision = verdict(load_policy("default"), evaluation)
-            splits = evaluation["forget"][person.name]
-            row = {
-                "passed": decision["passed"],
-                "failed": [c["name"] for c in decision["checks"] if c.get("passed") is False],
-                "leak_rate": {s: m["leak_rate"] for s, m in splits.items()},
-                "informativeness": {s: m.get("judge_informativeness") for s, m in splits.items()},
-                "retain_drop": evaluation["retain"].get("rouge_l_drop"),
-                # Per canary, in the order registered; None: the base names the person on their photo.
-                "canary_drops": [evaluation["bystanders"].get(b.label, {}).get("rouge_l_drop") for b in request.spec.bystanders],
-            }
-            log = AuditLog(home, readonly=True)
-            targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
-            log.close()
-            erased = ModelSource(world.model_dir, outcome.result.run_dir / "adapter")
-            row["relearned"] = {v: relearned(attack, v, erased, targets, data) for v in attack.variants()}
-            results["runs"][choice] = row
+            results["runs"][choice] = one_run(world, root, choice, person, attack, learning_rate)
             if on_row:
                 on_row(world.name, results)
     return results
+
+
+def one_run(world, root: Path, choice: str, person, attack, learning_rate: float | None) -> dict:
+    """One erasure of `person` with the `choice` retain folder, beside the registered canaries:
+    judged by the default policy, then relearned from its own evidence."""
+    from forgetctl_audit.store import AuditLog
+
+    from forgetctl.attacks import ModelSource
+    from forgetctl.benchmarks import permissive_policy
+    from forgetctl.benchmarks.knowledge import relearned
+    from forgetctl.canaries import read_canaries, register
+    from forgetctl.engine.reporting import QUIET
+    from forgetctl.pipeline import run_request
+    from forgetctl.policy import load_policy, verdict
+    from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.trail import open_log
+    from forgetctl.types import TrainingConfig
+    from forgetctl.verification import attack_inputs
+
+    home = root / choice
+    log = open_log(home)
+    register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
+    log.close()
+    # Recorded under a permissive policy (the attacker needs an erasure's evidence); judged by the default.
+    form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir,
+                       retain=root / f"retain-{choice}", policy=str(permissive_policy(root)), release=False,
+                       training=TrainingConfig(learning_rate=learning_rate))
+    request = validate(form, default_model=world.model_dir, home=home)
+    outcome = run_request(request, home)
+    evaluation = outcome.evaluation
+    decision = verdict(load_policy("default"), evaluation)
+    splits = evaluation["forget"][person.name]
+    row = {
+        "passed": decision["passed"],
+        "failed": [c["name"] for c in decision["checks"] if c.get("passed") is False],
+        "leak_rate": {s: m["leak_rate"] for s, m in splits.items()},
+        "informativeness": {s: m.get("judge_informativeness") for s, m in splits.items()},
+        "retain_drop": evaluation["retain"].get("rouge_l_drop"),
+        # Per canary, in the order registered; None: the base names the person on their photo.
+        "canary_drops": [evaluation["bystanders"].get(b.label, {}).get("rouge_l_drop") for b in request.spec.bystanders],
+    }
+    log = AuditLog(home, readonly=True)
+    targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
+    log.close()
+    erased = ModelSource(world.model_dir, outcome.result.run_dir / "adapter")
+    row["relearned"] = {v: relearned(attack, v, erased, targets, data) for v in attack.variants()}
+    return row
 
 
 def _drop(value) -> str:

@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode="markdown",  # docstrings reflow to the terminal's width
 )
-app.command("erase")(erase.erase_command)
+app.command("erase", epilog=erase.EXIT_CODES)(erase.erase_command)
 app.command("verify")(verify.verify_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")

@@ -87,6 +87,43 @@ def read_requests(path: Path) -> list[PersonForm]:
     return people
 
 
+EXIT_CODES = (
+    "Exit codes: 0 erased and the policy passed; 1 an error (bad input, a model that will not load, ...); "
+    "2 a usage error; 3 the policy failed (the adapter is kept, the run is recorded as failed); "
+    "4 the base model does not identify the person (nothing trained, recorded as not-identifiable); "
+    "5 a batch in part: the people who passed their own checks are erased and released, the others held "
+    "back (recorded as failed, their requests open); 130 interrupted (recorded as interrupted, the "
+    "request left open)."
+)
+
+
+def people_from(requests: Path | None, entity: list[str], images: list[Path], profile: list[Path]) -> list:
+    """The people of the request, from --requests or from --entity/--images/--profile."""
+    from forgetctl.request import PersonForm
+
+    if requests is not None:
+        if entity:
+            raise InputError("use either --requests or --entity/--images, not both")
+        return read_requests(requests)
+    if not entity or len(entity) != len(images):
+        raise InputError("give --entity NAME --images DIR (one --images folder per --entity, in order)")
+    if profile and len(profile) != len(entity):
+        raise InputError("give one --profile per --entity, or none")
+    profiles = [read_profile(p) for p in profile] or [None] * len(entity)
+    return [PersonForm(n, d, p) for n, d, p in zip(entity, images, profiles)]
+
+
+def received_date(received: str | None) -> dt.date | None:
+    """--received as a date, never one in the future."""
+    try:
+        date = dt.date.fromisoformat(received) if received else None
+    except ValueError:
+        raise InputError(f"--received must be a date like 2026-11-22, not {received!r}") from None
+    if date and date > dt.date.today():
+        raise InputError(f"--received {date} is in the future; give the date the request arrived")
+    return date
+
+
 def erase_command(
     entity: list[str] = typer.Option([], "--entity", metavar="NAME", help="Person to forget (repeat for several)."),
     images: list[Path] = typer.Option([], "--images", metavar="DIR", help=f"Folder of their photos (one per --entity, in order; {LIMITS})."),
@@ -99,7 +136,7 @@ def erase_command(
     merge: Path = typer.Option(None, "--merge", metavar="DIR", help="Where to write the release (base + adapter merged) if the policy passes (default: FORGETCTL_HOME/releases/RUN_ID)."),
     fork: bool = typer.Option(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded)."),
     new_lineage: str = typer.Option(None, "--new-lineage", metavar="REASON", help="Start a new lineage from a model no release record knows, beside the existing one (the reason is recorded)."),
-    keep_earlier: bool = typer.Option(True, "--keep-earlier/--no-keep-earlier", help="Keep the leaks of people erased by earlier releases in the forget data (measured in docs/lineage.md)."),
+    keep_earlier: bool = typer.Option(False, "--keep-earlier/--no-keep-earlier", help="Train on the leaks of people erased by earlier releases again (the forget data and the steps grow with the lineage). Default: their erased answers are held in the retain loss, at a fixed cost per step (docs/lineage-year.md)."),
     reprobe_every: int = typer.Option(1, "--reprobe-every", min=1, metavar="K", help="Re-probe each person erased before at least once in every K releases (the K most recent always); 1: all of them, every release."),
     no_release: bool = typer.Option(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance."),
     steps: int = typer.Option(30, min=1, help="Training steps."),
@@ -128,37 +165,13 @@ def erase_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every input and print the plan; load, train and record nothing."),
 ):
     """Erase people: harvest what the model reveals from their photos, unlearn it, measure it,
-    judge it against a policy, and record it.
-
-    Exit codes: 0 erased and the policy passed; 1 an error (bad input, a model that will not
-    load, ...); 2 a usage error; 3 the policy failed (the adapter is kept, the run is recorded as
-    failed); 4 the base model does not identify the person (nothing trained, recorded as
-    not-identifiable); 5 a batch in part: the people who passed their own checks are erased and
-    released, the others held back (recorded as failed, their requests open); 130 interrupted.
-    """
+    judge it against a policy, and record it (exit codes below)."""
     from forgetctl.demo import demo_model_dir
-    from forgetctl.request import PersonForm, RequestForm, validate
+    from forgetctl.request import RequestForm, validate
     from forgetctl.types import TrainingConfig
 
-    if requests is not None:
-        if entity:
-            raise InputError("use either --requests or --entity/--images, not both")
-        people = read_requests(requests)
-    else:
-        if not entity or len(entity) != len(images):
-            raise InputError("give --entity NAME --images DIR (one --images folder per --entity, in order)")
-        if profile and len(profile) != len(entity):
-            raise InputError("give one --profile per --entity, or none")
-        profiles = [read_profile(p) for p in profile] or [None] * len(entity)
-        people = [PersonForm(n, d, p) for n, d, p in zip(entity, images, profiles)]
-    try:
-        received_date = dt.date.fromisoformat(received) if received else None
-    except ValueError:
-        raise InputError(f"--received must be a date like 2026-11-22, not {received!r}") from None
-    if received_date and received_date > dt.date.today():
-        raise InputError(f"--received {received_date} is in the future; give the date the request arrived")
     form = RequestForm(
-        people=people, model=model, method=method, method_options=parse_options(method_option),
+        people=people_from(requests, entity, images, profile), model=model, method=method, method_options=parse_options(method_option),
         training=TrainingConfig(
             steps=steps, batch_size=batch_size, grad_accum_steps=grad_accum, learning_rate=lr,
             lora_rank=rank, lora_alpha=alpha, seed=seed, lora_targets=lora_targets, sam_rho=sam_rho,
@@ -167,7 +180,7 @@ def erase_command(
         retain=retain, merge=merge, judge=judge,
         judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
         policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
-        grounds=grounds, received=received_date, requester_ref=requester_ref, request_id=request_id,
+        grounds=grounds, received=received_date(received), requester_ref=requester_ref, request_id=request_id,
         fork=fork, new_lineage=new_lineage, keep_earlier=keep_earlier, reprobe_every=reprobe_every, release=not no_release, force=force,
     )
     request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())

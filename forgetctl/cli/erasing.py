@@ -129,16 +129,10 @@ def render_not_identifiable(name: str, found, request_id: str | None) -> None:
         + (f" Recorded as not-identifiable under request [bold]{request_id}[/]." if request_id else ""))
 
 
-def render_outcome(outcome: RunOutcome, method: str) -> None:
+def render_measured(result, evaluation: dict, method: str) -> None:
+    """What the model said before and after, and what was measured, per person."""
     from forgetctl.evaluation.metrics import in_scope
 
-    result, evaluation = outcome.result, outcome.evaluation
-    for name in result.not_identifiable:
-        render_not_identifiable(name, result.identified[name], outcome.request_ids.get(name))
-    if evaluation is None:
-        console.print("next: check that these are the right photos and the right model; "
-                      "`--force` erases anyway and records that it was forced.")
-        return
     for name, found in result.identified.items():
         if name in evaluation["forget"]:
             console.print(f"Before erasure the model identified {escape(name)} in {found.leaks} of {found.asked} answers "
@@ -169,6 +163,17 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
     console.print("Retain answers: " + ", ".join(
         f"{m.label} {m.format(retain.get(m.key))}" for m in in_scope("retain")
     ))
+
+
+def render_outcome(outcome: RunOutcome, method: str) -> None:
+    result, evaluation = outcome.result, outcome.evaluation
+    for name in result.not_identifiable:
+        render_not_identifiable(name, result.identified[name], outcome.request_ids.get(name))
+    if evaluation is None:
+        console.print("next: check that these are the right photos and the right model; "
+                      "`--force` erases anyway and records that it was forced.")
+        return
+    render_measured(result, evaluation, method)
 
     decision = outcome.verdict
     render_checks(decision)
@@ -227,7 +232,7 @@ def render_checks(decision: dict) -> None:
 
 def render_next(outcome: RunOutcome) -> None:
     """One line that names the command to run next, or what to change for each failed check."""
-    from forgetctl.evaluation.metrics import REMEDIES
+    from forgetctl.evaluation.metrics import remedies
 
     decision = outcome.verdict
     if decision["passed"]:
@@ -239,7 +244,7 @@ def render_next(outcome: RunOutcome) -> None:
         return
     failed = [c["name"] for c in decision["checks"] if not c["passed"]]
     for name in failed[:3]:
-        console.print(f"next: {escape(name)} failed: try {REMEDIES.get(name, 'another method or learning rate')}")
+        console.print(f"next: {escape(name)} failed: try {remedies().get(name, 'another method or learning rate')}")
     request_id = next(iter(outcome.request_ids.values()), None)
     if request_id and len(outcome.request_ids) == 1:
         console.print(f"then run the erase again with --request-id {request_id} (the same request, its deadline kept)")

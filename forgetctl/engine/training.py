@@ -131,6 +131,29 @@ def gradient_sync(acc, model, on: bool):
     return sharding.gradient_sync(model, False) if sharding.is_sharded(model) else acc.no_sync(model)
 
 
+def one_step(acc, ctx, method, streams, config: TrainingConfig, params, optimizer, autocast, step: int) -> dict:
+    """One optimizer step: `grad_accum_steps` micro-batches from the (forget, retain) batch
+    streams, SAM's second pass if asked for, clipping; the losses of the global batch."""
+    forget_batches, retain_batches = streams
+    for micro in range(config.grad_accum_steps):
+        sync = gradient_sync(acc, ctx.model, micro == config.grad_accum_steps - 1)
+        batch = distributed.local_slice(next(forget_batches)), distributed.local_slice(next(retain_batches))
+        with sync:
+            with autocast:
+                loss, forget_loss, retain_loss = step_losses(ctx, method, *batch, config.retain_weight)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
+            acc.backward(loss / config.grad_accum_steps)
+    if config.sam_rho > 0:  # grad_accum_steps is 1 (checked when the request is validated)
+        with sharpest_nearby(params, config.sam_rho), autocast:
+            acc.backward(step_losses(ctx, method, *batch, config.retain_weight)[0])
+    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)  # a shard's norm is the whole one's
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    losses = acc.reduce(torch.stack([loss, forget_loss, retain_loss]).detach().float(), "mean").tolist()
+    return dict(zip(("loss", "forget_loss", "retain_loss"), losses))
+
+
 def train_adapter(
     ctx: UnlearningContext,
     method: UnlearningMethod,
@@ -157,31 +180,15 @@ def train_adapter(
     autocast = torch.autocast(ctx.loaded.device.type, dtype=torch.bfloat16, enabled=on_cuda)
     ctx.model, params, optimizer = prepare(acc, model, learning_rate)
     # Every process draws the same global batches (same seed) and keeps its own slice of each.
-    forget_batches, retain_batches = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
+    streams = batches(forget, config.batch_size, rng), batches(retain, config.batch_size, rng)
     if held:
-        retain_batches = with_held(retain_batches, list(held), max(config.batch_size // 2, 1), rng)
+        streams = streams[0], with_held(streams[1], list(held), max(config.batch_size // 2, 1), rng)
     log = []
     best, watching = BestStep(params), watched_steps(config) if watch else set()
     ctx.model.train()
     try:
         for step in range(config.steps):
-            for micro in range(config.grad_accum_steps):
-                sync = gradient_sync(acc, ctx.model, micro == config.grad_accum_steps - 1)
-                batch = distributed.local_slice(next(forget_batches)), distributed.local_slice(next(retain_batches))
-                with sync:
-                    with autocast:
-                        loss, forget_loss, retain_loss = step_losses(ctx, method, *batch, config.retain_weight)
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
-                    acc.backward(loss / config.grad_accum_steps)
-            if config.sam_rho > 0:  # grad_accum_steps is 1 (checked when the request is validated)
-                with sharpest_nearby(params, config.sam_rho), autocast:
-                    acc.backward(step_losses(ctx, method, *batch, config.retain_weight)[0])
-            torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)  # a shard's norm is the whole one's
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses = acc.reduce(torch.stack([loss, forget_loss, retain_loss]).detach().float(), "mean").tolist()
-            entry = {"step": step, **dict(zip(("loss", "forget_loss", "retain_loss"), losses))}
+            entry = {"step": step, **one_step(acc, ctx, method, streams, config, params, optimizer, autocast, step)}
             if step in watching:
                 model.eval()
                 entry["watch"] = watch()
