@@ -42,6 +42,9 @@ def main(argv=None):
     for key in [(w, n, s) for w in args.worlds for n in args.people for s in args.seeds]:
         if (*key, batches.steps_for(key[1])) in done:
             continue
+        if short := batches.too_few(world(key[0]), key[1]):
+            print(f"{key}: skipped, {short}", flush=True)
+            continue
         child = subprocess.run([sys.executable, __file__, "--run", json.dumps(key)], capture_output=True, text=True,
                                env=os.environ)
         lines = [line for line in child.stdout.splitlines() if line.startswith("{")]

@@ -14,6 +14,15 @@ from forgetctl.benchmarks import permissive_policy
 from forgetctl.benchmarks.worlds import choose
 
 
+def too_few(world, people: int, retain: int = 3) -> str | None:
+    """Why the world cannot give this batch (None: it can): `choose` keeps look-alikes apart."""
+    forget, others = choose(world, people, retain)
+    if len(forget) < people or len(others) < retain:
+        return (f"the {world.name} world has {len(forget)} people no two of whom look alike for {people} asked, "
+                f"and {len(others)} unlike them all for the {retain} retain people")
+    return None
+
+
 def run_batch(world, people: int, seed: int, retain: int = 3) -> dict:
     from forgetctl.pipeline import run_request
     from forgetctl.policy import load_policy, split_batch, verdict
