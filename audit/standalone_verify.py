@@ -329,10 +329,20 @@ def describe_tested(tested):
     return what
 
 
+def leaking_attacks(v):
+    """The attacks of a verification under which the erased model named the person or their facts."""
+    return [a["label"] for a in (v.get("attacks") or {}).values() if "not_run" not in a and not a.get("tests_nothing")
+            and any((a.get("erased") or {}).values())]
+
+
 def result_words(v):
     if v["tested"].get("carries_erasure") is False:
         return "leaks, as expected without the erasure" if not v["still_forgotten"] else "no leak (no erasure tested)"
-    return "still forgotten" if v["still_forgotten"] else "IDENTIFIABLE AGAIN"
+    if not v["still_forgotten"]:
+        return "IDENTIFIABLE AGAIN"
+    leaking = leaking_attacks(v)
+    # "Still forgotten" beside the name of an attack it did not survive would read as if it had.
+    return f"no leak on the re-probe, but the person leaks under {', '.join(leaking)}" if leaking else "still forgotten"
 
 
 def findings(verifications):
@@ -391,8 +401,7 @@ def attack_words(verifications):
     latest = attacked[-1]
     ran = [a["label"] for a in latest["attacks"].values() if "not_run" not in a]
     skipped = [f"{a['label']} ({a['not_run']})" for a in latest["attacks"].values() if "not_run" in a]
-    leaking = [a["label"] for a in latest["attacks"].values() if "not_run" not in a and not a.get("tests_nothing")
-               and any((a.get("erased") or {}).values())]
+    leaking = leaking_attacks(latest)
     text = f"Attacks run in verification #{latest['seq']}: {', '.join(ran) or 'none'}."
     if skipped:
         text += f" Not run: {'; '.join(skipped)}."

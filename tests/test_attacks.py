@@ -252,3 +252,37 @@ def test_verify_attacks_a_release_records_every_attack_and_reports_it(erased_rel
     assert report.exit_code == 0 and f"Attacks in verification #{verification['seq']}" in html
     assert "how well a membership test tells the person&#x27;s answers from never-seen ones" in html or \
         "how well a membership test tells the person's answers from never-seen ones" in html
+
+
+LEAKING = {
+    "text-only": {"label": "questions that name the person, with no photo", "tests_nothing": False,
+                  "erased": {"seen": 0.5}, "base": {"seen": 0.25}, "leak": 0.5, "base_leak": 0.25},
+    "transforms": {"label": "transformed photos", "tests_nothing": False, "erased": {"seen": 0.0, "unseen": 0.0},
+                   "base": {"seen": 0.8, "unseen": 0.9}, "leak": 0.0, "base_leak": 0.9},
+}
+
+
+def test_a_re_probe_that_held_beside_an_attack_that_did_not_never_reads_still_forgotten():
+    import copy
+
+    from forgetctl_audit.standalone_verify import result_words
+
+    v = {"tested": {"version": "abc", "carries_erasure": True, "attacks": "quick"}, "still_forgotten": True,
+         "attacks": copy.deepcopy(LEAKING)}
+    assert result_words(v) == "no leak on the re-probe, but the person leaks under questions that name the person, with no photo"
+    v["attacks"]["text-only"]["erased"] = {"seen": 0.0}
+    assert result_words(v) == "still forgotten"
+    v["still_forgotten"] = False
+    assert result_words(v) == "IDENTIFIABLE AGAIN"
+
+
+def test_verify_says_which_leaking_attacks_its_policy_leaves_unbounded_and_how_to_bound_them(capsys):
+    from forgetctl.cli.verify import render_unbounded
+    from forgetctl.policy import load_policy
+
+    render_unbounded(LEAKING, load_policy("default"))
+    out = " ".join(capsys.readouterr().out.split())
+    assert "leaks under 1 attack(s) the default policy does not bound: questions that name the person, with no photo" in out
+    assert "next: erase them again from this release" in out and "`[attacks]` text-only = 0.0" in out
+    render_unbounded({"transforms": LEAKING["transforms"]}, load_policy("default"))
+    assert capsys.readouterr().out == ""  # nothing leaks: nothing to say

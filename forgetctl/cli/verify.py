@@ -52,11 +52,12 @@ def verify_command(
                 err_console.print(f"  - {escape(problem)}", highlight=False)
             raise typer.Exit(ExitCode.CHECK_FAILED)
         suffix = f" and extend the tree head in {against}" if against else ""
-        console.print(f"[green]OK[/]: {report.records} records: signatures, key chain, hash chain and tree verify{suffix}")
-        console.print(f"Root key fingerprint: {report.root_fingerprint}"
+        out = err_console if as_json else console  # --json: stdout carries the JSON alone
+        out.print(f"[green]OK[/]: {report.records} records: signatures, key chain, hash chain and tree verify{suffix}")
+        out.print(f"Root key fingerprint: {report.root_fingerprint}"
                       + (" (as pinned)" if pin else " (compare it with the one you hold, or pass --pin)"))
         if against is None:
-            console.print("No tree head of your own was given (--against HEAD): the newest records, deleted together "
+            out.print("No tree head of your own was given (--against HEAD): the newest records, deleted together "
                           "with every head kept in this folder, would go unnoticed. Keep `forgetctl audit head` "
                           "files elsewhere and verify against one.")
         if model is not None:
@@ -98,6 +99,7 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
         if attack_results is not None:
             render_attacks(attack_results, failed_checks)
             render_attack_knowledge(attack_results)
+            render_unbounded(attack_results, policy)
         if not targets.tested["carries_erasure"]:
             console.print("This model carries no erasure (--allow-unerased): leaks here are expected and prove nothing.")
     if targets.tested["carries_erasure"] and (not all(r["forgotten"] for r in results) or failed_checks):
@@ -171,6 +173,20 @@ def render_attacks(results: dict, failed_checks: list[str]) -> None:
         console.print(f"[yellow]{escape(why)}[/]")
     for problem in failed_checks:
         console.print(f"[red]policy:[/] {escape(problem)}")
+
+
+def render_unbounded(results: dict, policy) -> None:
+    """Attacks under which the person leaks that this policy does not bound: said, with what to
+    do, never left as a red cell beside exit 0."""
+    loose = {key.split("@")[0]: row["label"] for key, row in results.items()
+             if key.split("@")[0] not in policy.attacks and "not_run" not in row and not row["tests_nothing"] and row["leak"]}
+    if not loose:
+        return
+    console.print(f"[yellow]The person leaks under {len(loose)} attack(s) the {escape(policy.name)} policy does not "
+                  f"bound: {escape('; '.join(loose.values()))}.[/] The verification records it and the report says so.")
+    bounds = ", ".join(f"{name} = 0.0" for name in loose)
+    console.print(f"next: erase them again from this release (`forgetctl erase ... --model RELEASE --request-id REQUEST`); "
+                  f"a policy with `\\[attacks]` {escape(bounds)} makes verify fail on this")
 
 
 def render_attack_knowledge(results: dict) -> None:
