@@ -1,30 +1,46 @@
 #!/usr/bin/env bash
-# docs/report-screenshot.png: the first page of a real DPO report, as headless Chromium shows it.
-# One demo erasure (with retain people), `verify --attacks quick` on its release, the export.
-#   bash bench/report_screenshot.sh        (about 8 minutes on 2 CPU cores; needs chromium)
+# What an operator and a DPO see after three requests on one lineage, at 80 columns:
+# `audit list`, `lineage list`, `lineage head`, `verify --attacks quick` on the head, and the
+# second request's report: docs/report-screenshot.png (its HTML page in headless Chromium) and
+# docs/report-pdf-page1.png, -page2.png (its PDF, through pdftoppm).
+#   bash bench/report_screenshot.sh        (about 3 minutes on 2 CPU cores; needs chromium, pdftoppm)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 export FORGETCTL_HOME="$work/home" COLUMNS=80
 py="$root/.venv/bin/python"
-name="$("$py" -c 'from forgetctl.demo.world import load_world; print(load_world().known[0].name)')"
+fc="$root/.venv/bin/forgetctl"
 "$py" - "$work" <<'PY'
 import sys
 from pathlib import Path
 from forgetctl.demo.portraits import write_views
 from forgetctl.demo.world import load_world
 world, out = load_world(), Path(sys.argv[1])
-person = world.known[0]
-write_views(person, out / "photos")
-for other in world.unlike(person, 3):
-    write_views(other, out / "retain" / other.id)
+people = world.known[:3]
+for i, person in enumerate(people):
+    write_views(person, out / f"p{i}")
+    (out / f"p{i}.name").write_text(person.name)
+for other in world.unlike(people[0], 3):
+    if other not in people:
+        write_views(other, out / "retain" / other.id)
 PY
-"$root/.venv/bin/forgetctl" erase --entity "$name" --images "$work/photos" --retain "$work/retain"
-release="$(ls -d "$FORGETCTL_HOME"/releases/* | head -1)"
-"$root/.venv/bin/forgetctl" verify --model "$release" --attacks quick
-request="$("$root/.venv/bin/forgetctl" audit list | grep -o 'req-[0-9a-f]*' | head -1)"
-"$root/.venv/bin/forgetctl" audit export "$request" --out "$work/report.html"
+model=()
+for i in 0 1 2; do  # each request erased from the last release
+  "$fc" erase --entity "$(cat "$work/p$i.name")" --images "$work/p$i" --retain "$work/retain" "${model[@]}" > "$work/erase$i.log" 2>&1
+  model=(--model "$(ls -td "$FORGETCTL_HOME"/releases/* | head -1)")
+done
+"$fc" audit list
+"$fc" lineage list
+"$fc" lineage head
+"$fc" verify "${model[@]}" --attacks quick > "$work/verify.txt" 2>&1 || echo "verify exit $?"
+tail -40 "$work/verify.txt"
+request="$("$fc" audit list --json | sed -n 2p | "$py" -c 'import json, sys; print(json.load(sys.stdin)["request_id"])')"
+"$fc" audit export "$request" --out "$work/report.html"
+"$fc" audit export "$request" --format pdf --out "$work/report.pdf"
 chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-sync \
   --user-data-dir="$work/profile" --window-size=1000,2600 --screenshot="$root/docs/report-screenshot.png" \
-  "file://$work/report.html"
-echo "docs/report-screenshot.png from $work/report.html"
+  "file://$work/report.html" 2>/dev/null
+pdftoppm -r 80 -png -f 1 -l 2 "$work/report.pdf" "$work/page"
+cp "$work/page-1.png" "$root/docs/report-pdf-page1.png"
+cp "$work/page-2.png" "$root/docs/report-pdf-page2.png"
+echo "docs/report-screenshot.png, docs/report-pdf-page1.png, -page2.png from $work/report.html and report.pdf"

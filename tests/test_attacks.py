@@ -282,7 +282,7 @@ def test_verify_says_which_leaking_attacks_its_policy_leaves_unbounded_and_how_t
 
     render_unbounded(LEAKING, load_policy("default"))
     out = " ".join(capsys.readouterr().out.split())
-    assert "leaks under 1 attack(s) the default policy does not bound: questions that name the person, with no photo" in out
+    assert "An erased person leaks under 1 attack(s) the default policy does not bound: questions that name the person, with no photo" in out
     assert "next: erase them again from this release" in out and "`[attacks]` text-only = 0.0" in out
     render_unbounded({"transforms": LEAKING["transforms"]}, load_policy("default"))
     assert capsys.readouterr().out == ""  # nothing leaks: nothing to say

@@ -189,3 +189,16 @@ def test_report_redaction_keeps_descriptions_and_hides_every_private_word():
         assert secret not in leaked
     assert leaked.startswith("This is " + REDACTED)
     assert redact(description, allowed) == description
+
+
+def test_the_report_policy_table_says_n_a_for_what_had_nothing_to_measure_and_names_every_check_in_words():
+    from forgetctl.report.sections import check_result
+    from forgetctl.report.text import check_label
+
+    nothing = {"name": "canary_drop_max", "measured": None, "passed": True, "note": "no canary registered"}
+    assert check_result(nothing) == "n/a"
+    assert check_result({**nothing, "passed": False}).text == "FAIL"  # not measured where it must be: a failure
+    assert check_result({"name": "leak_rate_max", "measured": 0.0, "passed": True}).text == "pass"
+    assert check_label("judge_inconclusive_max") == "inconclusive: grades the judge could not give"
+    assert check_label("collateral_measured").startswith("collateral measured:")
+    assert "_" not in check_label("canary_drop_max").split(":")[0]

@@ -182,7 +182,7 @@ def render_unbounded(results: dict, policy) -> None:
              if key.split("@")[0] not in policy.attacks and "not_run" not in row and not row["tests_nothing"] and row["leak"]}
     if not loose:
         return
-    console.print(f"[yellow]The person leaks under {len(loose)} attack(s) the {escape(policy.name)} policy does not "
+    console.print(f"[yellow]An erased person leaks under {len(loose)} attack(s) the {escape(policy.name)} policy does not "
                   f"bound: {escape('; '.join(loose.values()))}.[/] The verification records it and the report says so.")
     bounds = ", ".join(f"{name} = 0.0" for name in loose)
     console.print(f"next: erase them again from this release (`forgetctl erase ... --model RELEASE --request-id REQUEST`); "

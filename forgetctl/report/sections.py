@@ -111,7 +111,7 @@ def run_blocks(out: list[Block], run: dict, charts: set[str]) -> None:
         out += (Heading(f"Policy {verdict['policy']}: {'passed' if verdict['passed'] else 'FAILED'}", 4),
                 Table([cells("check", "measured", "threshold", "result")] + [
                     cells(check_label(c["name"]), (c["note"] or "not measured") if c["measured"] is None else round(c["measured"], 3),
-                          f"{c['comparison']} {c['threshold']}", passed(c["passed"], "pass" if c["passed"] else "FAIL"))
+                          f"{c['comparison']} {c['threshold']}", check_result(c))
                     for c in verdict["checks"]], (55, 15, 15, 15)))
     if run["examples"]:
         out += (Heading("Example answers (private details blacked out)", 4),
@@ -139,3 +139,11 @@ def verification_blocks(out: list[Block], verifications: list[dict], charts: set
                     for r in attack_rows(attacked[-1]["attacks"])], (50, 12, 12, 26)))
         if "attacks" in charts:
             out.append(Image("attacks", 0.8))
+
+
+def check_result(check: dict):
+    """pass / FAIL, or n/a for a check with nothing to measure (no canary, no earlier erasure):
+    it passes the policy, and the page says it measured nothing."""
+    if check["measured"] is None and check["passed"]:
+        return "n/a"
+    return passed(check["passed"], "pass" if check["passed"] else "FAIL")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 
-from forgetctl.evaluation.metrics import by_check
+from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, by_check
 
 
 # What the first lines of every rendering say: the auditor's script checks the data, not the page.
@@ -25,7 +25,10 @@ LABELS = {  # in the order a reader wants them
 
 
 def check_label(name: str) -> str:
-    metric = by_check().get(name)
+    """A check in words: the metric it bounds and what that means (never its internal name)."""
+    metric = {**by_check(), INCONCLUSIVE.check: INCONCLUSIVE}.get(name)
+    if name == COLLATERAL_CHECK:
+        return "collateral measured: anyone besides the erased people asked again (retain people, canaries)"
     return f"{metric.label}: {metric.meaning}" if metric else name.replace("_", " ")
 
 
