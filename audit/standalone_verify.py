@@ -44,6 +44,14 @@ HEAD_TYPE = "application/vnd.forgetctl.treehead+json"
 OUTCOMES = ("erasure", "run-failed-policy", "run-failed", "run-interrupted", "not-identifiable")
 ERASURE, NOT_IDENTIFIABLE = "erasure", "not-identifiable"
 EXPORT = "export"
+# A request answered without erasure by a person's decision (`forgetctl audit close`), and why.
+CLOSED = "request-closed"
+CLOSE_REASONS = {
+    "withdrawn": "the data subject withdrew the request",
+    "duplicate": "another request of the same person covers it",
+    "refused": "refused under Art. 17(3) or Art. 12(5), the data subject informed",
+    "mistaken": "opened by mistake (the wrong person or photos)",
+}
 INCOMPLETE = "no outcome recorded (still running, or killed)"
 FORMAT = 4
 ATTRIBUTION = "forgetctl audit report"
@@ -256,13 +264,15 @@ def run_status(records):
 
 def request_state(records):
     """One request's records: its request record, its runs in order (records by run id), and
-    whether it was shredded."""
-    state = {"request": None, "runs": {}, "shredded": False}
+    whether it was shredded or closed without erasure."""
+    state = {"request": None, "runs": {}, "shredded": False, "closed": None}
     for record in records:
         if record["kind"] == "request":
             state["request"] = record
         elif record["kind"] == "shred":
             state["shredded"] = True
+        elif record["kind"] == CLOSED:
+            state["closed"] = record
         elif "run" in record["body"]:
             state["runs"].setdefault(record["body"]["run"], []).append(record)
     return state
@@ -418,10 +428,13 @@ def attack_words(verifications):
     return text
 
 
-def residual_risk(runs, verifications, holding=()):
+def residual_risk(runs, verifications, holding=(), closed=None):
     notes = []
     erased = [r for r in runs if r["status"] == ERASURE]
-    if not erased and any(r["status"] == NOT_IDENTIFIABLE for r in runs):
+    if not erased and closed:
+        notes.append(f"Closed without erasure ({CLOSE_REASONS.get(closed['reason'], closed['reason'])}): no model was "
+                     "changed for this request, and every model that knew the person still does.")
+    elif not erased and any(r["status"] == NOT_IDENTIFIABLE for r in runs):
         notes.append("The model was not changed: it did not identify the person on the photos given. Other photos of "
                      "them, or another model, were not tested.")
     elif not erased:
@@ -479,6 +492,9 @@ def summary(report, today):
         run = unidentified[-1]
         text = (f"{asked} was answered on {run['finished'][:10]} without erasure: the model did not identify this "
                 f"person on these photos ({identified_words(run['identification'])}); nothing was changed.")
+    elif closed := report.get("closed"):
+        text = (f"{asked} was closed without erasure on {closed['time'][:10]}: "
+                f"{CLOSE_REASONS.get(closed['reason'], closed['reason'])}; nothing was erased.")
     else:
         statuses = ", ".join(r["status"] for r in report["runs"]) or "no runs"
         days = (dt.date.fromisoformat(deadline) - today).days if deadline else None
@@ -503,11 +519,13 @@ def statements(request_id, records, root_fingerprint):
     notes = {r["body"]["about"]: r["body"]["note"] for r in earlier if r["kind"] == "annotation"}
     runs = [run_view(request_id, run_id, rs, export.get("examples", {}).get(run_id, [])) for run_id, rs in state["runs"].items()]
     verifications = [verification_view(r, notes.get(r["seq"])) for r in earlier if r["kind"] == "verification"]
+    closed = {"time": state["closed"]["time"], "reason": state["closed"]["body"].get("reason")} if state["closed"] else None
     report = {
         "report": ATTRIBUTION, "format": FORMAT, "request_id": request_id, "root_fingerprint": root_fingerprint,
         "request": (state["request"] or {"body": {}})["body"], "evidence": evidence_words(earlier, export),
         "runs": runs, "verifications": verifications,
-        "residual_risk": residual_risk(runs, verifications, export.get("still_holding", [])),
+        "closed": closed,
+        "residual_risk": residual_risk(runs, verifications, export.get("still_holding", []), closed),
         "exported": records[-1]["time"],
     }
     report["summary"] = summary(report, dt.date.fromisoformat(records[-1]["time"][:10]))
@@ -545,6 +563,8 @@ def facts(records):
             line += f" (run {body.get('run')}, method {body.get('method')})"
         elif r["kind"] == "annotation":
             line += f" of #{body.get('about')}: {body.get('note')}"
+        elif r["kind"] == CLOSED:
+            line += f": {CLOSE_REASONS.get(body.get('reason'), body.get('reason'))}"
         elif r["kind"] == EXPORT:
             line += f": a report, listing the {len(body.get('records', []))} records before it"
         if r.get("evidence"):

@@ -194,6 +194,7 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
 def validate_request_id(form: RequestForm, home: Path | None) -> None:
     """`--request-id` attaches the run to a request that exists, is this person's, and was not
     shredded (a shred is final: no new evidence, no new data key)."""
+    from forgetctl_audit.standalone_verify import CLOSED
     from forgetctl_audit.store import REQUEST_ID, AuditLog
 
     request_id = form.request_id
@@ -210,6 +211,9 @@ def validate_request_id(form: RequestForm, home: Path | None) -> None:
             raise InputError(f"no request {request_id} in the audit log; leave out --request-id to open a new request")
         if log.is_shredded(request_id):
             raise InputError(f"request {request_id} was shredded, and a shred is final; open a new request instead")
+        if any(r["kind"] == CLOSED for r in log.records(request_id)):
+            raise InputError(f"request {request_id} was closed without erasure (`forgetctl audit show {request_id}`); "
+                             "leave out --request-id to open a new request")
         if request["body"]["subject"] != log.subject_hash(form.people[0].name):
             raise InputError(f"request {request_id} was made for a different person")
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from forgetctl.errors import InputError
 from forgetctl_audit.keys import Keyring, fingerprint
-from forgetctl_audit.standalone_verify import request_state, run_status
+from forgetctl_audit.standalone_verify import CLOSED, INCOMPLETE, request_state, run_status
 from forgetctl_audit.store import AuditLog
 
 
@@ -68,11 +68,12 @@ class Opened:
 
 
 def open_request_of(log: AuditLog, subject_hash: str) -> dict | None:
-    """The latest request of this person that no run has answered yet (not erased, not closed as
-    not identifiable, not shredded): a retry continues it instead of opening a second one."""
+    """The latest request of this person that nothing has answered yet (not erased, not closed as
+    not identifiable or by `audit close`, not shredded): a retry continues it instead of opening
+    a second one."""
     for state in reversed(list(request_states(log).values())):
         request = state["request"]
-        if request is None or request["body"].get("subject") != subject_hash or state["shredded"]:
+        if request is None or request["body"].get("subject") != subject_hash or state["shredded"] or state["closed"]:
             continue
         statuses = {run_status(records) for records in state["runs"].values()}
         if not statuses & {Outcome.ERASURE, Outcome.NOT_IDENTIFIABLE}:
@@ -107,6 +108,26 @@ def record_request(log: AuditLog, subject: str, record, request_id: str | None =
     log.append("request", request_id, body,
                evidence={"requester_ref": record.requester_ref} if record.requester_ref else None)
     return Opened(request_id, body, True)
+
+
+def close_request(log: AuditLog, request_id: str, reason: str, killed: bool = False) -> tuple[int, bool]:
+    """Close a request without erasure, for a reason a person gives (CLOSE_REASONS): a signed
+    record, checked and appended under the write lock. Returns (its seq, whether it was closed
+    already). An erased request has its answer; one whose last run has no outcome may still be
+    running, and is closed only when the caller says that run was killed."""
+    with log.transaction():
+        state = request_state(log.records(request_id))
+        if state["request"] is None:
+            raise InputError(f"no request {request_id} in the audit log")
+        if state["closed"]:
+            return state["closed"]["seq"], True
+        statuses = [run_status(records) for records in state["runs"].values()]
+        if Outcome.ERASURE in statuses or Outcome.NOT_IDENTIFIABLE in statuses:
+            raise InputError(f"request {request_id} was answered already ({', '.join(statuses)}); there is nothing to close")
+        if statuses and statuses[-1] == INCOMPLETE and not killed:
+            raise InputError(f"request {request_id} has a run with no outcome yet (still running, or killed); "
+                             "close it once that run has ended, or with --killed if its process is gone")
+        return log.append(CLOSED, request_id, {"reason": reason}), False
 
 
 def record_started(log: AuditLog, request_ids: list[str], run_id: str, plan: dict) -> None:

@@ -198,3 +198,35 @@ def test_a_failed_or_interrupted_run_is_recorded_as_such(forgetctl_home, tmp_pat
         assert [r["kind"] for r in log.records()].count("request") == 1
         assert len({r["request_id"] for r in log.records() if r["request_id"]}) == 1
         log.close()
+
+
+def test_a_closed_request_reads_closed_in_the_signed_summary_and_an_answered_one_cannot_be_closed(log, forgetctl_home, tmp_path, capsys):
+    from forgetctl.errors import InputError
+    from forgetctl.trail import close_request
+    from forgetctl_audit.standalone_verify import main as auditor
+
+    log.append("request", "req-w", {"subject": log.subject_hash("Rowan Rookwood"), "received": "2026-12-01",
+                                    "deadline": "2027-01-01", "grounds": "Art. 17(1)(b): consent withdrawn"})
+    log.append("run-started", "req-w", {"run": "r1", "method": "pubg"})
+    with pytest.raises(InputError, match="no outcome yet .* --killed"):
+        close_request(log, "req-w", "withdrawn")
+    seq, already = close_request(log, "req-w", "withdrawn", killed=True)
+    assert not already and close_request(log, "req-w", "duplicate") == (seq, True)  # closing twice adds nothing
+    log.append("request", "req-e", {"subject": log.subject_hash("Ada Quill")})
+    log.append("erasure", "req-e", {"run": "r2"})
+    with pytest.raises(InputError, match="answered already"):
+        close_request(log, "req-e", "mistaken")
+    log.close()
+    page = tmp_path / "req-w.html"
+    assert CliRunner().invoke(app, ["audit", "export", "req-w", "--out", str(page)]).exit_code == 0
+    from forgetctl_audit.store import AuditLog
+
+    readonly = AuditLog(forgetctl_home, readonly=True)
+    pin = readonly.root_fingerprint()
+    readonly.close()
+    auditor([str(page), "--pin", pin])  # the auditor's script derives the same words, or fails
+    printed = " ".join(capsys.readouterr().out.split())
+    text = " ".join(page.read_text().split())
+    for words in ("was closed without erasure on", "the data subject withdrew the request; nothing was erased",
+                  "no model was changed for this request"):
+        assert words in text and words in printed

@@ -342,6 +342,17 @@ def test_10_piped_progress_prints_phase_lines_and_ctrl_c_says_what_happened(phot
     log = AuditLog(forgetctl_home)
     assert [r["request_id"] for r in log.records() if r["kind"] == "request"] == [request_id]
     log.close()
+    # Nobody will finish it: closed with a reason, its clock stops, and the person's next erase opens a new one.
+    assert f"forgetctl audit close {request_id} --reason withdrawn|duplicate|refused|mistaken" in " ".join(again.output.split())
+    closed = runner.invoke(app, ["audit", "close", request_id, "--reason", "withdrawn"])
+    assert closed.exit_code == 0 and "Closed" in closed.output and "withdrew the request" in closed.output
+    assert "already closed" in runner.invoke(app, ["audit", "close", request_id, "--reason", "withdrawn"]).output
+    (row,) = [json.loads(line) for line in runner.invoke(app, ["audit", "list", "--json"]).output.splitlines()]
+    assert (row["state"], row["days_left"]) == ("closed: withdrawn", None)
+    refused = runner.invoke(app, ["erase", "--entity", PERSON.name, "--images", str(photos), "--request-id", request_id])
+    assert refused.exit_code == 1 and f"request {request_id} was closed without erasure" in str(refused.exception)
+    third = runner.invoke(app, ["erase", "--entity", PERSON.name, "--images", str(photos), "--method", "interrupted", "--steps", "2"])
+    assert "Opened request" in third.output and request_id not in third.output.split("Opened request")[1].split()[0]
 
 
 # 11. Small things.

@@ -14,10 +14,10 @@ from rich.table import Table
 
 from forgetctl.cli.ui import console
 from forgetctl.config import forgetctl_home
-from forgetctl.errors import AuditError, InputError
-from forgetctl.trail import Outcome, request_states
+from forgetctl.errors import AuditError, InputError, unknown_name
+from forgetctl.trail import Outcome, close_request, request_states
 from forgetctl_audit.keys import Keyring
-from forgetctl_audit.standalone_verify import INCOMPLETE, run_status
+from forgetctl_audit.standalone_verify import CLOSE_REASONS, INCOMPLETE, run_status
 from forgetctl_audit.store import AuditLog, check_request_id
 
 app = typer.Typer(help="List, show, export and shred audit records.", rich_markup_mode="markdown")
@@ -68,11 +68,12 @@ def request_rows(log: AuditLog, today: dt.date) -> list[dict]:
         runs = [run_status(r) for r in state["runs"].values()]
         erased = Outcome.ERASURE in runs
         # Answered without erasing: the model never identified the person, nothing was held.
-        closed = erased or Outcome.NOT_IDENTIFIABLE in runs
+        closed = erased or Outcome.NOT_IDENTIFIABLE in runs or state["closed"] is not None
         deadline = body.get("deadline")
         left = (dt.date.fromisoformat(deadline) - today).days if deadline else None
         # An interrupted run leaves its request open (the Art. 12(3) clock still runs), said as such.
-        standing = ("erased" if erased else "not identified" if closed else "overdue" if left is not None and left < 0
+        standing = ("erased" if erased else f"closed: {state['closed']['body'].get('reason')}" if state["closed"]
+                    else "not identified" if closed else "overdue" if left is not None and left < 0
                     else "interrupted" if runs and runs[-1] == Outcome.INTERRUPTED else "open")
         rows.append({
             "request_id": request_id, "received": body.get("received"), "deadline": deadline,
@@ -114,8 +115,8 @@ def list_requests(
     for r in rows:
         if r["state"] == "erased":
             left = "[green]erased[/]"
-        elif r["state"] == "not identified":
-            left = "closed"
+        elif r["state"] == "not identified" or r["state"].startswith("closed"):
+            left = "closed" if r["state"] == "not identified" else r["state"].replace(": ", "\n")
         elif r["state"] == "overdue":
             left = f"[red]{-r['days_left']} d late[/]"
         else:
@@ -194,6 +195,29 @@ def shred(
         console.print(f"{request_id} was already shredded (record #{seq}); nothing to do")
     else:
         console.print(f"Shredded the data key of {request_id}; recorded as #{seq}")
+
+
+@app.command("close")
+def close(
+    request_id: str = typer.Argument(..., help="The request to close (see `forgetctl audit list`)."),
+    reason: str = typer.Option(..., "--reason", metavar="REASON", help=f"Why: {', '.join(CLOSE_REASONS)}."),
+    killed: bool = typer.Option(False, "--killed", help="Its last run has no outcome because its process was killed."),
+):
+    """Close a request nobody will erase (withdrawn, a duplicate, refused under Art. 17(3), or
+    opened by mistake): a signed record with the reason; its deadline no longer counts down and
+    a later erase of the person opens a new request. An erased request cannot be closed."""
+    check_request_id(request_id)
+    if reason not in CLOSE_REASONS:
+        raise unknown_name("reason", reason, CLOSE_REASONS)
+    log = open_existing_log()
+    try:
+        seq, already = close_request(log, request_id, reason, killed)
+    finally:
+        log.close()
+    if already:
+        console.print(f"{request_id} was already closed (record #{seq}); nothing to do")
+    else:
+        console.print(f"Closed {request_id} without erasure ({CLOSE_REASONS[reason]}); recorded as #{seq}")
 
 
 @app.command("annotate")

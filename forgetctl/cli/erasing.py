@@ -14,6 +14,7 @@ from rich.table import Table
 from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import ExitCode
+from forgetctl_audit.standalone_verify import CLOSE_REASONS
 
 if TYPE_CHECKING:
     from forgetctl.pipeline import RunOutcome
@@ -52,7 +53,8 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
             err_console.print(f"request {request_id} stays open (deadline {deadline})", highlight=False)
         if open_requests:
             err_console.print("next: run the same `forgetctl erase` again: it continues the open request "
-                              "(nothing to resume: the run starts over)", highlight=False)
+                              "(the run starts over); if nobody will, close it with a reason: forgetctl audit close "
+                              f"{next(iter(open_requests))} --reason {'|'.join(CLOSE_REASONS)}", highlight=False)
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
