@@ -25,7 +25,7 @@ from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
 from forgetctl.lineage import Lineage, Start, plan_start, reprobe_choice
 from forgetctl.policy import Policy, load_policy
-from forgetctl.trail import GROUNDS
+from forgetctl.trail import GROUNDS, check_same_person
 from forgetctl.types import EraseSpec, Person, TrainingConfig
 
 # A model directory may name its own grading defaults (CLIP checkpoint, distractor corpus).
@@ -204,7 +204,7 @@ def validate_request_id(form: RequestForm, home: Path | None) -> None:
         raise InputError("--request-id attaches one person's run to their request; erase one person at a time")
     if home is None or not (home / "audit.db").is_file():
         raise InputError(f"no request {request_id}: there is no audit log in {home}; leave out --request-id to open one")
-    log = AuditLog(home)
+    log = AuditLog(home, readonly=True)  # validation writes nothing
     try:
         request = next((r for r in log.records(request_id) if r["kind"] == "request"), None)
         if request is None:
@@ -214,8 +214,7 @@ def validate_request_id(form: RequestForm, home: Path | None) -> None:
         if any(r["kind"] == CLOSED for r in log.records(request_id)):
             raise InputError(f"request {request_id} was closed without erasure (`forgetctl audit show {request_id}`); "
                              "leave out --request-id to open a new request")
-        if request["body"]["subject"] != log.subject_hash(form.people[0].name):
-            raise InputError(f"request {request_id} was made for a different person")
+        check_same_person(log, request, form.people[0].name)
     finally:
         log.close()
 

@@ -81,6 +81,13 @@ def open_request_of(log: AuditLog, subject_hash: str) -> dict | None:
     return None
 
 
+def check_same_person(log: AuditLog, request: dict, name: str) -> None:
+    """A run attaches to a request only for the person it was made for (by keyed hash of the
+    normalised name): checked when the request is validated and again as the run records it."""
+    if request["body"].get("subject") != log.subject_hash(name):
+        raise InputError(f"request {request['request_id']} was made for a different person")
+
+
 def record_request(log: AuditLog, subject: str, record, request_id: str | None = None) -> Opened:
     """Record a new request, continue this person's open one, or check that `request_id` exists
     and is for the same person. `record` carries the grounds (already validated), the date
@@ -90,8 +97,7 @@ def record_request(log: AuditLog, subject: str, record, request_id: str | None =
     if not request_id and (open_one := open_request_of(log, subject_hash)) is not None:
         existing = [open_one]
     if existing:
-        if existing[0]["body"].get("subject") != subject_hash:
-            raise InputError(f"request {request_id} was made for a different person")
+        check_same_person(log, existing[0], subject)
         return Opened(existing[0]["request_id"], existing[0]["body"], False)
     request_id = request_id or f"req-{uuid.uuid4().hex[:12]}"
     received = record.received or dt.date.today()
