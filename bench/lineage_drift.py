@@ -9,7 +9,8 @@ people in its forget data.
 Writes docs/lineage.md, .json and .png. About 40 minutes on 2 CPU cores. With --releases N:
 a year of requests instead, N releases in a row with people kept aside (a retain folder and
 canaries), every earlier person re-probed after each, pruned to the head as it goes; writes
-docs/lineage-year.md and .json (kept after every release).
+docs/lineage-year.md, .json and .png (kept after every release; --replot redraws the .png from
+the .json).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def year(args, world) -> None:
-    from forgetctl.benchmarks.year import measure, to_markdown
+    from forgetctl.benchmarks.year import measure, to_chart, to_markdown
     from forgetctl.chain import folder_bytes
 
     command = f"python bench/lineage_drift.py --releases {args.releases} --reprobe-every {args.reprobe_every} --worlds {world.name}"
@@ -33,6 +34,7 @@ def year(args, world) -> None:
     def progress(results):  # kept after every release
         (args.out / "lineage-year.json").write_text(json.dumps(results, indent=2) + "\n")
         (args.out / "lineage-year.md").write_text(to_markdown(results, command, folder_bytes(world.model_dir)))
+        to_chart(results, args.out / "lineage-year.png")
         r = results["rows"][-1]
         print(f"release {r['release']:2d}: {r['seconds']} s, re-probed {r['reprobed']}, earlier leak "
               f"{r['earlier_leak_seen']}/{r['earlier_leak_unseen']}, new {r['new_leak']}, retain {r['retain_drop']:.3f}, "
@@ -51,7 +53,12 @@ def main(argv=None):
     parser.add_argument("--worlds", nargs="+", default=["demo", "second"])
     parser.add_argument("--releases", type=int, help="a year of requests: this many releases in a row")
     parser.add_argument("--reprobe-every", type=int, default=5)
+    parser.add_argument("--replot", action="store_true", help="redraw lineage-year.png from lineage-year.json only")
     args = parser.parse_args(argv)
+    if args.replot:
+        from forgetctl.benchmarks.year import to_chart as year_chart
+
+        return year_chart(json.loads((args.out / "lineage-year.json").read_text()), args.out / "lineage-year.png")
     if args.releases:
         return year(args, MAKERS[args.worlds[0]]())
 

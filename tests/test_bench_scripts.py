@@ -47,7 +47,7 @@ def test_perf_harness_times_phases_and_rates_of_a_demo_erase():
     assert run["memory"] == "RSS" and run["peak_memory_mb"] > 100
 
 
-def test_the_year_and_bystander_tables_render_every_row_and_say_what_was_not_measured():
+def test_the_year_and_bystander_tables_render_every_row_and_say_what_was_not_measured(tmp_path):
     from forgetctl.benchmarks import bystanders, year
 
     row = {"release": 1, "seconds": 40.0, "verify_seconds": 0.0, "reprobed": 0, "deferred": 0, "earlier_leak_seen": None,
@@ -58,7 +58,10 @@ def test_the_year_and_bystander_tables_render_every_row_and_say_what_was_not_mea
     table = year.to_markdown({"world": "demo", "releases": 2, "reprobe_every": 5, "keep_earlier": False, "retain": ["a"],
                               "canaries": ["b"], "rows": [row, later]}, "cmd", 2**20)
     assert "| 1 | 40.0 | 0 / 0 | – / – |" in table and "0% / 25%" in table and "2.0 -> 1.0 + 1.0" in table
-    assert "Release 2 took 1.25x the seconds of release 1" in table
+    assert "Release 2 took 1.25x the seconds of release 1" in table and "(lineage-year.png)" in table
+    chart = tmp_path / "year.png"
+    year.to_chart({"rows": [row, later]}, chart)
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     run = {"passed": False, "failed": ["canary_drop_max"], "leak_rate": {"seen": 0.0, "unseen": 0.0},
            "informativeness": {"seen": 5.0, "unseen": None}, "retain_drop": 0.0, "canary_drops": [None, 0.5],
            "relearned": {"10 steps, LoRA": {"seen": {"leak_rate": 0.5}, "unseen": {"leak_rate": 0.0}}, "10 steps, full": {"not_run": "x"}}}

@@ -86,7 +86,7 @@ def test_without_retain_photos_the_people_s_own_descriptions_are_kept(tmp_path):
 def test_people_whose_turn_has_not_come_are_not_re_probed(toy_run):
     from dataclasses import replace
 
-    from forgetctl.engine.erase import probe_earlier
+    from forgetctl.engine.regression import probe_earlier
     from forgetctl.types import Earlier
 
     request, result, _, _, _ = toy_run

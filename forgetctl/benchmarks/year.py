@@ -148,5 +148,41 @@ def to_markdown(results: dict, command: str, base_bytes: int) -> str:
     if len(released) > 1:
         first, last = released[0], released[-1]
         lines += ["", f"Release {last['release']} took {last['seconds'] / first['seconds']:.2f}x the seconds of release "
-                  f"{first['release']} ({last['seconds']} s against {first['seconds']} s)."]
+                  f"{first['release']} ({last['seconds']} s against {first['seconds']} s).", "",
+                  "![seconds, earlier people's leaks and disk per release](lineage-year.png)"]
     return "\n".join(lines) + "\n"
+
+
+def to_chart(results: dict, path: Path) -> None:
+    """Per release: the erase's seconds against 1.3x release 1's, the worst earlier person's
+    leaks on seen and unseen photos, and the disk the lineage takes unpruned and pruned."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    rows = [r for r in results["rows"] if "not_identifiable" not in r]
+    x = [r["release"] for r in rows]
+    fig, (cost, leaks, disk_ax) = plt.subplots(1, 3, figsize=(11, 3.0))
+    cost.plot(x, [r["seconds"] for r in rows], marker="o", markersize=3, label="erase seconds")
+    cost.axhline(1.3 * rows[0]["seconds"], color="#999", lw=0.7, ls="--", label="1.3x release 1")
+    cost.set_ylim(0, 1.15 * max(1.3 * rows[0]["seconds"], *(r["seconds"] for r in rows)))
+    cost.set_title("seconds per release", fontsize=9)
+    for key, label, marker in (("earlier_leak_seen", "seen photos", "o"), ("earlier_leak_unseen", "unseen photos", "s")):
+        leaks.plot(x, [r[key] or 0 for r in rows], marker=marker, markersize=3, label=label, alpha=0.85)
+    worst = max((r[k] or 0 for r in rows for k in ("earlier_leak_seen", "earlier_leak_unseen")), default=0)
+    leaks.set_ylim(0, max(0.1, 1.2 * worst))  # a 2% return must show, not sit on the axis
+    leaks.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    leaks.set_title("worst earlier person's leaks", fontsize=9)
+    mib = 2 ** 20
+    disk_ax.plot(x, [sum(r["disk_unpruned"].values()) / mib for r in rows], marker="o", markersize=3, label="unpruned")
+    disk_ax.plot(x, [sum(r["disk_pruned"].values()) / mib for r in rows], marker="s", markersize=3, label="lineage prune --keep 1")
+    disk_ax.set_ylim(bottom=0)
+    disk_ax.set_title("disk: releases + adapters (MiB)", fontsize=9)
+    for ax in (cost, leaks, disk_ax):
+        ax.set_xlabel("release", fontsize=8)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
