@@ -124,6 +124,15 @@ class Lineage:
             version = self.lookup(version.parent)
         return chain[::-1]
 
+    def erasure_order(self, version: Version | None) -> tuple[str, ...]:
+        """The requests `version` carries, oldest erasure first, from the releases that added
+        them (a signed `erased` list is sorted by id, which says nothing of when). Requests whose
+        release lies beyond the records come first, by id."""
+        if version is None:
+            return ()
+        added = [r for v in self.ancestry(version) for r in v.added]
+        return tuple(sorted(set(version.erased) - set(added))) + tuple(r for r in dict.fromkeys(added) if r in version.erased)
+
     def depth(self, version: Version | None) -> int:
         """How many releases lie between the original base and `version` (0: the base itself)."""
         return len(self.ancestry(version))
@@ -199,10 +208,7 @@ class Start:
     missing: frozenset = frozenset()  # erasures a later version has that this start lacks
     may_fork: bool = False  # --fork: lacking some is on purpose
     new_lineage: str | None = None  # why the operator began a new lineage beside the known ones
-
-    @property
-    def earlier(self) -> tuple[str, ...]:
-        return self.version.erased if self.version else ()
+    earlier: tuple[str, ...] = ()  # the requests the start carries, oldest erasure first (Lineage.erasure_order)
 
     @property
     def fork(self) -> bool:
@@ -261,7 +267,7 @@ def plan_start(lineage: Lineage, model_dir: Path, fork: bool, new_lineage: str |
     root_dir = None if version.is_root else Path(lineage.roots[version.root])
     if root_dir is not None:
         check_original_base(root_dir, version.root, root_files)
-    return Start(version, root_dir, digest, files, root_files, frozenset(missing), fork)
+    return Start(version, root_dir, digest, files, root_files, frozenset(missing), fork, earlier=lineage.erasure_order(version))
 
 
 def check_original_base(root_dir: Path, root: str, root_files: dict) -> None:

@@ -389,3 +389,31 @@ def test_real_releases_prune_to_the_head_and_rebuild_bit_for_bit(history, monkey
             rebuilt = runner.invoke(app, ["lineage", "rebuild", body["version"]])
             assert rebuilt.exit_code == 0, rebuilt.output
         assert directory_hashes(history[key]) == signed[key]
+
+
+def test_a_growing_lineage_re_probes_everyone_within_k_releases_whatever_their_ids():
+    """Request ids are random: ordered by id, a newcomer sorting before someone shifts their
+    place with the depth, and that person can be deferred for good. The rotation follows the
+    order of erasure, read from the releases that added each request."""
+    import random
+
+    from forgetctl.lineage import Lineage, reprobe_choice
+
+    rng, every, releases = random.Random(3), 3, 24
+    ids = [f"req-{rng.getrandbits(48):012x}" for _ in range(releases)]
+    records = []
+    for n in range(1, releases + 1):
+        records.append({"kind": "release", "seq": n, "time": "t", "body": {
+            "root": "base", "root_path": "/m", "version": f"v{n}", "parent": "base" if n == 1 else f"v{n - 1}",
+            "path": f"/r/v{n}", "erased": sorted(ids[:n]), "added": [ids[n - 1]], "run": f"run-{n}", "files": {}}})
+    lineage = Lineage.from_records(records)
+    assert lineage.erasure_order(lineage.lookup(f"v{releases}")) == tuple(ids)
+    last_probed = {}
+    for depth in range(2, releases + 1):  # the release at `depth` starts from v(depth-1)
+        earlier = lineage.erasure_order(lineage.lookup(f"v{depth - 1}"))
+        chosen, _ = reprobe_choice(earlier, depth, every)
+        for request in chosen:
+            last_probed[request] = depth
+        for i, request in enumerate(earlier):
+            erased_at = i + 1
+            assert depth - last_probed.get(request, erased_at) <= every, (request, depth)
