@@ -11,20 +11,7 @@ work="$(mktemp -d)"
 py="$root/.venv/bin/python"
 fc="$root/.venv/bin/forgetctl"
 export COLUMNS=80 FORGETCTL_HOME="$work/home"
-"$py" - "$work" <<'PY'
-import sys
-from pathlib import Path
-from forgetctl.demo.portraits import write_views
-from forgetctl.demo.world import load_world
-world, out = load_world(), Path(sys.argv[1])
-people = world.known[:3]
-for i, person in enumerate(people):
-    write_views(person, out / f"p{i}")
-    (out / f"p{i}.name").write_text(person.name)
-for other in world.unlike(people[0], 3):
-    if other not in people:
-        write_views(other, out / "retain" / other.id)
-PY
+"$py" "$root/bench/three_people.py" "$work"
 model=()
 for i in 0 1; do
   "$fc" erase --entity "$(cat "$work/p$i.name")" --images "$work/p$i" --retain "$work/retain" "${model[@]}" > /dev/null 2>&1
