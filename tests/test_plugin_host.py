@@ -184,3 +184,14 @@ def test_hook_register_metrics_refuses_a_metric_that_would_hide_or_replace_a_bui
         'Metric("mean_words", "words", "mean words per answer", "lower", "forget", ".1f", "mean_words_max")', declaration))
     with pytest.raises(PluginError, match=f"'odd' registered metric 'wordy', but .*{problem}"):
         create_host().metrics()
+
+
+def test_hook_register_metrics_refuses_two_site_metrics_under_one_key(install_plugin):
+    source = SITE_METRIC.replace("    @hookimpl", """    class Retold(Wordy):
+        name = "retold"
+        metric = Metric("mean_words", "words", "mean words per retain answer", "lower", "retain")
+
+    @hookimpl""").replace("register(Wordy)", "register(Wordy)\n        register(Retold)")
+    install_plugin("twice", "forgetctl_twice_metric", "1.0", source)
+    with pytest.raises(PluginError, match="'twice' registered metric 'retold', but its key 'mean_words' is declared already"):
+        create_host().metrics()

@@ -119,6 +119,7 @@ class PluginHost:
 
         found = self._collect("register_metrics")
         keys = {(m.key, m.scope) for m in METRICS}
+        site_keys: set[str] = set()  # a site metric is stored under its key alone (evaluation["site_metrics"])
         checks = {m.check for m in METRICS if m.check} | set(REMEDIES)
         for r in found.values():
             declared = getattr(r.cls, "metric", None)
@@ -126,13 +127,15 @@ class PluginHost:
                 "its `metric` is not a forgetctl.evaluation.metrics.Metric" if not isinstance(declared, Metric)
                 else f"its scope {declared.scope!r} is not one of {', '.join(SITE_SCOPES)}" if declared.scope not in SITE_SCOPES
                 else f"its better {declared.better!r} is not 'higher' or 'lower'" if declared.better not in ("higher", "lower")
-                else f"its key {declared.key!r} is declared already (built-in or another plugin's)" if (declared.key, declared.scope) in keys
+                else f"its key {declared.key!r} is declared already (built-in or another plugin's)"
+                if (declared.key, declared.scope) in keys or declared.key in site_keys
                 else f"its check {declared.check!r} is declared already" if declared.check and declared.check in checks
                 else None
             )
             if problem:
                 raise PluginError(f"plugin {r.plugin!r} registered metric {r.name!r}, but {problem}")
             keys.add((declared.key, declared.scope))
+            site_keys.add(declared.key)
             checks |= {declared.check} - {None}
         return found
 
