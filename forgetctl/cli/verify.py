@@ -55,11 +55,11 @@ def verify_command(
         out = err_console if as_json else console  # --json: stdout carries the JSON alone
         out.print(f"[green]OK[/]: {report.records} records: signatures, key chain, hash chain and tree verify{suffix}")
         out.print(f"Root key fingerprint: {report.root_fingerprint}"
-                      + (" (as pinned)" if pin else " (compare it with the one you hold, or pass --pin)"))
+                  + (" (as pinned)" if pin else " (compare it with the one you hold, or pass --pin)"))
         if against is None:
             out.print("No tree head of your own was given (--against HEAD): the newest records, deleted together "
-                          "with every head kept in this folder, would go unnoticed. Keep `forgetctl audit head` "
-                          "files elsewhere and verify against one.")
+                      "with every head kept in this folder, would go unnoticed. Keep `forgetctl audit head` "
+                      "files elsewhere and verify against one.")
         if model is not None:
             reprobe_model(log, model, adapter, request, allow_unerased, suite, chosen_policy, as_json)
     finally:
