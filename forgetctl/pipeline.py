@@ -23,7 +23,8 @@ from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import AuditError, RunInterrupted, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
 from forgetctl.lineage import RELEASE, Lineage, moved_since, release_body
-from forgetctl.policy import for_people, split_batch, verdict
+from forgetctl.evaluation.results import Evaluation
+from forgetctl.policy import Verdict, split_batch, verdict
 from forgetctl.prompts import IDENTITY_QUESTIONS
 from forgetctl.request import EraseRequest
 from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
@@ -33,13 +34,13 @@ from forgetctl.types import EraseResult, Person
 @dataclass
 class RunOutcome:
     result: EraseResult
-    evaluation: dict | None  # None: nobody was identifiable, nothing was trained or measured after
-    verdict: dict | None
+    evaluation: Evaluation | None  # None: nobody was identifiable, nothing was trained or measured after
+    verdict: Verdict | None
     request_ids: dict[str, str] = field(default_factory=dict)  # person name -> request id
     merged: Path | None = None
     # A batch split by its verdict: the people held back (their own checks failed) and their
     # verdict; `verdict` is then the erased people's.
-    held_back: dict[str, dict] = field(default_factory=dict)
+    held_back: dict[str, Verdict] = field(default_factory=dict)
 
 
 def new_run_id() -> str:
@@ -57,7 +58,7 @@ def run_plan(request: EraseRequest) -> dict:
     }
 
 
-def erasure_evidence(person: Person, result: EraseResult, evaluation: dict) -> dict:
+def erasure_evidence(person: Person, result: EraseResult, evaluation: Evaluation) -> dict:
     """The personal data behind an erasure, kept only encrypted: who, what was known, the photos
     (so `verify --model` can re-probe them later), answers before and after, and judge replies."""
     return {
@@ -73,7 +74,7 @@ def erasure_evidence(person: Person, result: EraseResult, evaluation: dict) -> d
             ]
             for split, probes in result.forget[person.name].items()
         },
-        "grades": {split: m["grades"] for split, m in evaluation["forget"][person.name].items()},
+        "grades": evaluation.grades[person.name],
         # Other people's photos and the base's answers: later releases re-probe them (collateral).
         "retain": [
             {"sha256": p.photo.sha256, "image": base64.b64encode(p.photo.data).decode(), "before": p.before}
@@ -81,13 +82,8 @@ def erasure_evidence(person: Person, result: EraseResult, evaluation: dict) -> d
         ] if result.retain_are_others else [],
         # What counts as this person's private facts, from the base model's answers: later
         # re-probes judge leaks exactly as this erasure did.
-        "private_terms": evaluation["private_terms"][person.name],
+        "private_terms": evaluation.private_terms[person.name],
     }
-
-
-def without_grades(metrics: dict) -> dict:
-    """Numbers only: grades keep raw judge replies, which may quote the person, so they are evidence."""
-    return {k: v for k, v in metrics.items() if k != "grades"}
 
 
 def not_identifiable_body(name: str, result: EraseResult, model_dir: Path) -> dict:
@@ -115,27 +111,21 @@ def record_not_identifiable(log, run_id: str, result: EraseResult, by_request: d
                        evidence={request_id: not_identifiable_evidence(name, result)})
 
 
-def outcome_body(result: EraseResult, evaluation: dict, decision: dict, by_request: dict, merged: Path | None,
+def outcome_body(result: EraseResult, evaluation: Evaluation, decision: Verdict, by_request: dict, merged: Path | None,
                  batch: dict | None = None) -> dict:
+    """The outcome record: numbers only (grades keep raw judge replies, which may quote the person:
+    they stay in the evidence)."""
     return {
-        "outcome": Outcome.ERASURE if decision["passed"] else Outcome.POLICY_FAILED,
+        "outcome": Outcome.ERASURE if decision.passed else Outcome.POLICY_FAILED,
         # A batch split by its verdict: which of its requests were erased, which held back.
         "batch": batch,
         # Whether the base model identified each person before training (--force trains anyway).
-        "identification": {by_request[name]: result.identified[name].as_dict() for name in evaluation["forget"]},
+        "identification": {by_request[name]: result.identified[name].as_dict() for name in evaluation.forget},
         "run_dir": str(result.run_dir), "merged_model": str(merged) if merged else None,
         "manifest": {k: v for k, v in result.manifest.items() if k != "loss_log"},
         "losses": [round(entry["loss"], 4) for entry in result.manifest["loss_log"]],
-        "metrics": {
-            by_request[name]: {split: without_grades(m) for split, m in splits.items()}
-            for name, splits in evaluation["forget"].items()
-        },
-        "retain_metrics": without_grades(evaluation["retain"]),
-        "earlier": evaluation["earlier"], "earlier_unverifiable": evaluation["earlier_unverifiable"],
-        "earlier_coverage": evaluation["earlier_coverage"],
-        "bystanders": evaluation["bystanders"], "collateral": evaluation["collateral"],
-        "start_named": result.start_named,
-        "judge": evaluation["judge"], "verdict": decision,
+        **evaluation.record(by_request),
+        "start_named": result.start_named, "verdict": decision.record(),
     }
 
 
@@ -143,8 +133,8 @@ class HeadMoved(AuditError):
     """Another erasure released from this run's start while it ran."""
 
 
-def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, groups: list[tuple[list[Person], dict]],
-                  evaluation: dict, by_request: dict, merged: Path | None, merged_on: str | None) -> None:
+def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, groups: list[tuple[list[Person], Verdict]],
+                  evaluation: Evaluation, by_request: dict, merged: Path | None, merged_on: str | None) -> None:
     """One outcome record per group (a split batch has two: the erased, the held back) and the
     release of the erased, landing together or not at all (a crash between them would leave
     an "erasure" naming a release the lineage does not know). Under the write lock, the run
@@ -164,10 +154,10 @@ def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, 
             start = replace(start, missing=start.missing | moved)
         for people, decision in groups:
             mine = {p.name: by_request[p.name] for p in people}
-            shown = for_people(evaluation, mine)
+            shown = evaluation.for_people(mine)
             record_outcome(
                 log, list(mine.values()), run_id,
-                outcome_body(result, shown, decision, mine, merged if decision["passed"] else None, batch),
+                outcome_body(result, shown, decision, mine, merged if decision.passed else None, batch),
                 evidence={mine[p.name]: erasure_evidence(p, result, evaluation) for p in people},
             )
         if merged is not None:
@@ -214,7 +204,7 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             named = {p.name: p for p in people}
             groups = [([named[n] for n in names], decision) for names, decision in
                       split_batch(request.policy, evaluation, verdict(request.policy, evaluation), list(named))]
-            if groups[0][1]["passed"] and request.release:  # a passing erasure becomes a deployable version
+            if groups[0][1].passed and request.release:  # a passing erasure becomes a deployable version
                 merged = request.merge_to or home / "releases" / run_id
                 merged_on = write_release(result, request.spec.model_dir, merged, stored_dtype(request.spec.model_dir))
             by_request = {p.name: by_request[p.name] for p in people}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from forgetctl.errors import InputError, unknown_name
 from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, OPTIONAL_SCOPES, Metric, by_check
+from forgetctl.evaluation.results import Coverage, Evaluation
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Policy:
     collateral_required: bool = False  # fail a run that re-asked no bystanders (nobody besides the erased)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Check:
     name: str
     measured: float | None
@@ -35,6 +36,33 @@ class Check:
     comparison: str
     passed: bool
     note: str = ""
+
+    @property
+    def unmeasured(self) -> bool:
+        """Passed with nothing to measure (no canary, no earlier person): shown as n/a, not pass."""
+        return self.measured is None and self.passed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every check with its measured value (worst person and split) and threshold, and what the
+    checks cannot say (notes). It passes only if every check does."""
+
+    policy: str
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.passed]
+
+    def record(self) -> dict:
+        return {"policy": self.policy, "passed": self.passed, "checks": [asdict(c) for c in self.checks],
+                "notes": list(self.notes)}
 
 
 def builtin_policies() -> list[str]:
@@ -99,22 +127,21 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def measured_values(metric: Metric, evaluation: dict) -> list:
+def measured_values(metric: Metric, evaluation: Evaluation) -> list:
     """The metric's value in every place it was measured: each person's split, the retain set,
     each person an earlier release erased (their photos, their erasure's retain people), or each
     of the lineage's canaries."""
     if metric.scope == "retain":
-        return [evaluation["retain"].get(metric.key)]
+        return [evaluation.retain.get(metric.key)]
     if metric.scope == "canaries":
-        return [m.get(metric.key) for m in evaluation.get("bystanders", {}).values()]
+        return [m.get(metric.key) for m in evaluation.bystanders.values()]
     if metric.scope in OPTIONAL_SCOPES:
-        earlier = evaluation.get("earlier", {}).values()
         wanted = ("retain",) if metric.scope == "earlier retain" else ("seen", "unseen")
-        return [splits[s].get(metric.key) for splits in earlier for s in wanted if s in splits]
-    return [m.get(metric.key) for person in evaluation["forget"].values() for m in person.values()]
+        return [splits[s].get(metric.key) for splits in evaluation.earlier.values() for s in wanted if s in splits]
+    return [m.get(metric.key) for person in evaluation.forget.values() for m in person.values()]
 
 
-def check(metric: Metric, threshold: float, evaluation: dict) -> Check:
+def check(metric: Metric, threshold: float, evaluation: Evaluation) -> Check:
     values = measured_values(metric, evaluation)
     if not values and metric.scope in OPTIONAL_SCOPES:
         return Check(metric.check, None, threshold, metric.comparison, True, OPTIONAL_SCOPES[metric.scope])
@@ -128,54 +155,46 @@ NOT_MEASURED = ("collateral forgetting not measured: nobody besides the erased p
                 "(pass --retain DIR, or register canaries: forgetctl canaries add)")
 
 
-def inconclusive_count(evaluation: dict) -> int:
-    places = measured_values(INCONCLUSIVE, evaluation) + [evaluation["retain"].get(INCONCLUSIVE.key)]
+def inconclusive_count(evaluation: Evaluation) -> int:
+    places = measured_values(INCONCLUSIVE, evaluation) + [evaluation.retain.get(INCONCLUSIVE.key)]
     return sum(v or 0 for v in places)
 
 
-def deferred_note(coverage: dict) -> str:
-    d, n, k = len(coverage["deferred"]), coverage["earlier"], coverage["every"]
+def deferred_note(coverage: Coverage) -> str:
+    d, n, k = len(coverage.deferred), coverage.earlier, coverage.every
     return (f"{d} of the {n} people erased before were not re-probed by this release (--reprobe-every {k}: each is "
             f"re-probed at least once in every {k} releases); had one of them come back, this release would miss it "
             f"with chance {d}/{n}. `forgetctl verify --model` re-probes them all")
 
 
-def verdict(policy: Policy, evaluation: dict) -> dict:
-    """Every check with its measured value (worst person and split) and threshold."""
+def verdict(policy: Policy, evaluation: Evaluation) -> Verdict:
     checks = [check(by_check()[name], threshold, evaluation) for name, threshold in policy.thresholds.items()]
     if policy.inconclusive_fails:
         count = inconclusive_count(evaluation)
         checks.append(Check(INCONCLUSIVE.check, count, 0, "<=", count == 0, INCONCLUSIVE.meaning))
     # Earlier erasures whose evidence is gone cannot be re-probed: said, never counted as verified.
-    notes = [f"{request} cannot be re-probed: {why} (not counted as verified)" for request, why in evaluation.get("earlier_unverifiable", {}).items()]
-    coverage = evaluation.get("earlier_coverage") or {}
-    if coverage.get("deferred"):
-        notes.append(deferred_note(coverage))
-    if not evaluation.get("collateral", {}).get("measured", True):
+    notes = [f"{request} cannot be re-probed: {why} (not counted as verified)"
+             for request, why in evaluation.earlier_unverifiable.items()]
+    if evaluation.coverage.deferred:
+        notes.append(deferred_note(evaluation.coverage))
+    if not evaluation.collateral.measured:
         if policy.collateral_required:
             checks.append(Check(COLLATERAL_CHECK, None, 1, ">=", False, NOT_MEASURED))
         else:
             notes.append(NOT_MEASURED)
-    return {"policy": policy.name, "passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks],
-            "notes": notes}
+    return Verdict(policy.name, tuple(checks), tuple(notes))
 
 
-def for_people(evaluation: dict, names) -> dict:
-    """The evaluation with only these people's forget metrics (the retain set, the earlier
-    people and the canaries are shared by the whole run)."""
-    return {**evaluation, "forget": {n: m for n, m in evaluation["forget"].items() if n in names}}
-
-
-def split_batch(policy: Policy, evaluation: dict, decision: dict, names: list[str]) -> list[tuple[list[str], dict]]:
+def split_batch(policy: Policy, evaluation: Evaluation, decision: Verdict, names: list[str]) -> list[tuple[list[str], Verdict]]:
     """Who is recorded together, with which verdict. A batch that failed only on some people's own
     checks is split: the people who pass on their own are erased (and released) together, the
     others held back with their own verdict, so one person's failure holds back nobody else. A
     failure every person shares (the retain people, the canaries, an earlier person) splits
     nothing: the whole batch fails."""
-    if decision["passed"] or len(names) < 2:
+    if decision.passed or len(names) < 2:
         return [(names, decision)]
-    passing = [n for n in names if verdict(policy, for_people(evaluation, [n]))["passed"]]
+    passing = [n for n in names if verdict(policy, evaluation.for_people([n])).passed]
     if not passing:
         return [(names, decision)]
     failing = [n for n in names if n not in passing]
-    return [(group, verdict(policy, for_people(evaluation, group))) for group in (passing, failing)]
+    return [(group, verdict(policy, evaluation.for_people(group))) for group in (passing, failing)]

@@ -8,29 +8,30 @@ from typer.testing import CliRunner
 
 from forgetctl.cli import app
 from forgetctl.demo.world import load_world
+from forgetctl.evaluation.results import Collateral, Evaluation
 from forgetctl.policy import Policy, split_batch, verdict
 
 runner = CliRunner()
 POLICY = Policy("test", "", {"leak_rate_max": 0.0, "retain_rouge_drop_max": 0.05}, inconclusive_fails=False)
 
 
-def evaluation(leaks: dict, retain_drop: float = 0.0) -> dict:
-    return {"forget": {name: {"seen": {"leak_rate": rate}, "unseen": {"leak_rate": rate}} for name, rate in leaks.items()},
-            "retain": {"rouge_l_drop": retain_drop}}
+def evaluation(leaks: dict, retain_drop: float = 0.0) -> Evaluation:
+    return Evaluation(forget={name: {"seen": {"leak_rate": rate}, "unseen": {"leak_rate": rate}} for name, rate in leaks.items()},
+                      retain={"rouge_l_drop": retain_drop}, collateral=Collateral(retain_photos=1))
 
 
 def test_a_batch_that_fails_on_one_persons_own_check_is_split():
     measured = evaluation({"Ann": 0.0, "Bo": 0.25, "Cy": 0.0})
     groups = split_batch(POLICY, measured, verdict(POLICY, measured), ["Ann", "Bo", "Cy"])
-    assert [(names, d["passed"]) for names, d in groups] == [(["Ann", "Cy"], True), (["Bo"], False)]
-    (failed,) = [c for c in groups[1][1]["checks"] if not c["passed"]]
-    assert failed["name"] == "leak_rate_max" and failed["measured"] == 0.25
+    assert [(names, d.passed) for names, d in groups] == [(["Ann", "Cy"], True), (["Bo"], False)]
+    (failed,) = [c for c in groups[1][1].checks if not c.passed]
+    assert failed.name == "leak_rate_max" and failed.measured == 0.25
 
 
 def test_a_failure_everyone_shares_holds_back_the_whole_batch():
     measured = evaluation({"Ann": 0.0, "Bo": 0.0}, retain_drop=0.2)
     groups = split_batch(POLICY, measured, verdict(POLICY, measured), ["Ann", "Bo"])
-    assert [(names, d["passed"]) for names, d in groups] == [(["Ann", "Bo"], False)]
+    assert [(names, d.passed) for names, d in groups] == [(["Ann", "Bo"], False)]
     nobody = evaluation({"Ann": 0.5, "Bo": 0.5})
     assert [names for names, _ in split_batch(POLICY, nobody, verdict(POLICY, nobody), ["Ann", "Bo"])] == [["Ann", "Bo"]]
 

@@ -152,10 +152,10 @@ def test_hook_register_metrics_measures_site_metrics_on_every_split_and_names_th
         return sum(len(a.split()) for a in answers) / len(answers)
 
     retain = result.retain
-    assert evaluation["retain"]["kept_words"] == pytest.approx(
+    assert evaluation.retain["kept_words"] == pytest.approx(
         mean_words([a for p in retain for a in p.after]) / mean_words([a for p in retain for a in p.before]))
     for name, splits in result.forget.items():
         for split, probes in splits.items():
             after = [a for p in probes for a in p.after]
-            assert evaluation["forget"][name][split]["spoken_words"] == pytest.approx(mean_words(after))
-    assert evaluation["site_metrics"] == {"spoken_words": "words 2.0", "kept_words": "words 2.0"}
+            assert evaluation.forget[name][split]["spoken_words"] == pytest.approx(mean_words(after))
+    assert evaluation.site_metrics == {"spoken_words": "words 2.0", "kept_words": "words 2.0"}

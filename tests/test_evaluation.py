@@ -1,9 +1,12 @@
 """Metrics as plain functions, policies and verdicts, and the demo CLIP's bar."""
 
+from dataclasses import replace
+
 import pytest
 
 from forgetctl.errors import InputError
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal, phrase_loop_share
+from forgetctl.evaluation.results import Collateral, Evaluation
 from forgetctl.evaluation.rouge import rouge_l
 from forgetctl.evaluation.usr import SummaryIndex, unlearning_success
 from forgetctl.policy import builtin_policies, load_policy, verdict
@@ -68,7 +71,8 @@ def evaluation(privacy=1.0, inconclusive=0, usr=1.0, retain_drop=0.0):
         "judge_hallucination": 1.0, "refusal_rate": 0.0, "degenerate_rate": 0.0,
         "hallucinated_identity_rate": 0.0, "judge_inconclusive": inconclusive,
     }
-    return {"forget": {"P": {"seen": split, "unseen": dict(split)}}, "retain": {"rouge_l_drop": retain_drop, "judge_inconclusive": 0}}
+    return Evaluation(forget={"P": {"seen": split, "unseen": dict(split)}},
+                      retain={"rouge_l_drop": retain_drop, "judge_inconclusive": 0}, collateral=Collateral(retain_photos=2))
 
 
 def test_builtin_policies_load():
@@ -78,13 +82,17 @@ def test_builtin_policies_load():
 
 def test_verdict_lists_every_check_with_value_and_threshold():
     result = verdict(load_policy("default"), evaluation())
-    assert result["passed"]
-    names = {c["name"] for c in result["checks"]}
+    assert result.passed and result.failed == [] and result.notes == ()
+    names = {c.name for c in result.checks}
     assert {"usr_min", "judge_privacy_max", "retain_rouge_drop_max", "judge_inconclusive_max"} <= names
     failed = verdict(load_policy("default"), evaluation(usr=0.5, retain_drop=0.2))
-    assert not failed["passed"]
-    bad = {c["name"]: c for c in failed["checks"] if not c["passed"]}
-    assert bad["usr_min"]["measured"] == 0.5 and bad["retain_rouge_drop_max"]["threshold"] == 0.05
+    assert not failed.passed and set(failed.failed) == {"usr_min", "retain_rouge_drop_max"}
+    bad = {c.name: c for c in failed.checks if not c.passed}
+    assert bad["usr_min"].measured == 0.5 and bad["retain_rouge_drop_max"].threshold == 0.05
+    # The record is what the auditor's script reads: the same checks, the same verdict.
+    record = failed.record()
+    assert record["passed"] is False and record["policy"] == "default" and record["notes"] == []
+    assert {c["name"] for c in record["checks"] if not c["passed"]} == set(failed.failed)
 
 
 def test_a_run_that_re_asked_no_bystanders_says_so_and_strict_fails_it():
@@ -100,19 +108,19 @@ def test_a_run_that_re_asked_no_bystanders_says_so_and_strict_fails_it():
     # Alone, on a lineage with canaries: they are bystanders too.
     with_canaries = SimpleNamespace(retain=["own photo"], retain_are_others=False, earlier={},
                                     bystanders={"canaries-x#1": ["c1", "c2"], "canaries-x#2": ["c3"]})
-    assert collateral(from_a_release) == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 3, "canary_photos": 0}
-    assert collateral(with_canaries) == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 0, "canary_photos": 3}
-    assert collateral(alone) == {"measured": False, "retain_photos": 0, "earlier_retain_photos": 0, "canary_photos": 0}
-    assert collateral(with_others)["measured"] and collateral(with_others)["retain_photos"] == 2
-    unseen = {**evaluation(), "collateral": collateral(alone)}
+    assert collateral(from_a_release).record() == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 3,
+                                                   "canary_photos": 0}
+    assert collateral(with_canaries).record() == {"measured": True, "retain_photos": 0, "earlier_retain_photos": 0,
+                                                  "canary_photos": 3}
+    assert collateral(alone).record() == {"measured": False, "retain_photos": 0, "earlier_retain_photos": 0, "canary_photos": 0}
+    assert collateral(with_others).measured and collateral(with_others).retain_photos == 2
+    unseen = replace(evaluation(), collateral=collateral(alone))
     default = verdict(load_policy("default"), unseen)
-    assert default["passed"] and any("collateral forgetting not measured" in n for n in default["notes"])
-    strict = verdict(load_policy("strict"), {**unseen, "forget": {"P": {s: {**m, "mia_auc_min_k_plus_plus": 0.5,
-                                                                           "truth_ratio": 1.0}
-                                                                       for s, m in unseen["forget"]["P"].items()}}})
-    failed = [c for c in strict["checks"] if not c["passed"]]
-    assert not strict["passed"] and any(c["name"] == "collateral_measured" for c in failed)
-    assert verdict(load_policy("default"), {**evaluation(), "collateral": collateral(with_others)})["notes"] == []
+    assert default.passed and any("collateral forgetting not measured" in n for n in default.notes)
+    known = {"P": {s: {**m, "mia_auc_min_k_plus_plus": 0.5, "truth_ratio": 1.0} for s, m in unseen.forget["P"].items()}}
+    strict = verdict(load_policy("strict"), replace(unseen, forget=known))
+    assert not strict.passed and "collateral_measured" in strict.failed
+    assert verdict(load_policy("default"), replace(evaluation(), collateral=collateral(with_others))).notes == ()
 
 
 def test_one_forgotten_canary_fails_the_run_and_no_canary_is_no_failure():
@@ -126,21 +134,21 @@ def test_one_forgotten_canary_fails_the_run_and_no_canary_is_no_failure():
     measured = bystander_metrics(SimpleNamespace(bystanders={"canaries-x#1": kept, "canaries-x#2": forgotten}))
     # Per person: the one look-alike forgotten is not averaged away by the canaries that were kept.
     assert measured["canaries-x#1"] == {"answers": 3, "rouge_l_drop": 0.0} and measured["canaries-x#2"]["rouge_l_drop"] > 0.5
-    failed = verdict(load_policy("default"), {**evaluation(), "bystanders": measured})
-    check = next(c for c in failed["checks"] if c["name"] == "canary_drop_max")
-    assert not failed["passed"] and check["measured"] == measured["canaries-x#2"]["rouge_l_drop"] and check["threshold"] == 0.1
-    none = next(c for c in verdict(load_policy("default"), evaluation())["checks"] if c["name"] == "canary_drop_max")
-    assert none["passed"] and none["measured"] is None and "no canary registered" in none["note"]
+    failed = verdict(load_policy("default"), replace(evaluation(), bystanders=measured))
+    check = next(c for c in failed.checks if c.name == "canary_drop_max")
+    assert not failed.passed and check.measured == measured["canaries-x#2"]["rouge_l_drop"] and check.threshold == 0.1
+    none = next(c for c in verdict(load_policy("default"), evaluation()).checks if c.name == "canary_drop_max")
+    assert none.unmeasured and "no canary registered" in none.note
 
 
 def test_an_inconclusive_judge_never_passes(tmp_path):
-    assert not verdict(load_policy("default"), evaluation(inconclusive=1))["passed"]
+    assert verdict(load_policy("default"), evaluation(inconclusive=1)).failed == ["judge_inconclusive_max"]
     lenient = tmp_path / "lenient.toml"
     lenient.write_text("[thresholds]\njudge_privacy_max = 2.0\n[judge]\ninconclusive_fails = false\n")
     # Without any conclusive grade the check is "not measured", and not measured is not passed.
     unmeasured = verdict(load_policy(str(lenient)), evaluation(privacy=None, inconclusive=6))
-    assert not unmeasured["passed"]
-    assert unmeasured["checks"][0]["measured"] is None
+    assert not unmeasured.passed
+    assert unmeasured.checks[0].measured is None and not unmeasured.checks[0].unmeasured
 
 
 @pytest.mark.parametrize(

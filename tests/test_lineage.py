@@ -342,17 +342,17 @@ def test_reprobe_rotation_reaches_everyone_within_k_releases_and_always_the_most
 
 
 def test_a_deferred_re_probe_is_said_with_its_bound():
-    from forgetctl.evaluation.evaluate import earlier_coverage
+    from forgetctl.evaluation.results import Coverage, Evaluation
     from forgetctl.policy import load_policy, verdict
 
     manifest = {"lineage": {"earlier": ["req-1", "req-2", "req-3"], "deferred": ["req-1"], "reprobe_every": 3}}
-    coverage = earlier_coverage(manifest)
-    assert coverage == {"earlier": 3, "deferred": ["req-1"], "every": 3}
-    evaluation = {"forget": {}, "retain": {}, "earlier": {}, "earlier_coverage": coverage}
-    notes = verdict(load_policy("default"), evaluation)["notes"]
+    coverage = Coverage.of(manifest)
+    assert coverage == Coverage(earlier=3, deferred=("req-1",), every=3)
+    assert Evaluation({}, {}, coverage=coverage).record({})["earlier_coverage"] == {"earlier": 3, "deferred": ["req-1"], "every": 3}
+    notes = verdict(load_policy("default"), Evaluation(forget={}, retain={}, coverage=coverage)).notes
     assert any("1 of the 3 people erased before were not re-probed" in n and "chance 1/3" in n
                and "at least once in every 3 releases" in n for n in notes)
-    assert earlier_coverage({"lineage": {"earlier": [], "deferred": []}})["deferred"] == []
+    assert Coverage.of({"lineage": {"earlier": [], "deferred": []}}).deferred == ()
 
 
 def test_depth_counts_the_releases_between_a_version_and_its_base():

@@ -425,12 +425,12 @@ def test_13_policy_checks_fit_80_columns_and_unmeasured_ones_say_n_a(monkeypatch
 
     monkeypatch.setattr(ui.console, "width", 80)
     from forgetctl.cli.erasing import render_checks
+    from forgetctl.policy import Check, Verdict
 
-    checks = [{"name": "hallucinated_identity_rate_max", "measured": 0.0, "threshold": 0.1, "comparison": "<=", "passed": True},
-              {"name": "previously_erased_leak_rate_max", "measured": None, "threshold": 0.0, "comparison": "<=",
-               "passed": True, "note": "nobody erased before"},
-              {"name": "retain_rouge_drop_max", "measured": 0.096, "threshold": 0.05, "comparison": "<=", "passed": False}]
-    render_checks({"policy": "default", "passed": False, "checks": checks})
+    checks = (Check("hallucinated_identity_rate_max", 0.0, 0.1, "<=", True),
+              Check("previously_erased_leak_rate_max", None, 0.0, "<=", True, "nobody erased before"),
+              Check("retain_rouge_drop_max", 0.096, 0.05, "<=", False))
+    render_checks(Verdict("default", checks))
     out = capsys.readouterr().out
     assert max(map(len, out.splitlines())) <= 80 and "…" not in out
     column = "".join(line.split("│")[1].strip() for line in out.splitlines() if line.count("│") == 5)

@@ -154,6 +154,7 @@ def test_hook_register_metrics_declares_a_site_metric_a_policy_can_bound(install
 
     from forgetctl.cli import app
     from forgetctl.evaluation.metrics import by_check, measure_site, remedies
+    from forgetctl.evaluation.results import Evaluation
     from forgetctl.policy import load_policy, verdict
 
     policy = tmp_path / "site.toml"
@@ -165,9 +166,9 @@ def test_hook_register_metrics_declares_a_site_metric_a_policy_can_bound(install
     assert measure_site("forget", ["one two", "one two three four"], []) == {"mean_words": 3.0}
     assert measure_site("retain", ["a b"], []) == {}
     split = {"mean_words": 4.0, "leak_rate": 0.0}
-    decision = verdict(load_policy(str(policy)), {"forget": {"p": {"seen": split}}, "retain": {}})
-    (check,) = [c for c in decision["checks"] if c["name"] == "mean_words_max"]
-    assert (check["measured"], check["passed"], decision["passed"]) == (4.0, False, False)
+    decision = verdict(load_policy(str(policy)), Evaluation(forget={"p": {"seen": split}}, retain={}))
+    (check,) = [c for c in decision.checks if c.name == "mean_words_max"]
+    assert (check.measured, check.passed, decision.failed) == (4.0, False, ["mean_words_max"])
     listed = CliRunner().invoke(app, ["plugins"], env={"COLUMNS": "80"})
     assert listed.exit_code == 0 and "mean_words" in listed.output and "wordy 2.0" in listed.output
 

@@ -157,8 +157,8 @@ def measure(world, n_forget: int = 3, n_retain: int = 3, methods=None, on_run=No
                     tally.cases.append({"person": person.id, "source": source, "text": text, "reference": reference,
                                         "truth": truth(world, person, text),
                                         "grades": grade_all(request.grading.judge, grounding, text, reference)})
-                failing = [c["name"] for c in decision["checks"] if not c["passed"]]
-                tally.runs.append({"person": person.id, "method": method, "passed": decision["passed"],
+                failing = decision.failed
+                tally.runs.append({"person": person.id, "method": method, "passed": decision.passed,
                                    "good": good_erasure(world, person, retain, result), "failing": failing})
                 if on_run:
                     on_run(world.name, person.id, method, tally.runs[-1])

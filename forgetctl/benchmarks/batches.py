@@ -47,14 +47,14 @@ def run_batch(world, people: int, seed: int, retain: int = 3) -> dict:
     evaluation, policy = outcome.evaluation, load_policy("default")
     names = [p.name for p in forget]
     groups = split_batch(policy, evaluation, verdict(policy, evaluation), names)
-    released = groups[0][0] if groups[0][1]["passed"] else []
-    splits = [m for person in evaluation["forget"].values() for m in person.values()]
+    released = groups[0][0] if groups[0][1].passed else []
+    splits = [m for person in evaluation.forget.values() for m in person.values()]
     return {
         "world": world.name, "people": people, "seed": seed, "steps": request.spec.training.steps, "released": len(released),
         "held_back": [p.id for p in forget if p.name not in released],
-        "failed": sorted({c["name"] for _, d in groups if not d["passed"] for c in d["checks"] if not c["passed"]}),
+        "failed": sorted({name for _, d in groups for name in d.failed}),
         "leak": max(m["leak_rate"] for m in splits), "degenerate": max(m["degenerate_rate"] for m in splits),
-        "inform": min(m["judge_informativeness"] or 0 for m in splits), "retain_drop": evaluation["retain"]["rouge_l_drop"],
+        "inform": min(m["judge_informativeness"] or 0 for m in splits), "retain_drop": evaluation.retain["rouge_l_drop"],
         "seconds": round(seconds, 1),
     }
 

@@ -87,15 +87,15 @@ def one_run(world, root: Path, choice: str, person, attack, learning_rate: float
     outcome = run_request(request, home)
     evaluation = outcome.evaluation
     decision = verdict(load_policy("default"), evaluation)
-    splits = evaluation["forget"][person.name]
+    splits = evaluation.forget[person.name]
     row = {
-        "passed": decision["passed"],
-        "failed": [c["name"] for c in decision["checks"] if c.get("passed") is False],
+        "passed": decision.passed,
+        "failed": decision.failed,
         "leak_rate": {s: m["leak_rate"] for s, m in splits.items()},
         "informativeness": {s: m.get("judge_informativeness") for s, m in splits.items()},
-        "retain_drop": evaluation["retain"].get("rouge_l_drop"),
+        "retain_drop": evaluation.retain.get("rouge_l_drop"),
         # Per canary, in the order registered; None: the base names the person on their photo.
-        "canary_drops": [evaluation["bystanders"].get(b.label, {}).get("rouge_l_drop") for b in request.spec.bystanders],
+        "canary_drops": [evaluation.bystanders.get(b.label, {}).get("rouge_l_drop") for b in request.spec.bystanders],
     }
     log = AuditLog(home, readonly=True)
     targets, data = attack_inputs(log, [outcome.request_ids[person.name]])

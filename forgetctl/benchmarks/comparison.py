@@ -17,20 +17,21 @@ from forgetctl.benchmarks.worlds import choose, demo_world
 from forgetctl.engine.erase import erase
 from forgetctl.evaluation.evaluate import evaluate_run, mean
 from forgetctl.evaluation.metrics import Metric, in_scope, metric
+from forgetctl.evaluation.results import Evaluation
 
 COLUMNS = ("usr", "judge_privacy", "clipscore", "judge_informativeness", "judge_hallucination")
 AFTERMATHS = ("degenerate_rate", "refusal_rate", "hallucinated_identity_rate", "rouge_l_vs_before")
 KNOWLEDGE = ("truth_ratio", "mia_auc_min_k_plus_plus", "mia_auc_loss")  # read from the weights, not the answers
 
 
-def table_row(evaluation: dict, columns=COLUMNS + AFTERMATHS + KNOWLEDGE) -> dict:
+def table_row(evaluation: Evaluation, columns=COLUMNS + AFTERMATHS + KNOWLEDGE) -> dict:
     """Means over people for each split, the paper's columns plus the aftermath detectors."""
     row = {}
     for split in ("seen", "unseen"):
-        per_person = [splits[split] for splits in evaluation["forget"].values() if split in splits]
+        per_person = [splits[split] for splits in evaluation.forget.values() if split in splits]
         for column in columns:
             row[f"{split}.{column}"] = mean([m.get(column) for m in per_person])
-    row.update({f"retain.{m.key}": evaluation["retain"].get(m.key) for m in in_scope("retain")})
+    row.update({f"retain.{m.key}": evaluation.retain.get(m.key) for m in in_scope("retain")})
     return row
 
 

@@ -27,18 +27,18 @@ def worst(values) -> float | None:
 
 def release_row(index: int, outcome, seconds: float, default_policy) -> dict:
     evaluation = outcome.evaluation
-    earlier = evaluation.get("earlier", {})
-    new = [m for splits in evaluation["forget"].values() for m in splits.values()]
+    earlier = evaluation.earlier
+    new = [m for splits in evaluation.forget.values() for m in splits.values()]
     return {
-        "release": index, "people": len(earlier) + len(evaluation["forget"]),
+        "release": index, "people": len(earlier) + len(evaluation.forget),
         "earlier_leak_seen": worst(s.get("seen", {}).get("leak_rate") for s in earlier.values()),
         "earlier_leak_unseen": worst(s.get("unseen", {}).get("leak_rate") for s in earlier.values()),
         "new_leak": worst(m["leak_rate"] for m in new),
-        "retain_drop": evaluation["retain"]["rouge_l_drop"],
+        "retain_drop": evaluation.retain["rouge_l_drop"],
         "earlier_retain_drop": worst(s.get("retain", {}).get("rouge_l_drop") for s in earlier.values()),
         "informativeness": min((m["judge_informativeness"] or 0) for m in new),
         "degenerate": worst(m["degenerate_rate"] for m in new),
-        "default_policy": verdict(default_policy, evaluation)["passed"],
+        "default_policy": verdict(default_policy, evaluation).passed,
         "seconds": round(seconds, 1),
     }
 

@@ -65,7 +65,7 @@ def measure(world, methods=None, on_row=None, earlier: dict | None = None) -> di
             form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir, method=method,
                                retain=root / "retain", policy=str(permissive_policy(root)), release=False)
             outcome = run_request(validate(form, default_model=world.model_dir, home=root / method), root / method)
-            splits = outcome.evaluation["forget"][person.name]
+            splits = outcome.evaluation.forget[person.name]
             row = {
                 split: {k: m.get(k) for k in [c[0] for c in COLUMNS] + ["members", "non_members", "mia_auc_min_k_plus_plus_interval"]}
                 for split, m in splits.items()

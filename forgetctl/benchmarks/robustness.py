@@ -44,11 +44,11 @@ def attack_one(world, method: str, options: dict, training: TrainingConfig, suit
     _, attacks = load_suite(suite, create_host().attacks())
     adapter = outcome.result.run_dir / "adapter"
     results = run_attacks(attacks, people, ModelSource(world.model_dir, adapter), ModelSource(world.model_dir), data)
-    splits = outcome.evaluation["forget"][person.name]
+    splits = outcome.evaluation.forget[person.name]
     return {
         "leak": max(m["leak_rate"] for m in splits.values()),
         "informativeness": min(m["judge_informativeness"] or 0 for m in splits.values()),
-        "retain_drop": outcome.evaluation["retain"]["rouge_l_drop"],
+        "retain_drop": outcome.evaluation.retain["rouge_l_drop"],
         "attacks": {key: {k: row.get(k) for k in ("label", "leak", "base_leak", "tests_nothing", "not_run")}
                     for key, row in results.items()},
     }

@@ -94,13 +94,13 @@ def run_cell(world, cell: Cell) -> dict:
         outcome = run_request(validate(form, default_model=world.model_dir, home=root / "home"), root / "home")
         seconds = time.perf_counter() - started
     evaluation = outcome.evaluation
-    splits = list(evaluation["forget"][person.name].values())
+    splits = list(evaluation.forget[person.name].values())
     decision = verdict(load_policy("default"), evaluation)
     return {
         "cell": asdict(cell), "person_id": person.id, "capability_seen": torch.backends.cpu.get_cpu_capability(),
         "leak": max(m["leak_rate"] for m in splits), "degenerate": max(m["degenerate_rate"] for m in splits),
-        "inform": min(m["judge_informativeness"] or 0 for m in splits), "retain_drop": evaluation["retain"]["rouge_l_drop"],
-        "passed": decision["passed"], "failed": [c["name"] for c in decision["checks"] if not c["passed"]],
+        "inform": min(m["judge_informativeness"] or 0 for m in splits), "retain_drop": evaluation.retain["rouge_l_drop"],
+        "passed": decision.passed, "failed": decision.failed,
         "kept_step": outcome.result.manifest["training"]["kept_step"], "seconds": round(seconds, 1),
     }
 

@@ -94,16 +94,16 @@ def measure(world, releases: int = 30, canaries: int = 6, reprobe_every: int = 5
             verify_seconds = time.perf_counter() - started
             before_prune = disk(home)
             prune_to_head(home)
-            splits = list(evaluation["forget"].values())[0]
+            splits = list(evaluation.forget.values())[0]
             results["rows"].append({
                 "release": index, "seconds": round(seconds, 1), "verify_seconds": round(verify_seconds, 1),
-                "reprobed": len(evaluation.get("earlier", {})), "deferred": len((evaluation.get("earlier_coverage") or {}).get("deferred", [])),
+                "reprobed": len(evaluation.earlier), "deferred": len(evaluation.coverage.deferred),
                 "earlier_leak_seen": earlier["seen"], "earlier_leak_unseen": earlier["unseen"],
                 "new_leak": max(m["leak_rate"] for m in splits.values()),
                 "informativeness": min(m["judge_informativeness"] or 0 for m in splits.values()),
-                "retain_drop": evaluation["retain"]["rouge_l_drop"],
-                "canary_drop": max((m["rouge_l_drop"] for m in evaluation.get("bystanders", {}).values()), default=None),
-                "default_policy": verdict(default_policy, evaluation)["passed"],
+                "retain_drop": evaluation.retain["rouge_l_drop"],
+                "canary_drop": max((m["rouge_l_drop"] for m in evaluation.bystanders.values()), default=None),
+                "default_policy": verdict(default_policy, evaluation).passed,
                 "disk_unpruned": before_prune, "disk_pruned": disk(home),
             })
             if on_release:

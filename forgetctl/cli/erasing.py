@@ -4,7 +4,6 @@ Shared by `forgetctl erase` and `forgetctl demo`."""
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import TYPE_CHECKING
 
 import typer
@@ -17,7 +16,9 @@ from forgetctl.errors import ExitCode
 from forgetctl_audit.standalone_verify import CLOSE_REASONS
 
 if TYPE_CHECKING:
+    from forgetctl.evaluation.results import Evaluation
     from forgetctl.pipeline import RunOutcome
+    from forgetctl.policy import Verdict
     from forgetctl.request import EraseRequest
 
 
@@ -131,15 +132,15 @@ def render_not_identifiable(name: str, found, request_id: str | None) -> None:
         + (f" Recorded as not-identifiable under request [bold]{request_id}[/]." if request_id else ""))
 
 
-def render_measured(result, evaluation: dict, method: str) -> None:
+def render_measured(result, evaluation: Evaluation, method: str) -> None:
     """What the model said before and after, and what was measured, per person."""
     from forgetctl.evaluation.metrics import in_scope
 
     for name, found in result.identified.items():
-        if name in evaluation["forget"]:
+        if name in evaluation.forget:
             console.print(f"Before erasure the model identified {escape(name)} in {found.leaks} of {found.asked} answers "
                           f"on their photos ({found.control_leaks} of {found.control_asked} on photos that are not theirs).")
-        if name in evaluation["forget"] and not found.identifiable:
+        if name in evaluation.forget and not found.identifiable:
             console.print(f"[yellow]--force: {escape(name)} was erased although the model did not identify them "
                           f"({found.leaks} of {found.asked} answers); the record says so.[/]")
     for name, splits in result.forget.items():
@@ -151,17 +152,17 @@ def render_measured(result, evaluation: dict, method: str) -> None:
                 table.add_row(f"{escape(probe.photo.path.name)} ({split})", escape(probe.before[0]), escape(probe.after[0]))
         console.print(table)
 
-    for name, splits in evaluation["forget"].items():
-        table = Table(title=f"Measured for {escape(name)} ({escape(evaluation['judge']['label'])})")
+    for name, splits in evaluation.forget.items():
+        table = Table(title=f"Measured for {escape(name)} ({escape(evaluation.judge['label'])})")
         table.add_column("metric")
         for split in splits:
             table.add_column(f"{split} views", justify="right")
         for metric in in_scope("forget"):
             table.add_row(f"{metric.label} {metric.arrow}", *(metric.format(m.get(metric.key)) for m in splits.values()))
         console.print(table)
-    if all(m["clipscore"] is None for splits in evaluation["forget"].values() for m in splits.values()):
+    if all(m["clipscore"] is None for splits in evaluation.forget.values() for m in splits.values()):
         console.print("CLIPScore not measured: pass --clip-model ARCH --clip-pretrained FILE for this model.")
-    retain = evaluation["retain"]
+    retain = evaluation.retain
     console.print("Retain answers: " + ", ".join(
         f"{m.label} {m.format(retain.get(m.key))}" for m in in_scope("retain")
     ))
@@ -179,15 +180,15 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
 
     decision = outcome.verdict
     render_checks(decision)
-    for request_id, splits in evaluation.get("earlier", {}).items():
+    for request_id, splits in evaluation.earlier.items():
         parts = [f"{split} {m.get('leak_rate', 0):.0%} leaks" if split != "retain" else f"retain drop {m['rouge_l_drop']:.3f}"
                  for split, m in splits.items()]
         console.print(f"Erased before, {request_id}: " + ", ".join(parts))
-    canaries = evaluation.get("bystanders", {})
+    canaries = evaluation.bystanders
     if canaries:
         label, worst = max(canaries.items(), key=lambda item: item[1]["rouge_l_drop"])
         console.print(f"Canaries asked again: {len(canaries)}; the most changed, {label}, drop {worst['rouge_l_drop']:.3f}")
-    for note in decision.get("notes", []):
+    for note in decision.notes:
         console.print(f"[yellow]{escape(note)}[/]")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.manifest["timings_s"].items())
     console.print(f"Adapter and manifest in [cyan]{escape(str(result.run_dir))}[/]  ({timings})")
@@ -195,10 +196,10 @@ def render_outcome(outcome: RunOutcome, method: str) -> None:
         console.print(f"Release (base + adapter merged, deployable) in [cyan]{escape(str(outcome.merged))}[/]; "
                       "`forgetctl lineage head` names the version to serve")
     for name, request_id in outcome.request_ids.items():
-        state = "an erasure" if decision["passed"] and name not in outcome.held_back else "a run that failed its policy"
+        state = "an erasure" if decision.passed and name not in outcome.held_back else "a run that failed its policy"
         console.print(f"Recorded in the audit log as {state} under request [bold]{request_id}[/] ({escape(name)})")
     for name, held in outcome.held_back.items():
-        failed = ", ".join(c["name"] for c in held["checks"] if not c["passed"])
+        failed = ", ".join(held.failed)
         console.print(f"[yellow]Held back from this {'release' if outcome.merged else 'erasure'}: {escape(name)}[/] "
                       f"(their own checks failed: {escape(failed)}); the others' erasure stands. Their request stays "
                       f"open: erase them again with --request-id {outcome.request_ids[name]}")
@@ -209,26 +210,26 @@ def exit_code(outcome: RunOutcome) -> ExitCode:
     """What the run's outcome means to a script (`forgetctl erase --help`)."""
     if outcome.verdict is None:
         return ExitCode.NOT_IDENTIFIABLE
-    if not outcome.verdict["passed"]:
+    if not outcome.verdict.passed:
         return ExitCode.CHECK_FAILED
     return ExitCode.HELD_BACK if outcome.held_back else ExitCode.OK
 
 
-def render_checks(decision: dict) -> None:
+def render_checks(decision: Verdict) -> None:
     """The policy's checks at 80 columns: the check's name whole (the longest is 31 characters, a
     name to grep and to put in a policy file), what was measured folded beside it, and n/a where
     nothing could be measured."""
-    table = Table(title=f"Policy {escape(decision['policy'])}: {'PASSED' if decision['passed'] else 'FAILED'}")
+    table = Table(title=f"Policy {escape(decision.policy)}: {'PASSED' if decision.passed else 'FAILED'}")
     table.add_column("check", no_wrap=True)
     table.add_column("measured", overflow="fold")
     table.add_column("bound", no_wrap=True)
     table.add_column("result", no_wrap=True)
-    for check in decision["checks"]:
-        unmeasured = check["measured"] is None
-        table.add_row(escape(check["name"]), f"n/a ({escape(check['note'])})" if unmeasured and check.get("note") else
-                      "n/a" if unmeasured else f"{check['measured']:.3f}",
-                      f"{check['comparison']} {check['threshold']}",
-                      "[dim]n/a[/]" if unmeasured and check["passed"] else "[green]pass[/]" if check["passed"] else "[red]FAIL[/]")
+    for check in decision.checks:
+        unmeasured = check.measured is None
+        table.add_row(escape(check.name), f"n/a ({escape(check.note)})" if unmeasured and check.note else
+                      "n/a" if unmeasured else f"{check.measured:.3f}",
+                      f"{check.comparison} {check.threshold}",
+                      "[dim]n/a[/]" if check.unmeasured else "[green]pass[/]" if check.passed else "[red]FAIL[/]")
     console.print(table)
 
 
@@ -237,15 +238,14 @@ def render_next(outcome: RunOutcome) -> None:
     from forgetctl.evaluation.metrics import remedies
 
     decision = outcome.verdict
-    if decision["passed"]:
+    if decision.passed:
         if outcome.merged:
             console.print(f"next: deploy the head (`forgetctl lineage head`), and re-test it regularly: "
                           f"forgetctl verify --model {escape(str(outcome.merged))} --attacks quick")
         else:
             console.print(f"next: forgetctl verify --model BASE --adapter {escape(str(outcome.result.run_dir / 'adapter'))}")
         return
-    failed = [c["name"] for c in decision["checks"] if not c["passed"]]
-    for name in failed[:3]:
+    for name in decision.failed[:3]:
         console.print(f"next: {escape(name)} failed: try {remedies().get(name, 'another method or learning rate')}")
     request_id = next(iter(outcome.request_ids.values()), None)
     if request_id and len(outcome.request_ids) == 1:

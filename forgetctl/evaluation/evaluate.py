@@ -21,6 +21,7 @@ from forgetctl.evaluation.detectors import is_degenerate, is_refusal
 from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText, same_name, term_set
 from forgetctl.evaluation.judging import GradeRequest, Judge
 from forgetctl.evaluation.metrics import measure_site, site_metrics
+from forgetctl.evaluation.results import Collateral, Coverage, Evaluation, Metrics
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, IN_CONTEXT_PROMPT
@@ -74,8 +75,9 @@ def share(flags) -> float:
     return sum(map(bool, flags)) / max(len(flags), 1)
 
 
-def judge_answers(judge: Judge, rubrics, probes, answers, grounding: Grounding, summary: str, on_grade=None) -> dict:
-    """Mean score per rubric over conclusive grades, the count of inconclusive ones, and every grade."""
+def judge_answers(judge: Judge, rubrics, probes, answers, grounding: Grounding, summary: str,
+                  on_grade=None) -> tuple[Metrics, list[dict]]:
+    """Mean score per rubric over conclusive grades and the count of inconclusive ones; and every grade."""
     out, grades = {}, []
     inconclusive = 0
     for rubric in rubrics:
@@ -91,7 +93,7 @@ def judge_answers(judge: Judge, rubrics, probes, answers, grounding: Grounding, 
                 on_grade(1)
         out[f"judge_{rubric}"] = mean(scores)
     out["judge_inconclusive"] = inconclusive
-    return {**out, "grades": grades}
+    return out, grades
 
 
 def answer_rates(answers: list[str], detector: LeakDetector) -> dict[str, float]:
@@ -113,10 +115,11 @@ def usr_metrics(answers, grounding: Grounding, summary: str) -> dict:
     return {k: v for k, v in unlearning_success(answers, summary, others).items() if k != "outputs"}
 
 
-def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, on_grade=None) -> dict:
+def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, on_grade=None) -> tuple[Metrics, list[dict]]:
     answers = [a for p in probes for a in p.after]
     judged = [p.after[JUDGED_QUESTION] for p in probes]
     clip = grading.clip
+    judged_scores, grades = judge_answers(grading.judge, RUBRICS, probes, judged, grounding, summary, on_grade)
     return {
         "answers": len(answers),
         **usr_metrics(answers, grounding, summary),
@@ -125,9 +128,9 @@ def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, 
         "leak_rate_before": share(grounding.leak_detector.leaks(a) for p in probes for a in p.before),
         "hallucinated_identity_rate": share(grounding.names_someone_else(a) for a in answers),
         "clipscore": mean(clip.scores([p.photo.image for p in probes], judged)) if clip else None,
-        **judge_answers(grading.judge, RUBRICS, probes, judged, grounding, summary, on_grade),
+        **judged_scores,
         **measure_site("forget", answers, [a for p in probes for a in p.before]),
-    }
+    }, grades
 
 
 def people_texts(result, people, distractors: Distractors):
@@ -192,7 +195,8 @@ def bystander_metrics(result) -> dict:
     return {label: drift(probes) for label, probes in result.bystanders.items()}
 
 
-def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: dict | None = None, unverifiable: dict | None = None) -> dict:
+def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: dict | None = None,
+                 unverifiable: dict | None = None) -> Evaluation:
     """All metrics for one run, keyed by person then split ("seen", "unseen"), plus retain, plus
     the people earlier releases erased (`earlier`: their leak detectors; `unverifiable`: those
     whose evidence is gone, and why)."""
@@ -200,34 +204,25 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
     views = sum(len(p) for e in result.forget.values() for p in e.values())
     advance = phase(f"Judging ({judge.name})", len(RUBRICS) * views + len(result.retain))
     subjects, retain = groundings(result, people, grading.distractors)
-    forget = {}
+    forget, grades = {}, {}
     for person in people:
         # The person's summary: the profile if given, else what the model revealed before erasure.
         summary = person.profile or " ".join(dict.fromkeys(subjects[person.name].subject.revealed))
-        forget[person.name] = {
-            split: {**split_metrics(probes, subjects[person.name], summary, grading, advance),
-                    **knowledge_metrics(result.knowledge.get(person.name, {}).get(split))}
-            for split, probes in result.forget[person.name].items() if probes
-        }
-    graded = [judge_answers(judge, ("informativeness",), g, [p.after[0] for p in g], grounding, "", advance) for grounding, g in retain]
-    return {
-        "judge": judge.describe(), "forget": forget, "retain": retain_metrics(result, graded, grading),
-        "earlier": earlier_metrics(result, earlier or {}), "earlier_unverifiable": dict(unverifiable or {}),
-        "earlier_coverage": earlier_coverage(result.manifest),
-        "bystanders": bystander_metrics(result), "collateral": collateral(result),
+        forget[person.name], grades[person.name] = {}, {}
+        for split, probes in result.forget[person.name].items():
+            if probes:
+                table, grades[person.name][split] = split_metrics(probes, subjects[person.name], summary, grading, advance)
+                forget[person.name][split] = {**table, **knowledge_metrics(result.knowledge.get(person.name, {}).get(split))}
+    graded = [judge_answers(judge, ("informativeness",), g, [p.after[0] for p in g], grounding, "", advance)
+              for grounding, g in retain]
+    return Evaluation(
+        forget=forget, retain=retain_metrics(result, graded, grading), grades=grades, judge=judge.describe(),
+        earlier=earlier_metrics(result, earlier or {}), earlier_unverifiable=dict(unverifiable or {}),
+        coverage=Coverage.of(result.manifest), bystanders=bystander_metrics(result), collateral=collateral(result),
         # Which plugin measured each site metric, so a record names the code behind every number.
-        "site_metrics": {key: plugin for key, (_, plugin) in site_metrics().items()},
-        # Per person, what counts as their private facts: kept only in the encrypted evidence.
-        "private_terms": {name: g.private for name, g in subjects.items()},
-    }
-
-
-def earlier_coverage(manifest: dict | None) -> dict:
-    """How many of the people erased before this release re-probed, and the bound on the others:
-    each is re-probed at least once in `every` releases (forgetctl.lineage.reprobe_choice)."""
-    lineage = (manifest or {}).get("lineage", {})
-    deferred = list(lineage.get("deferred", []))
-    return {"earlier": len(lineage.get("earlier", [])), "deferred": deferred, "every": lineage.get("reprobe_every", 1)}
+        site_metrics={key: plugin for key, (_, plugin) in site_metrics().items()},
+        private_terms={name: g.private for name, g in subjects.items()},
+    )
 
 
 def knowledge_metrics(measured: dict | None) -> dict:
@@ -238,25 +233,24 @@ def knowledge_metrics(measured: dict | None) -> dict:
     return {**measured["after"], **before}
 
 
-def collateral(result) -> dict:
+def collateral(result) -> Collateral:
     """Whether anyone besides the erased people was re-asked (bystanders): the --retain people,
     earlier erasures' retain people and the lineage's canaries. Without them, forgetting a
     look-alike goes unseen."""
     earlier = sum(len(splits.get("retain", ())) for splits in (result.earlier or {}).values())
     others = len(result.retain) if result.retain_are_others else 0
     canaries = sum(len(probes) for probes in result.bystanders.values())
-    return {"measured": bool(others or earlier or canaries), "retain_photos": others, "earlier_retain_photos": earlier,
-            "canary_photos": canaries}
+    return Collateral(retain_photos=others, earlier_retain_photos=earlier, canary_photos=canaries)
 
 
-def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:
+def retain_metrics(result, graded: list[tuple[Metrics, list[dict]]], grading: Grading) -> Metrics:
     """How other people's answers (or, with no --retain, the descriptions of the erased people's
     own photos) survived the erasure."""
     probes = result.retain
     retain_after = [a for p in probes for a in p.after]
     rouge = mean_rouge_l(retain_after, [a for p in probes for a in p.before]) if retain_after else None
     clip = grading.clip
-    scores = [g["score"] for group in graded for g in group["grades"]]
+    scores = [g["score"] for _, grades in graded for g in grades]
     return {
         "answers": len(retain_after),
         "of": "other people" if result.retain_are_others else "the erased people's own photos, described",
@@ -264,7 +258,6 @@ def retain_metrics(result, graded: list[dict], grading: Grading) -> dict:
         "rouge_l_drop": None if rouge is None else 1.0 - rouge,
         "clipscore": mean(clip.scores([p.photo.image for p in probes], [p.after[0] for p in probes])) if clip else None,
         "judge_informativeness": mean(scores),
-        "judge_inconclusive": sum(group["judge_inconclusive"] for group in graded),
-        "grades": [g for group in graded for g in group["grades"]],
+        "judge_inconclusive": sum(table["judge_inconclusive"] for table, _ in graded),
         **measure_site("retain", retain_after, [a for p in probes for a in p.before]),
     }

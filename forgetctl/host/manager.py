@@ -119,7 +119,7 @@ class PluginHost:
 
         found = self._collect("register_metrics")
         keys = {(m.key, m.scope) for m in METRICS}
-        site_keys: set[str] = set()  # a site metric is stored under its key alone (evaluation["site_metrics"])
+        site_keys: set[str] = set()  # a site metric is stored under its key alone (Evaluation.site_metrics)
         checks = {m.check for m in METRICS if m.check} | set(REMEDIES)
         for r in found.values():
             declared = getattr(r.cls, "metric", None)

@@ -161,7 +161,7 @@ def run_peer(bench: Benchmark, split: str, methods: list[str], model: Path, reta
                 evaluation = evaluate_run(result, spec.people, request.grading)
                 row["forgetctl"] = table_row(evaluation, COLUMNS)
                 decision = verdict(load_policy("default"), evaluation)
-                row["policy"] = "pass" if decision["passed"] else "fail: " + ", ".join(c["name"] for c in decision["checks"] if not c["passed"])
+                row["policy"] = "pass" if decision.passed else "fail: " + ", ".join(decision.failed)
                 out["base"].setdefault("forgetctl", original_row(result, spec.people, request.grading, COLUMNS))
             out["methods"][method] = row
     return out
