@@ -96,18 +96,45 @@ def test_erase_without_a_retain_folder_passes_the_default_policy_on_the_demo_mod
 
 def test_the_policy_table_reads_whole_at_80_columns(monkeypatch):
     from forgetctl.cli import erasing
-    from forgetctl.policy import load_policy
+    from forgetctl.policy import Check, Verdict, load_policy
 
     from rich.console import Console
 
     # A console of its own: setting the shared one's width would outlive the test.
     monkeypatch.setattr(erasing, "console", Console(width=80))
-    checks = [{"name": name, "measured": None if i % 2 else 0.0, "threshold": bound, "comparison": "<=",
-               "passed": True, "note": "no earlier erasure to re-probe" if i % 2 else ""}
+    checks = [Check(name, None if i % 2 else 0.0, bound, "<=", True, "no earlier erasure to re-probe" if i % 2 else "")
               for i, (name, bound) in enumerate(load_policy("default").thresholds.items())]
     assert len(checks) > 10
     with erasing.console.capture() as captured:
-        erasing.render_checks({"policy": "default", "passed": True, "checks": checks})
+        erasing.render_checks(Verdict("default", tuple(checks)))
     text = captured.get()
     assert max(map(len, text.splitlines())) <= 80
-    assert all(f"│ {c['name']} " in text for c in checks)  # every name whole, on one line
+    assert all(f"│ {c.name} " in text for c in checks)  # every name whole, on one line
+
+
+def test_a_command_taking_flags_gets_one_typed_object_and_each_call_its_own_lists():
+    from dataclasses import dataclass
+
+    from forgetctl.cli.flags import command_taking, flag
+
+    @dataclass(frozen=True)
+    class Flags:
+        name: list[str] = flag([], "--name", help="Repeat for several.")
+        steps: int = flag(3, "--steps", min=1, help="How many.")
+
+    seen = []
+
+    @command_taking(Flags)
+    def command(flags: Flags):
+        """Says what it got."""
+        seen.append(flags)
+
+    tiny = typer.Typer()
+    tiny.command()(command)
+    tiny.command("other")(lambda: None)  # two commands: typer keeps the names
+    assert runner.invoke(tiny, ["command", "--name", "a", "--name", "b", "--steps", "5"]).exit_code == 0
+    assert runner.invoke(tiny, ["command"]).exit_code == 0
+    assert seen == [Flags(["a", "b"], 5), Flags([], 3)] and seen[1].name is not Flags().name
+    refused = runner.invoke(tiny, ["command", "--steps", "0"])
+    assert refused.exit_code == 2 and "--steps" in refused.output
+    assert "Says what it got." in runner.invoke(tiny, ["command", "--help"]).output

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from forgetctl.cli.erasing import exit_code, render_outcome, render_plan, run_with_progress
+from forgetctl.cli.flags import command_taking, flag
 from forgetctl.config import forgetctl_home
 from forgetctl.engine.images import LIMITS
 from forgetctl.errors import ExitCode, InputError
@@ -124,72 +126,86 @@ def received_date(received: str | None) -> dt.date | None:
     return date
 
 
-def erase_command(
-    entity: list[str] = typer.Option([], "--entity", metavar="NAME", help="Person to forget (repeat for several)."),
-    images: list[Path] = typer.Option([], "--images", metavar="DIR", help=f"Folder of their photos (one per --entity, in order; {LIMITS})."),
-    profile: list[Path] = typer.Option([], "--profile", metavar="FILE", help="Text file of known facts (one per --entity)."),
-    requests: Path = typer.Option(None, "--requests", metavar="FILE", help="JSON lines of {entity, images, profile?}."),
-    method: str = typer.Option("pubg", "--method", metavar="NAME", help="Unlearning method (see `forgetctl plugins`)."),
-    method_option: list[str] = typer.Option([], "--method-option", metavar="KEY=VALUE", help="Method option (see `forgetctl plugins`)."),
-    model: Path = typer.Option(None, "--model", metavar="DIR", help="Local llava-hf model directory (default: the demo model)."),
-    retain: Path = typer.Option(None, "--retain", metavar="DIR", help="Other people's photos, one sub-folder each."),
-    merge: Path = typer.Option(None, "--merge", metavar="DIR", help="Where to write the release (base + adapter merged) if the policy passes (default: FORGETCTL_HOME/releases/RUN_ID)."),
-    fork: bool = typer.Option(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded)."),
-    new_lineage: str = typer.Option(None, "--new-lineage", metavar="REASON", help="Start a new lineage from a model no release record knows, beside the existing one (the reason is recorded)."),
-    keep_earlier: bool = typer.Option(False, "--keep-earlier/--no-keep-earlier", help="Train on the leaks of people erased by earlier releases again (the forget data and the steps grow with the lineage). Default: their erased answers are held in the retain loss, at a fixed cost per step (docs/lineage-year.md)."),
-    reprobe_every: int = typer.Option(1, "--reprobe-every", min=1, metavar="K", help="Re-probe each person erased before at least once in every K releases (the K most recent always); 1: all of them, every release."),
-    no_release: bool = typer.Option(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance."),
-    steps: int = typer.Option(30, min=1, help="Training steps."),
-    batch_size: int = typer.Option(8, min=1, help="Forget (and retain) examples per step."),
-    grad_accum: int = typer.Option(1, min=1, help="Gradient accumulation steps."),
-    lr: float = typer.Option(None, help="Learning rate (default: the method's for this model family)."),
-    rank: int = typer.Option(128, min=1, help="LoRA rank."),
-    alpha: int = typer.Option(256, min=1, help="LoRA alpha."),
-    seed: int = typer.Option(0, help="Random seed."),
-    retain_weight: float = typer.Option(10.0, "--retain-weight", min=0.0, metavar="W", help="Weight of the retain loss next to the method's forget loss."),
-    lora_targets: str = typer.Option("language", "--lora-targets", metavar="WHERE", help="LoRA on the language model (language) or also the projector (language+projector)."),
-    sam_rho: float = typer.Option(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning."),
-    watch_every: int = typer.Option(5, "--watch-every", min=0, metavar="N", help="Ask again every N steps and keep the best step's adapter (0: keep the last)."),
-    request_id: str = typer.Option(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded)."),
-    grounds: str = typer.Option("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)} (default a: {GROUNDS['a']})."),
-    received: str = typer.Option(None, metavar="DATE", help="Date the request was received (YYYY-MM-DD; default today)."),
-    requester_ref: str = typer.Option(None, "--requester-ref", metavar="REF", help="Your ticket or case reference (stored encrypted)."),
-    judge: str = typer.Option("grounded", "--judge", metavar="NAME", help="Judge plugin: grounded (offline) or ollama."),
-    judge_model: str = typer.Option(None, "--judge-model", metavar="MODEL", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server)."),
-    judge_option: list[str] = typer.Option([], "--judge-option", metavar="KEY=VALUE", help="Judge setting KEY=VALUE (timeout, retries, backoff, num_ctx)."),
-    policy: str = typer.Option("default", "--policy", metavar="NAME|FILE", help="Policy name (default, strict) or a .toml file."),
-    distractors: Path = typer.Option(None, "--distractors", metavar="FILE", help="JSON lines of other people {name, summary} for USR."),
-    clip_model: str = typer.Option(None, "--clip-model", metavar="ARCH", help="open_clip architecture (or config JSON) for CLIPScore (default: the model folder's forgetctl.toml)."),
-    clip_pretrained: Path = typer.Option(None, "--clip-pretrained", metavar="FILE", help="Local open_clip checkpoint for --clip-model."),
-    force: bool = typer.Option(False, "--force", help="Erase even a person the base model does not identify (recorded as forced)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check every input and print the plan; load, train and record nothing."),
-):
+@dataclass(frozen=True)
+class EraseFlags:
+    """Every flag of `forgetctl erase`: its type, default and help, declared once."""
+
+    entity: list[str] = flag([], "--entity", metavar="NAME", help="Person to forget (repeat for several).")
+    images: list[Path] = flag([], "--images", metavar="DIR", help=f"Folder of their photos (one per --entity, in order; {LIMITS}).")
+    profile: list[Path] = flag([], "--profile", metavar="FILE", help="Text file of known facts (one per --entity).")
+    requests: Path = flag(None, "--requests", metavar="FILE", help="JSON lines of {entity, images, profile?}.")
+    method: str = flag("pubg", "--method", metavar="NAME", help="Unlearning method (see `forgetctl plugins`).")
+    method_option: list[str] = flag([], "--method-option", metavar="KEY=VALUE", help="Method option (see `forgetctl plugins`).")
+    model: Path = flag(None, "--model", metavar="DIR", help="Local llava-hf model directory (default: the demo model).")
+    retain: Path = flag(None, "--retain", metavar="DIR", help="Other people's photos, one sub-folder each.")
+    merge: Path = flag(None, "--merge", metavar="DIR", help="Where to write the release (base + adapter merged) if the policy passes (default: FORGETCTL_HOME/releases/RUN_ID).")
+    fork: bool = flag(False, "--fork", help="Start from a version that lacks a later erasure, on purpose (recorded).")
+    new_lineage: str = flag(None, "--new-lineage", metavar="REASON", help="Start a new lineage from a model no release record knows, beside the existing one (the reason is recorded).")
+    keep_earlier: bool = flag(False, "--keep-earlier/--no-keep-earlier", help="Train on the leaks of people erased by earlier releases again (the forget data and the steps grow with the lineage). Default: their erased answers are held in the retain loss, at a fixed cost per step (docs/lineage-year.md).")
+    reprobe_every: int = flag(1, "--reprobe-every", min=1, metavar="K", help="Re-probe each person erased before at least once in every K releases (the K most recent always); 1: all of them, every release.")
+    no_release: bool = flag(False, "--no-release", help="Keep only the adapter: no deployable version, the lineage does not advance.")
+    steps: int = flag(30, min=1, help="Training steps.")
+    batch_size: int = flag(8, min=1, help="Forget (and retain) examples per step.")
+    grad_accum: int = flag(1, min=1, help="Gradient accumulation steps.")
+    lr: float = flag(None, help="Learning rate (default: the method's for this model family).")
+    rank: int = flag(128, min=1, help="LoRA rank.")
+    alpha: int = flag(256, min=1, help="LoRA alpha.")
+    seed: int = flag(0, help="Random seed.")
+    retain_weight: float = flag(10.0, "--retain-weight", min=0.0, metavar="W", help="Weight of the retain loss next to the method's forget loss.")
+    lora_targets: str = flag("language", "--lora-targets", metavar="WHERE", help="LoRA on the language model (language) or also the projector (language+projector).")
+    sam_rho: float = flag(0.0, "--sam-rho", min=0.0, metavar="RHO", help="Sharpness-aware minimization radius (0: off); a defence against relearning.")
+    watch_every: int = flag(5, "--watch-every", min=0, metavar="N", help="Ask again every N steps and keep the best step's adapter (0: keep the last).")
+    request_id: str = flag(None, "--request-id", metavar="ID", help="Attach this run to an existing request (it must exist and not be shredded).")
+    grounds: str = flag("a", metavar="LETTER", help=f"GDPR Art. 17(1) ground: {', '.join(GROUNDS)} (default a: {GROUNDS['a']}).")
+    received: str = flag(None, metavar="DATE", help="Date the request was received (YYYY-MM-DD; default today).")
+    requester_ref: str = flag(None, "--requester-ref", metavar="REF", help="Your ticket or case reference (stored encrypted).")
+    judge: str = flag("grounded", "--judge", metavar="NAME", help="Judge plugin: grounded (offline) or ollama.")
+    judge_model: str = flag(None, "--judge-model", metavar="MODEL", help="Ollama model for --judge ollama (OLLAMA_HOST picks the server).")
+    judge_option: list[str] = flag([], "--judge-option", metavar="KEY=VALUE", help="Judge setting KEY=VALUE (timeout, retries, backoff, num_ctx).")
+    policy: str = flag("default", "--policy", metavar="NAME|FILE", help="Policy name (default, strict) or a .toml file.")
+    distractors: Path = flag(None, "--distractors", metavar="FILE", help="JSON lines of other people {name, summary} for USR.")
+    clip_model: str = flag(None, "--clip-model", metavar="ARCH", help="open_clip architecture (or config JSON) for CLIPScore (default: the model folder's forgetctl.toml).")
+    clip_pretrained: Path = flag(None, "--clip-pretrained", metavar="FILE", help="Local open_clip checkpoint for --clip-model.")
+    force: bool = flag(False, "--force", help="Erase even a person the base model does not identify (recorded as forced).")
+    dry_run: bool = flag(False, "--dry-run", help="Check every input and print the plan; load, train and record nothing.")
+
+
+def request_form(f: EraseFlags):
+    """The flags as the request form every erase is validated from (forgetctl.request.validate)."""
+    from forgetctl.request import RequestForm
+    from forgetctl.types import TrainingConfig
+
+    judge_options = parse_options(f.judge_option, "--judge-option") | ({"model": f.judge_model} if f.judge_model else {})
+    return RequestForm(
+        people=people_from(f.requests, f.entity, f.images, f.profile), model=f.model, method=f.method,
+        method_options=parse_options(f.method_option),
+        training=TrainingConfig(
+            steps=f.steps, batch_size=f.batch_size, grad_accum_steps=f.grad_accum, learning_rate=f.lr,
+            lora_rank=f.rank, lora_alpha=f.alpha, seed=f.seed, lora_targets=f.lora_targets, sam_rho=f.sam_rho,
+            retain_weight=f.retain_weight, watch_every=f.watch_every,
+        ),
+        retain=f.retain, merge=f.merge, judge=f.judge, judge_options=judge_options, policy=f.policy,
+        distractors=f.distractors, clip_model=f.clip_model, clip_pretrained=f.clip_pretrained, grounds=f.grounds,
+        received=received_date(f.received), requester_ref=f.requester_ref, request_id=f.request_id, fork=f.fork,
+        new_lineage=f.new_lineage, keep_earlier=f.keep_earlier, reprobe_every=f.reprobe_every,
+        release=not f.no_release, force=f.force,
+    )
+
+
+@command_taking(EraseFlags)
+def erase_command(flags: EraseFlags):
     """Erase people: harvest what the model reveals from their photos, unlearn it, measure it,
     judge it against a policy, and record it (exit codes below)."""
     from forgetctl.demo import demo_model_dir
-    from forgetctl.request import RequestForm, validate
-    from forgetctl.types import TrainingConfig
+    from forgetctl.request import validate
 
-    form = RequestForm(
-        people=people_from(requests, entity, images, profile), model=model, method=method, method_options=parse_options(method_option),
-        training=TrainingConfig(
-            steps=steps, batch_size=batch_size, grad_accum_steps=grad_accum, learning_rate=lr,
-            lora_rank=rank, lora_alpha=alpha, seed=seed, lora_targets=lora_targets, sam_rho=sam_rho,
-            retain_weight=retain_weight, watch_every=watch_every,
-        ),
-        retain=retain, merge=merge, judge=judge,
-        judge_options={**parse_options(judge_option, "--judge-option"), **({"model": judge_model} if judge_model else {})},
-        policy=policy, distractors=distractors, clip_model=clip_model, clip_pretrained=clip_pretrained,
-        grounds=grounds, received=received_date(received), requester_ref=requester_ref, request_id=request_id,
-        fork=fork, new_lineage=new_lineage, keep_earlier=keep_earlier, reprobe_every=reprobe_every, release=not no_release, force=force,
-    )
-    request = validate(form, default_model=demo_model_dir(), home=forgetctl_home())
-    if dry_run:
+    request = validate(request_form(flags), default_model=demo_model_dir(), home=forgetctl_home())
+    if flags.dry_run:
         render_plan(request, forgetctl_home())
         return
     outcome = run_with_progress(request)
     if outcome is None:  # not the main process of an `accelerate launch`: it reports
         return
-    render_outcome(outcome, method)
+    render_outcome(outcome, flags.method)
     if exit_code(outcome) != ExitCode.OK:
         raise typer.Exit(exit_code(outcome))
