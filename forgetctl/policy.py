@@ -175,6 +175,7 @@ def verdict(policy: Policy, evaluation: Evaluation) -> Verdict:
     # Earlier erasures whose evidence is gone cannot be re-probed: said, never counted as verified.
     notes = [f"{request} cannot be re-probed: {why} (not counted as verified)"
              for request, why in evaluation.earlier_unverifiable.items()]
+    notes += [f"site metric {key} was not measured: {why}" for key, why in evaluation.site_failures.items()]
     if evaluation.coverage.deferred:
         notes.append(deferred_note(evaluation.coverage))
     if not evaluation.collateral.measured:

@@ -38,7 +38,7 @@ def test_stages_write_a_run_with_its_manifest(toy_run):
     request, result, phases, steps, root = toy_run
     assert result.run_dir == root / "home" / "runs" / "toy-run"
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
-    assert manifest == result.manifest and manifest["run_id"] == "toy-run"
+    assert manifest == result.manifest and manifest["run"] == "toy-run"
     assert list(manifest["timings_s"]) == ["load", "harvest", "identify", "prepare", "train", "evaluate", "knowledge"]
     assert manifest["training"]["model_family"] == "tiny" and manifest["training"]["learning_rate"] == 2e-3
     assert manifest["method"]["hyperparameters"] == request.spec.method_options.model_dump()
@@ -159,3 +159,49 @@ def test_hook_register_metrics_measures_site_metrics_on_every_split_and_names_th
             after = [a for p in probes for a in p.after]
             assert evaluation.forget[name][split]["spoken_words"] == pytest.approx(mean_words(after))
     assert evaluation.site_metrics == {"spoken_words": "words 2.0", "kept_words": "words 2.0"}
+    assert evaluation.site_failures == {}
+
+
+BROKEN_METRICS = """
+    from forgetctl.evaluation.metrics import AnswerMetric, Metric
+    from forgetctl.host.hookspecs import hookimpl
+
+    class Raises(AnswerMetric):
+        name = "raises"
+        metric = Metric("tone", "tone", "how the answers sound", "lower", "forget", ".2f", "tone_max")
+
+        def measure(self, after, before):
+            raise ValueError("quoting " + after[0])
+
+    class Chatty(AnswerMetric):
+        name = "chatty"
+        metric = Metric("mood", "mood", "a word, not a number", "lower", "retain")
+
+        def measure(self, after, before):
+            return "calm"
+
+    @hookimpl
+    def register_metrics(register):
+        register(Raises)
+        register(Chatty)
+"""
+
+
+def test_a_site_metric_that_raises_or_answers_garbage_is_not_measured_and_said(toy_run, install_plugin, tmp_path):
+    from forgetctl.evaluation.evaluate import evaluate_run
+    from forgetctl.policy import load_policy, verdict
+
+    install_plugin("broken", "forgetctl_broken", "0.1", BROKEN_METRICS)
+    request, result, _, _, _ = toy_run
+    evaluation = evaluate_run(result, request.spec.people, request.grading)  # the trained run is not lost
+    assert all(m["tone"] is None for splits in evaluation.forget.values() for m in splits.values())
+    assert evaluation.retain["mood"] is None
+    assert evaluation.site_failures == {"tone": "broken 0.1 raised ValueError", "mood": "broken 0.1 answered str, not a number"}
+    record = evaluation.record({name: "req-x" for name in evaluation.forget})
+    assert record["site_failures"] == evaluation.site_failures and record["site_metrics"]["tone"] == "broken 0.1"
+    assert "quoting" not in str(record)  # the exception's message may quote an answer: never recorded
+    policy = tmp_path / "tone.toml"
+    policy.write_text("[thresholds]\ntone_max = 1\n")
+    decision = verdict(load_policy(str(policy)), evaluation)
+    assert decision.failed == ["tone_max"] and any("site metric tone was not measured: broken 0.1 raised" in n
+                                                    for n in decision.notes)

@@ -163,8 +163,8 @@ def test_hook_register_metrics_declares_a_site_metric_a_policy_can_bound(install
         load_policy(str(policy))
     install_plugin("wordy", "forgetctl_wordy", "2.0", SITE_METRIC)
     assert by_check()["mean_words_max"].label == "words" and "max_new_tokens" in remedies()["mean_words_max"]
-    assert measure_site("forget", ["one two", "one two three four"], []) == {"mean_words": 3.0}
-    assert measure_site("retain", ["a b"], []) == {}
+    assert measure_site("forget", ["one two", "one two three four"], [], {}) == {"mean_words": 3.0}
+    assert measure_site("retain", ["a b"], [], {}) == {}
     split = {"mean_words": 4.0, "leak_rate": 0.0}
     decision = verdict(load_policy(str(policy)), Evaluation(forget={"p": {"seen": split}}, retain={}))
     (check,) = [c for c in decision.checks if c.name == "mean_words_max"]

@@ -241,7 +241,7 @@ def start_leaks(loaded: LoadedModel, spec: EraseSpec, harvested: Harvest) -> flo
 def build_manifest(run_id: str, spec: EraseSpec, loaded: LoadedModel, trainer: Trainer, losses: list[dict], timings: dict) -> dict:
     """What was run, by which code, on which files: hashes and hyperparameters, no personal data."""
     return {
-        "run_id": run_id,
+        "run": run_id,  # named as in every record
         "method": {
             "name": spec.method.name, "plugin": spec.method.plugin, "version": spec.method.version,
             "hyperparameters": trainer.method.hyperparameters(),

@@ -115,7 +115,8 @@ def usr_metrics(answers, grounding: Grounding, summary: str) -> dict:
     return {k: v for k, v in unlearning_success(answers, summary, others).items() if k != "outputs"}
 
 
-def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, on_grade=None) -> tuple[Metrics, list[dict]]:
+def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, failures: dict,
+                  on_grade=None) -> tuple[Metrics, list[dict]]:
     answers = [a for p in probes for a in p.after]
     judged = [p.after[JUDGED_QUESTION] for p in probes]
     clip = grading.clip
@@ -129,7 +130,7 @@ def split_metrics(probes, grounding: Grounding, summary: str, grading: Grading, 
         "hallucinated_identity_rate": share(grounding.names_someone_else(a) for a in answers),
         "clipscore": mean(clip.scores([p.photo.image for p in probes], judged)) if clip else None,
         **judged_scores,
-        **measure_site("forget", answers, [a for p in probes for a in p.before]),
+        **measure_site("forget", answers, [a for p in probes for a in p.before], failures),
     }, grades
 
 
@@ -204,23 +205,23 @@ def evaluate_run(result, people, grading: Grading, phase=no_progress, earlier: d
     views = sum(len(p) for e in result.forget.values() for p in e.values())
     advance = phase(f"Judging ({judge.name})", len(RUBRICS) * views + len(result.retain))
     subjects, retain = groundings(result, people, grading.distractors)
-    forget, grades = {}, {}
+    forget, grades, failures = {}, {}, {}
     for person in people:
         # The person's summary: the profile if given, else what the model revealed before erasure.
         summary = person.profile or " ".join(dict.fromkeys(subjects[person.name].subject.revealed))
         forget[person.name], grades[person.name] = {}, {}
         for split, probes in result.forget[person.name].items():
             if probes:
-                table, grades[person.name][split] = split_metrics(probes, subjects[person.name], summary, grading, advance)
+                table, grades[person.name][split] = split_metrics(probes, subjects[person.name], summary, grading, failures, advance)
                 forget[person.name][split] = {**table, **knowledge_metrics(result.knowledge.get(person.name, {}).get(split))}
     graded = [judge_answers(judge, ("informativeness",), g, [p.after[0] for p in g], grounding, "", advance)
               for grounding, g in retain]
     return Evaluation(
-        forget=forget, retain=retain_metrics(result, graded, grading), grades=grades, judge=judge.describe(),
+        forget=forget, retain=retain_metrics(result, graded, grading, failures), grades=grades, judge=judge.describe(),
         earlier=earlier_metrics(result, earlier or {}), earlier_unverifiable=dict(unverifiable or {}),
         coverage=Coverage.of(result.manifest), bystanders=bystander_metrics(result), collateral=collateral(result),
         # Which plugin measured each site metric, so a record names the code behind every number.
-        site_metrics={key: plugin for key, (_, plugin) in site_metrics().items()},
+        site_metrics={key: plugin for key, (_, plugin) in site_metrics().items()}, site_failures=failures,
         private_terms={name: g.private for name, g in subjects.items()},
     )
 
@@ -243,7 +244,7 @@ def collateral(result) -> Collateral:
     return Collateral(retain_photos=others, earlier_retain_photos=earlier, canary_photos=canaries)
 
 
-def retain_metrics(result, graded: list[tuple[Metrics, list[dict]]], grading: Grading) -> Metrics:
+def retain_metrics(result, graded: list[tuple[Metrics, list[dict]]], grading: Grading, failures: dict) -> Metrics:
     """How other people's answers (or, with no --retain, the descriptions of the erased people's
     own photos) survived the erasure."""
     probes = result.retain
@@ -259,5 +260,5 @@ def retain_metrics(result, graded: list[tuple[Metrics, list[dict]]], grading: Gr
         "clipscore": mean(clip.scores([p.photo.image for p in probes], [p.after[0] for p in probes])) if clip else None,
         "judge_informativeness": mean(scores),
         "judge_inconclusive": sum(table["judge_inconclusive"] for table, _ in graded),
-        **measure_site("retain", retain_after, [a for p in probes for a in p.before]),
+        **measure_site("retain", retain_after, [a for p in probes for a in p.before], failures),
     }

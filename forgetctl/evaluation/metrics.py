@@ -204,6 +204,23 @@ def remedies() -> dict[str, str]:
     return {**REMEDIES, **{m.metric.check: m.remedy for m, _ in site_metrics().values() if m.metric.check}}
 
 
-def measure_site(scope: str, after: list[str], before: list[str]) -> dict:
-    """Every site metric of this scope over these answers, under its key."""
-    return {key: m.measure(after, before) for key, (m, _) in site_metrics().items() if m.metric.scope == scope}
+def measure_site(scope: str, after: list[str], before: list[str], failures: dict[str, str]) -> dict:
+    """Every site metric of this scope over these answers, under its key. One that raises, or
+    answers something other than a number, is not measured (None, which fails a check that
+    bounds it) and is named in `failures`: a site's broken metric never loses a trained run,
+    and never stands in the record as a number."""
+    values = {}
+    for key, (m, plugin) in site_metrics().items():
+        if m.metric.scope != scope:
+            continue
+        try:
+            value = m.measure(after, before)
+        except Exception as exc:  # a third party's code: its message may quote the answers, so the class only
+            value, why = None, f"raised {type(exc).__name__}"
+        else:
+            number = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            value, why = (value, None) if number else (None, f"answered {type(value).__name__}, not a number")
+        if why:
+            failures[key] = f"{plugin} {why}"
+        values[key] = value
+    return values

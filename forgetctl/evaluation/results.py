@@ -60,6 +60,7 @@ class Evaluation:
     bystanders: dict[str, Metrics] = field(default_factory=dict)
     collateral: Collateral = Collateral()
     site_metrics: dict[str, str] = field(default_factory=dict)  # site metric key -> the plugin that measured it
+    site_failures: dict[str, str] = field(default_factory=dict)  # site metric key -> why it was not measured
     private_terms: dict[str, list] = field(default_factory=dict)  # person -> their private facts (evidence only)
 
     def for_people(self, names) -> Evaluation:
@@ -74,4 +75,5 @@ class Evaluation:
             "retain_metrics": self.retain, "earlier": self.earlier, "earlier_unverifiable": self.earlier_unverifiable,
             "earlier_coverage": {**asdict(self.coverage), "deferred": list(self.coverage.deferred)},
             "bystanders": self.bystanders, "collateral": self.collateral.record(), "judge": self.judge,
+            "site_metrics": self.site_metrics, "site_failures": self.site_failures,
         }
