@@ -13,7 +13,7 @@ from pathlib import Path
 # The fingerprint of a set of file hashes (the format of signed release records, kept as is so
 # that every version in an audit log keeps its identity) is defined in the auditor's script:
 # the version a report names is the one the auditor computes.
-from forgetctl_audit.standalone_verify import files_digest
+from forgetctl_audit.report_statements import files_digest
 
 
 def file_sha256(path: Path) -> str:

@@ -194,7 +194,7 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
 def validate_request_id(form: RequestForm, home: Path | None) -> None:
     """`--request-id` attaches the run to a request that exists, is this person's, and was not
     shredded (a shred is final: no new evidence, no new data key)."""
-    from forgetctl_audit.standalone_verify import CLOSED
+    from forgetctl_audit.report_statements import CLOSED
     from forgetctl_audit.store import REQUEST_ID, AuditLog
 
     request_id = form.request_id

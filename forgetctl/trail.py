@@ -16,7 +16,7 @@ from pathlib import Path
 
 from forgetctl.errors import InputError
 from forgetctl_audit.keys import Keyring, fingerprint
-from forgetctl_audit.standalone_verify import CLOSED, INCOMPLETE, request_state, run_status
+from forgetctl_audit.report_statements import CLOSED, INCOMPLETE, request_state, run_status
 from forgetctl_audit.store import AuditLog
 
 

@@ -265,7 +265,7 @@ LEAKING = {
 def test_a_re_probe_that_held_beside_an_attack_that_did_not_never_reads_still_forgotten():
     import copy
 
-    from forgetctl_audit.standalone_verify import result_words
+    from forgetctl_audit.report_statements import result_words
 
     v = {"tested": {"version": "abc", "carries_erasure": True, "attacks": "quick"}, "still_forgotten": True,
          "attacks": copy.deepcopy(LEAKING)}

@@ -125,7 +125,7 @@ def test_editing_the_unsigned_request_id_column_hides_nothing(log):
 
 
 def build_report_unverified(log, request_id):
-    from forgetctl_audit.standalone_verify import verification_view
+    from forgetctl_audit.report_statements import verification_view
 
     return {"verifications": [verification_view(r) for r in log.records(request_id) if r["kind"] == "verification"]}
 
@@ -154,6 +154,36 @@ def test_an_auditor_checks_an_export_alone_with_a_pinned_root(log, tmp_path):
     assert len(report["bundle"]["records"]) == len(log.records(request_id)) + 1  # every record, and the root key
     # A report pinned to another root fails: the auditor never takes keys from the bundle.
     assert "not the fingerprint you pinned" in standalone(path, "--pin", "0" * 64).stdout + standalone(path, "--pin", "0" * 64).stderr
+
+
+def test_the_auditors_script_runs_its_own_statements_beside_it(log, tmp_path):
+    """The two files copied out of the page's appendix check the page; the statements that run
+    are the copy beside the script (an edited copy fails the report), never an installed one."""
+    import html as markup
+
+    request_id = erased_request(log)
+    _, path = exported(log, request_id, tmp_path, fmt="html")
+    pin = log.root_fingerprint()
+    auditor = tmp_path / "auditor"
+    auditor.mkdir()
+    page = path.read_text()
+    for name in ("standalone_verify.py", "report_statements.py"):
+        start = page.index(f"<h3>{name}</h3><pre>") + len(f"<h3>{name}</h3><pre>")
+        (auditor / name).write_text(markup.unescape(page[start:page.index("</pre>", start)]))
+
+    def run():
+        return subprocess.run([sys.executable, "-I", str(auditor / "standalone_verify.py"), str(path), "--pin", pin],
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    ok = run()
+    assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stdout + ok.stderr
+    statements = auditor / "report_statements.py"
+    statements.write_text(statements.read_text().replace("IDENTIFIABLE AGAIN", "still forgotten"))
+    edited = run()
+    assert edited.returncode != 0 and "is not what the signed records say" in edited.stdout + edited.stderr
+    statements.unlink()
+    alone = run()
+    assert alone.returncode != 0 and "report_statements.py is not beside this script" in alone.stderr
 
 
 def drop_from_bundle(report, kind):
@@ -218,7 +248,7 @@ def test_an_html_page_whose_visible_text_was_edited_fails_and_says_what_is_autho
 
 def test_the_verifier_reads_run_outcomes_as_forgetctl_records_them():
     from forgetctl.trail import Outcome
-    from forgetctl_audit.standalone_verify import OUTCOMES
+    from forgetctl_audit.report_statements import OUTCOMES
 
     assert tuple(Outcome) == OUTCOMES
 

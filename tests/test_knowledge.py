@@ -107,7 +107,7 @@ def test_a_verification_rebuilds_the_knowledge_items_from_the_evidence_alone():
 
 
 def test_the_worst_knowledge_over_splits_skips_what_was_not_measured():
-    from forgetctl_audit.standalone_verify import knowledge_extremes
+    from forgetctl_audit.report_statements import knowledge_extremes
 
     splits = [{"knowledge_measured": True, "mia_auc_min_k_plus_plus": 0.9, "truth_ratio": 0.4},
               {"knowledge_measured": True, "mia_auc_min_k_plus_plus": 0.6, "truth_ratio": 0.2},
@@ -131,7 +131,7 @@ def test_the_knowledge_document_puts_each_method_beside_the_base_after_relearnin
 
 
 def test_the_report_states_what_the_weights_know_in_its_checked_residual_risk():
-    from forgetctl_audit.standalone_verify import ERASURE, residual_risk
+    from forgetctl_audit.report_statements import ERASURE, residual_risk
 
     measured = {"knowledge_measured": True, "truth_ratio": 0.54, "truth_ratio_before": 0.17, "members": 12,
                 "non_members": 36, "mia_auc_min_k_plus_plus": 0.71, "mia_auc_min_k_plus_plus_before": 1.0,

@@ -246,7 +246,7 @@ def test_verify_on_a_version_reprobes_exactly_its_lineage_and_names_what_it_cann
 
 def test_a_report_names_a_model_by_the_version_lineage_prints():
     from forgetctl.fingerprint import directory_hashes
-    from forgetctl_audit.standalone_verify import digest
+    from forgetctl_audit.report_statements import digest
 
     assert digest(directory_hashes(demo_model_dir())) == model_digest(demo_model_dir())
 

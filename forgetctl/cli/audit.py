@@ -17,7 +17,7 @@ from forgetctl.config import forgetctl_home
 from forgetctl.errors import AuditError, InputError, unknown_name
 from forgetctl.trail import Outcome, close_request, request_states
 from forgetctl_audit.keys import Keyring
-from forgetctl_audit.standalone_verify import CLOSE_REASONS, INCOMPLETE, run_status
+from forgetctl_audit.report_statements import CLOSE_REASONS, INCOMPLETE, run_status
 from forgetctl_audit.store import AuditLog, check_request_id
 
 app = typer.Typer(help="List, show, export and shred audit records.", rich_markup_mode="markdown")
@@ -133,7 +133,7 @@ def show(
 ):
     """One request, one line per signed record: what happened, when, and what it found. With
     --json, the records themselves and their decrypted evidence unless it was shredded."""
-    from forgetctl_audit.standalone_verify import facts
+    from forgetctl_audit.report_statements import facts
 
     check_request_id(request_id)
     log = open_existing_log(readonly=True)

@@ -13,7 +13,7 @@ from rich.table import Table
 from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import ExitCode
-from forgetctl_audit.standalone_verify import CLOSE_REASONS
+from forgetctl_audit.report_statements import CLOSE_REASONS
 
 if TYPE_CHECKING:
     from forgetctl.evaluation.results import Evaluation

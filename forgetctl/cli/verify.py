@@ -75,7 +75,7 @@ def load_attack_suite(name: str):
 
 def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, allow_unerased: bool,
                   suite, policy, as_json: bool) -> None:
-    from forgetctl_audit.standalone_verify import describe_tested
+    from forgetctl_audit.report_statements import describe_tested
     from forgetctl.verification import reprobe, select_targets
 
     from forgetctl.lineage import Lineage
@@ -191,7 +191,7 @@ def render_unbounded(results: dict, policy) -> None:
 
 def render_attack_knowledge(results: dict) -> None:
     """After each attack that changes the weights: what they know, on the erased model and the base."""
-    from forgetctl_audit.standalone_verify import knowledge_extremes
+    from forgetctl_audit.report_statements import knowledge_extremes
 
     rows = []
     for row in (r for r in results.values() if "knowledge" in r):

@@ -5,9 +5,9 @@ keeps only the words of the base model's own descriptions of the person's photos
 sees in them) and of the tool's refusals, less the person's name and private words, and blacks
 out every other word, in any script (names, places, years, awards, professions).
 
-Everything a report states is derived from signed records by the auditor's own script
-(forgetctl_audit/standalone_verify.py: `statements`), which this module calls, so the two can
-never disagree. Exporting signs an export record that lists every record of the request and
+Everything a report states is derived from signed records by the auditor's own code
+(forgetctl_audit/report_statements.py: `statements`, which standalone_verify.py runs), which
+this module calls, so the two can never disagree. Exporting signs an export record that lists every record of the request and
 carries the redacted examples; the records, their inclusion proofs, the key chain and a fresh
 signed tree head travel with the report, so an auditor checks it, complete, with the root
 fingerprint they pinned, without trusting this machine.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forgetctl_audit.standalone_verify import EXPORT, digest, request_state, statements
+from forgetctl_audit.report_statements import EXPORT, digest, request_state, statements
 from forgetctl_audit.store import AuditLog
 
 from forgetctl.errors import AuditError

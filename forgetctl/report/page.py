@@ -5,11 +5,10 @@ appendix, the machine-readable report embedded for standalone_verify.py."""
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 
 from forgetctl.report.charts import charts
 from forgetctl.report.sections import body
-from forgetctl.report.text import decode_payload
+from forgetctl.report.text import auditor_files, decode_payload
 
 
 def render(report: dict, fmt: str) -> str:
@@ -31,7 +30,7 @@ def render_html(report: dict) -> str:
         report=report, blocks=body(report, set(images)), charts=images, keys=keys,
         kind=lambda block: type(block).__name__,
         percent=lambda table: [round(100 * w / sum(table.widths), 1) for w in table.widths],
-        standalone=(files("forgetctl_audit") / "standalone_verify.py").read_text(),
+        scripts=auditor_files(),
         bundle=json.dumps(report["bundle"], indent=1),
         # Inside <script>, only "</" could end it early.
         embedded=json.dumps(report, ensure_ascii=False).replace("</", "<\\/"),

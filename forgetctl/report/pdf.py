@@ -1,14 +1,13 @@
 """The report as a PDF (fpdf2): the same blocks as the HTML page (sections.py), with the
-machine-readable report and the auditor's script attached so standalone_verify.py can check it.
+machine-readable report and the auditor's two files attached so standalone_verify.py can check it.
 """
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 from forgetctl.report.charts import charts
 from forgetctl.report.page import render
 from forgetctl.report.sections import Bullets, Heading, Image, Paragraph, Table, body
+from forgetctl.report.text import auditor_files
 
 SIZES = {1: 15, 2: 13, 3: 11, 4: 10}  # heading level -> points
 TONES = {"ok": (30, 123, 52), "bad": (179, 38, 30)}
@@ -75,7 +74,8 @@ def appendix(pdf, report: dict) -> None:
     draw(pdf, Heading("Appendix: verify this report yourself"), {})
     for text in (
         "The machine-readable report is attached to this PDF as forgetctl-report.json, and the auditor's script as "
-        "standalone_verify.py. Save both, get the log's root fingerprint from the controller out of band, and run: "
+        "standalone_verify.py with report_statements.py, which it runs. Save the three in one folder, get the log's "
+        "root fingerprint from the controller out of band, and run: "
         "python standalone_verify.py forgetctl-report.json --pin FINGERPRINT. The script needs only the "
         "cryptography package; what it prints is authoritative, these pages are not checked by it.",
         f"The root fingerprint this report claims (compare, never trust): {report['root_fingerprint']}",
@@ -83,5 +83,8 @@ def appendix(pdf, report: dict) -> None:
         draw(pdf, Paragraph(text), {})
     pdf.embed_file(bytes=render(report, "json").encode(), basename="forgetctl-report.json",
                    desc="the signed records, proofs and tree head behind this report")
-    pdf.embed_file(bytes=(files("forgetctl_audit") / "standalone_verify.py").read_bytes(), basename="standalone_verify.py",
-                   desc="the auditor's verifier: python standalone_verify.py forgetctl-report.json --pin FINGERPRINT")
+    for name, text in auditor_files().items():
+        pdf.embed_file(bytes=text.encode(), basename=name,
+                       desc="the auditor's verifier: python standalone_verify.py forgetctl-report.json --pin FINGERPRINT"
+                       if name == "standalone_verify.py" else "what a report states, derived from the signed records; "
+                       "standalone_verify.py runs it")

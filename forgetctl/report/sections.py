@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forgetctl_audit.standalone_verify import describe_tested, identified_words, result_words
+from forgetctl_audit.report_statements import describe_tested, identified_words, result_words
 
 from forgetctl.evaluation.metrics import in_scope
 from forgetctl.report.build import attack_rows

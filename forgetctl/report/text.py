@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import base64
 import json
+from importlib.resources import files
 
 from forgetctl.evaluation.metrics import COLLATERAL_CHECK, INCONCLUSIVE, by_check
+
+
+def auditor_files() -> dict[str, str]:
+    """The auditor's two files, by name, as every rendering carries them: the checker, and the
+    derivation of what a report states that it runs (saved side by side)."""
+    return {name: (files("forgetctl_audit") / name).read_text() for name in ("standalone_verify.py", "report_statements.py")}
 
 
 # What the first lines of every rendering say: the auditor's script checks the data, not the page.
