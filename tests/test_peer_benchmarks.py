@@ -164,12 +164,14 @@ def test_a_damaged_file_and_an_unknown_method_are_refused_before_any_model(tmp_p
 
 def test_without_pyarrow_mllmu_says_which_extra_to_install(built):
     root = built["mllmu"]
-    code = ("import sys; sys.modules['pyarrow'] = None; sys.modules['pyarrow.parquet'] = None\n"
+    code = ("import atexit, sys; sys.modules['pyarrow'] = None; sys.modules['pyarrow.parquet'] = None\n"
+            "atexit.register(lambda: print('torch loaded' if 'torch' in sys.modules else 'no torch'))\n"
             "from forgetctl.cli import main\n"
             f"main(['bench', 'peer', '--format', 'mllmu', '--data', {str(root)!r}, '--split', 'forget_5'])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 1
     assert "pip install 'forgetctl[bench]'" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout.strip() == "no torch"  # refused before anything heavy loads
 
 
 @pytest.mark.slow

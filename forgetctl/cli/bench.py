@@ -89,19 +89,20 @@ def peer_command(
     import json
 
     from forgetctl.benchmarks.peers import read_benchmark
-    from forgetctl.benchmarks.peers.run import run_peer
-    from forgetctl.benchmarks.peers.table import to_markdown
-    from forgetctl.benchmarks.performance import machine
     from forgetctl.demo import demo_model_dir
     from forgetctl.errors import unknown_name
     from forgetctl.host.manager import create_host
 
-    bench = read_benchmark(format, data)  # every refusal before a model loads
+    bench = read_benchmark(format, data)  # every refusal before torch loads, let alone a model
     bench.split(split)
     methods = create_host().methods()
     for name in method:
         if name not in methods:
             raise unknown_name("method", name, methods)
+    from forgetctl.benchmarks.peers.run import run_peer
+    from forgetctl.benchmarks.peers.table import to_markdown
+    from forgetctl.benchmarks.performance import machine
+
     model_dir = model or demo_model_dir()
     command = (f"forgetctl bench peer --format {format} --data {data} --split {split} "
                + " ".join(f"--method {m}" for m in method) + (f" --model {model}" if model else ""))
