@@ -17,7 +17,7 @@ from forgetctl.engine.images import LIMITS
 from forgetctl.errors import ExitCode, InputError
 from forgetctl.trail import GROUNDS
 
-if TYPE_CHECKING:  # the request module imports the engine (torch): loaded only when a command runs
+if TYPE_CHECKING:  # the request module (validation, plugins) loads only when erase runs, not for --help
     from forgetctl.request import PersonForm
 
 
