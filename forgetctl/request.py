@@ -14,6 +14,7 @@ import os
 import shutil
 import tomllib
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -191,32 +192,44 @@ def validate_grading(form: RequestForm, model_dir: Path, host: PluginHost) -> Gr
     return Grading(judge, clip, distractors)
 
 
-def validate_request_id(form: RequestForm, home: Path | None) -> None:
+@contextmanager
+def trail_to_read(home: Path | None):
+    """The audit log, opened once and read-only for all of validation (which writes nothing);
+    None where there is none yet."""
+    if home is None or not (home / "audit.db").is_file():
+        yield None
+        return
+    from forgetctl_audit.store import AuditLog
+
+    log = AuditLog(home, readonly=True)
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+def validate_request_id(form: RequestForm, log, home: Path | None) -> None:
     """`--request-id` attaches the run to a request that exists, is this person's, and was not
     shredded (a shred is final: no new evidence, no new data key)."""
     from forgetctl_audit.report_statements import CLOSED
-    from forgetctl_audit.store import REQUEST_ID, AuditLog
+    from forgetctl_audit.store import REQUEST_ID
 
     request_id = form.request_id
     if not REQUEST_ID.fullmatch(request_id):
         raise InputError(f"--request-id {request_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
     if len(form.people) != 1:
         raise InputError("--request-id attaches one person's run to their request; erase one person at a time")
-    if home is None or not (home / "audit.db").is_file():
+    if log is None:
         raise InputError(f"no request {request_id}: there is no audit log in {home}; leave out --request-id to open one")
-    log = AuditLog(home, readonly=True)  # validation writes nothing
-    try:
-        request = next((r for r in log.records(request_id) if r["kind"] == "request"), None)
-        if request is None:
-            raise InputError(f"no request {request_id} in the audit log; leave out --request-id to open a new request")
-        if log.is_shredded(request_id):
-            raise InputError(f"request {request_id} was shredded, and a shred is final; open a new request instead")
-        if any(r["kind"] == CLOSED for r in log.records(request_id)):
-            raise InputError(f"request {request_id} was closed without erasure (`forgetctl audit show {request_id}`); "
-                             "leave out --request-id to open a new request")
-        check_same_person(log, request, form.people[0].name)
-    finally:
-        log.close()
+    request = next((r for r in log.records(request_id) if r["kind"] == "request"), None)
+    if request is None:
+        raise InputError(f"no request {request_id} in the audit log; leave out --request-id to open a new request")
+    if log.is_shredded(request_id):
+        raise InputError(f"request {request_id} was shredded, and a shred is final; open a new request instead")
+    if any(r["kind"] == CLOSED for r in log.records(request_id)):
+        raise InputError(f"request {request_id} was closed without erasure (`forgetctl audit show {request_id}`); "
+                         "leave out --request-id to open a new request")
+    check_same_person(log, request, form.people[0].name)
 
 
 def folder_bytes(path: Path, patterns=("*.safetensors", "*.bin")) -> int:
@@ -263,7 +276,12 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
     """Check everything cheap, in the order a user would fix it; raise InputError on the first
     problem. `default_model` is used when the form names none; `home` holds the audit log that
     a named request id must already be in."""
-    host = host or create_host()
+    with trail_to_read(home) as log:
+        return validate_with(form, default_model, host or create_host(), home, log)
+
+
+def validate_with(form: RequestForm, default_model: Path, host: PluginHost, home: Path | None, log) -> EraseRequest:
+    """`validate`, with the audit log (or None) read once."""
     methods = host.methods()
     if form.method not in methods:
         raise unknown_name("method", form.method, methods)
@@ -273,7 +291,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         raise InputError(f"--grounds must be one of {', '.join(GROUNDS)} (GDPR Art. 17(1)(a)-(f)), not {form.grounds!r}")
     policy = load_policy(form.policy)
     if form.request_id is not None:
-        validate_request_id(form, home)
+        validate_request_id(form, log, home)
     names = check_names(form.people)
     survey([p.images for p in form.people] + retain_folders(form.retain))
     people = read_people(form.people, names)
@@ -288,7 +306,7 @@ def validate(form: RequestForm, default_model: Path, host: PluginHost | None = N
         raise InputError(f"--batch-size {form.training.batch_size} does not split over {processes} processes")
     if problem := sharding.launch_problem():
         raise InputError(problem)
-    lineage = plan_lineage(form, model_dir, home, people)
+    lineage = plan_lineage(form, model_dir, log, people)
     # Grading defaults (CLIP, distractors) belong to the original base, not to a merged release.
     grading = validate_grading(form, lineage.start.root_dir or model_dir, host)
     training, notes = covering(form.training, people, lineage.earlier if form.keep_earlier else ())
@@ -326,28 +344,22 @@ def covering(training: TrainingConfig, people, earlier) -> tuple[TrainingConfig,
     return replace(training, steps=needed), (f"--steps raised from {training.steps} to {needed}: {why}",)
 
 
-def plan_lineage(form: RequestForm, model_dir: Path, home: Path | None, people) -> LineagePlan:
+def plan_lineage(form: RequestForm, model_dir: Path, log, people) -> LineagePlan:
     """Is `model_dir` a known version? Then start from it only if that brings nobody back, take
     the sound reference from its original base, and re-probe everyone its ancestors erased."""
     if form.reprobe_every < 1:
         raise InputError("--reprobe-every must be 1 or more (1: every earlier person on every release)")
     if form.new_lineage is not None and not form.new_lineage.strip():
         raise InputError("--new-lineage needs a reason (it is recorded), e.g. --new-lineage 'first erasure on model X'")
-    if home is None or not (home / "audit.db").is_file():
+    if log is None:
         return LineagePlan(plan_start(Lineage(), model_dir, form.fork, form.new_lineage))
-    from forgetctl_audit.store import AuditLog
-
     from forgetctl.canaries import load_bystanders
     from forgetctl.verification import load_earlier
 
-    log = AuditLog(home, readonly=True)
-    try:
-        lineage = Lineage.from_log(log)
-        start = plan_start(lineage, model_dir, form.fork, form.new_lineage)
-        earlier, detectors, unverifiable = load_earlier(log, start.earlier)
-        bystanders = load_bystanders(log, start.version.root if start.version else start.digest)
-    finally:
-        log.close()
+    lineage = Lineage.from_log(log)
+    start = plan_start(lineage, model_dir, form.fork, form.new_lineage)
+    earlier, detectors, unverifiable = load_earlier(log, start.earlier)
+    bystanders = load_bystanders(log, start.version.root if start.version else start.digest)
     # The new release sits one below its start; only people whose evidence is readable take turns.
     readable = tuple(e.label for e in earlier)
     _, deferred = reprobe_choice(readable, lineage.depth(start.version) + 1, form.reprobe_every)
