@@ -167,6 +167,19 @@ def record_result(log, request: EraseRequest, run_id: str, result: EraseResult, 
             log.append(RELEASE, None, release_body(start, request.spec.model_dir, merged, run_id, erased, adapter))
 
 
+def open_requests(log, request: EraseRequest, report: Reporter) -> list:
+    """Each person's request, opened or continued, and said first: the id to quote if the run is
+    interrupted, and the clock it runs against."""
+    people = request.spec.people
+    single = request.record.request_id if len(people) == 1 else None
+    opened = [record_request(log, person.name, request.record, single) for person in people]
+    for person, o in zip(people, opened):
+        report.notice(f"{'Opened' if o.new else 'Continuing the open'} request {o.request_id} for {person.name} "
+                      f"(received {o.body.get('received')}, deadline {o.body.get('deadline')}, {o.body.get('grounds')})"
+                      + ("" if o.new or not request.record.received else "; --received was not used: the request has its date"))
+    return opened
+
+
 def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> RunOutcome | None:
     run_id = new_run_id()
     people = request.spec.people
@@ -174,17 +187,9 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
         request.grading.clip.load()  # a CLIP that cannot load is refused before any record
     log = open_log(home, announce=report.notice) if distributed.is_main_process() else None
     try:
-        request_ids = []
+        opened = open_requests(log, request, report) if log is not None else []
+        request_ids = [o.request_id for o in opened]
         if log is not None:
-            single = request.record.request_id if len(people) == 1 else None
-            opened = [record_request(log, person.name, request.record, single) for person in people]
-            request_ids = [o.request_id for o in opened]
-            for person, o in zip(people, opened):
-                # Said first: the id to quote if the run is interrupted, and the clock it runs against.
-                report.notice(f"{'Opened' if o.new else 'Continuing the open'} request {o.request_id} for {person.name} "
-                              f"(received {o.body.get('received')}, deadline {o.body.get('deadline')}, "
-                              f"{o.body.get('grounds')})"
-                              + ("" if o.new or not request.record.received else "; --received was not used: the request has its date"))
             record_started(log, request_ids, run_id, run_plan(request))
         merged = merged_on = None
         try:
