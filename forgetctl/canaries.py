@@ -15,12 +15,11 @@ from pathlib import Path
 
 from forgetctl_audit.store import AuditLog
 
-from forgetctl.engine.images import read_photos, survey
+from forgetctl.engine.images import read_photos, retain_folders, survey
 from forgetctl.errors import InputError
 from forgetctl.fingerprint import directory_hashes, files_digest
 from forgetctl.lineage import Lineage
 from forgetctl.prompts import RETAIN_QUESTIONS
-from forgetctl.request import retain_folders
 from forgetctl.trail import CANARY_SET, is_canary_set
 from forgetctl.types import Bystander
 

@@ -10,7 +10,7 @@ from the base is present and matches its record. A rebuild merges the chain agai
 every file with the signed record: bit-exact where the arithmetic is the same (the same dtype on
 the same kind of device and library versions); a rebuild that differs is said to differ, file by
 file, and is never put where the release was. Nothing here loads torch; the merge is
-`forgetctl.engine.rebuild`.
+`forgetctl.engine.release.rebuild`.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forgetctl.engine import distributed
-from forgetctl.engine.erase import erase, write_release
+from forgetctl.engine.erase import erase
 from forgetctl.engine.loading import stored_dtype
+from forgetctl.engine.release import write_release
 from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import AuditError, RunInterrupted, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run

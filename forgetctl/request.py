@@ -20,7 +20,7 @@ from pathlib import Path
 
 from forgetctl.engine import distributed, sharding
 from forgetctl.engine.families import FAMILIES, inspect_model_dir, lora_target
-from forgetctl.engine.images import read_photos, split_views, survey
+from forgetctl.engine.images import read_photos, retain_folders, split_views, survey
 from forgetctl.errors import InputError, unknown_name
 from forgetctl.evaluation.evaluate import Distractors, Grading, read_distractors
 from forgetctl.host.manager import PluginHost, create_host
@@ -101,18 +101,6 @@ class EraseRequest:
     lineage: LineagePlan = field(default_factory=LineagePlan)
     release: bool = True
     notes: tuple[str, ...] = ()  # what validation changed, said before the run and in the dry run
-
-
-def retain_folders(retain_dir: Path | None) -> list[Path]:
-    """Other people's photo folders, one per person."""
-    if retain_dir is None:
-        return []
-    if not retain_dir.is_dir():
-        raise InputError(f"retain folder {retain_dir} does not exist")
-    folders = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir() and not sub.is_symlink())
-    if not folders:
-        raise InputError(f"retain folder {retain_dir} has no sub-folders; put each person's photos in their own")
-    return folders
 
 
 def read_retain(retain_dir: Path | None, erased) -> tuple:

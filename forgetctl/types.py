@@ -30,6 +30,27 @@ class Example:
     key: str
 
 
+@dataclass
+class Harvest:
+    """What the base model says before erasure: the leaks to unlearn and the answers to keep."""
+
+    views: list[Photo]  # every person's seen views, then every person's unseen views
+    before: list[list[str]]  # identity answers per view
+    references: list[str]  # per view: what the base model says is visible
+    retain_views: list[Photo]
+    retain_questions: tuple[str, ...]
+    retain_before: list[list[str]]  # the answers to keep (also the retain "before" of evaluation)
+    retain_references: list[str]
+    forget: list[Example]  # seen views only
+    retain: list[Example]
+    retain_are_others: bool  # other people's photos (--retain), or the erased people's own, described
+    held: list[Example] = field(default_factory=list)  # earlier people's erased answers, kept (harvest)
+
+    def said(self) -> dict[int, tuple[list[str], str]]:
+        """Per view (by identity): the base model's answers, and its description of what is visible."""
+        return {id(p): (b, r) for p, b, r in zip(self.views, self.before, self.references)}
+
+
 # Where LoRA goes (each family says where these layers live: engine/families.py): the language
 # model's linear layers, the paper's choice, or also the projector.
 LORA_TARGETS = ("language", "language+projector")

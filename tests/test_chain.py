@@ -23,7 +23,7 @@ def release(log, home: Path, parent_dir: Path, start: Start, run: str, request: 
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from forgetctl.engine.erase import merge_adapter
+    from forgetctl.engine.release import merge_adapter
     from forgetctl.engine.loading import load_model, stored_dtype
 
     torch.manual_seed(len(run))

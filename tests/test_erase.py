@@ -12,7 +12,8 @@ from forgetctl.demo import demo_model_dir
 from forgetctl.demo.bars import is_description
 from forgetctl.demo.truth import names_someone, revealed
 from forgetctl.demo.world import load_world
-from forgetctl.engine.erase import erase, merge_adapter
+from forgetctl.engine.erase import erase
+from forgetctl.engine.release import merge_adapter
 from forgetctl.engine.generation import ask
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.losses import sequence_nll

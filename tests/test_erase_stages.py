@@ -8,7 +8,8 @@ from conftest import fewer_photos
 
 from forgetctl.benchmarks import demo_request
 from forgetctl.demo.world import load_world
-from forgetctl.engine.erase import erase, merge_adapter
+from forgetctl.engine.erase import erase
+from forgetctl.engine.release import merge_adapter
 from forgetctl.engine.loading import load_model
 from forgetctl.engine.reporting import Reporter
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS

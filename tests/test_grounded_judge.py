@@ -4,8 +4,7 @@ only data here; the same code must grade all of them."""
 
 import pytest
 
-from forgetctl.evaluation.evaluate import ASKED
-from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText
+from forgetctl.evaluation.grounding import ASKED, Grounding, LeakDetector, PersonText
 from forgetctl.evaluation.judging import GradeRequest
 from forgetctl.host.manager import create_host
 

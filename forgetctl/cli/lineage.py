@@ -172,7 +172,7 @@ def rebuild(
         raise InputError(f"{out} already exists; choose another --out, or move it away")
     plan = plan_rebuild(found, target, forgetctl_home())
     console.print(f"Rebuilding {version} from {escape(str(plan.start))} and {len(plan.adapters)} adapter(s)")
-    from forgetctl.engine.rebuild import rebuild as merge_chain
+    from forgetctl.engine.release import rebuild as merge_chain
 
     # Merged beside OUT under another name (atomically), and renamed to OUT only if it matches.
     scratch = out.parent / f".{out.name}.rebuild-{uuid.uuid4().hex[:6]}"

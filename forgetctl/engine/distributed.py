@@ -47,21 +47,19 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def shard_map(fn: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
+def shard_map(fn: Callable[[list[T]], list[R]], items: Sequence[T], lockstep: bool = False) -> list[R]:
     """fn over the items, each process taking a contiguous slice; every process gets all results
-    in the items' order. `fn` must return one result per item."""
+    in the items' order. `fn` must return one result per item. `lockstep`: every process must
+    call `fn` on as many items (a sharded model's forward is a collective)."""
     acc = accelerator()
     if acc.num_processes == 1:
         return fn(list(items))
     from accelerate.utils import gather_object
 
-    from forgetctl.engine.sharding import requested as lockstep
-
     per = -(-len(items) // acc.num_processes)
     mine = list(items[acc.process_index * per : (acc.process_index + 1) * per])
-    # A sharded model's forward is a collective: every process must run as many. The short
-    # slices are padded with a copy of an item, whose results are dropped.
-    padding = per - len(mine) if lockstep() and items else 0
+    # In lockstep the short slices are padded with a copy of an item, whose results are dropped.
+    padding = per - len(mine) if lockstep and items else 0
     results = fn(mine + [items[-1]] * padding) if mine or padding else []
     results = results[: len(results) - padding]
     if len(results) != len(mine):
@@ -82,25 +80,3 @@ def local_slice(batch: list[T]) -> list[T]:
     """This process's share of a global training batch."""
     acc = accelerator()
     return batch[acc.process_index :: acc.num_processes]
-
-
-def check_in_sync(tensors: list[torch.Tensor]) -> None:
-    """Fail loudly if the processes' copies differ: DDP keeps them identical, and a run whose
-    main process saved one of several diverged adapters must not be recorded as an erasure. A
-    shard (FSDP2) is compared whole, as it will be saved."""
-    acc = accelerator()
-    if acc.num_processes == 1:
-        return
-    import hashlib
-
-    import torch
-    from accelerate.utils import gather_object
-
-    from forgetctl.engine.sharding import full
-
-    digest = hashlib.sha256()
-    for tensor in tensors:
-        digest.update(full(tensor.detach()).cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    digests = gather_object([digest.hexdigest()])
-    if len(set(digests)) != 1:
-        raise RuntimeError(f"the {acc.num_processes} processes ended training with different adapters")

@@ -7,16 +7,13 @@ Each stage is a function with one job, so the benchmarks, lineage and attack cod
 they need; `erase` runs them in order. Under `accelerate launch` every process runs the stages
 (generation is shared out, training is data-parallel) and only the main process writes the run.
 Everything is written under a temporary name and renamed at the end, so an error or a killed
-process never leaves a half-written run (or merged model) behind.
+process never leaves a half-written run behind (nor a release: engine/release.py).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -26,8 +23,9 @@ from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import NOISE_PHOTOS, identify
 from forgetctl.engine.likelihood import measure_knowledge
 from forgetctl.engine.images import Photo
-from forgetctl.engine.loading import DTYPES, LoadedModel, default_dtype, load_model, model_family
+from forgetctl.engine.loading import LoadedModel, default_dtype, load_model, model_family
 from forgetctl.engine.regression import heard_now, names_a_person, probe_bystanders, probe_earlier
+from forgetctl.engine.release import atomic_directory
 from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import UnlearningContext
@@ -36,32 +34,11 @@ from forgetctl.errors import InputError
 from forgetctl.fingerprint import directory_hashes
 from forgetctl.methods import UnlearningMethod
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, RETAIN_QUESTIONS, with_in_context_prompt
-from forgetctl.types import EraseResult, EraseSpec, Example, Person, Probe
+from forgetctl.types import EraseResult, EraseSpec, Example, Harvest, Person, Probe
 
 # Asked under PUBG's in-context prompt, the base model says what is visible in a photo and nothing
 # private: each photo's visual reference, against which every verdict is graded.
 REFERENCE_PROMPT = with_in_context_prompt(DESCRIBE_QUESTIONS[0])
-
-
-@dataclass
-class Harvest:
-    """What the base model says before erasure: the leaks to unlearn and the answers to keep."""
-
-    views: list[Photo]  # every person's seen views, then every person's unseen views
-    before: list[list[str]]  # identity answers per view
-    references: list[str]  # per view: what the base model says is visible
-    retain_views: list[Photo]
-    retain_questions: tuple[str, ...]
-    retain_before: list[list[str]]  # the answers to keep (also the retain "before" of evaluation)
-    retain_references: list[str]
-    forget: list[Example]  # seen views only
-    retain: list[Example]
-    retain_are_others: bool  # other people's photos (--retain), or the erased people's own, described
-    held: list[Example] = field(default_factory=list)  # earlier people's erased answers, kept (harvest)
-
-    def said(self) -> dict[int, tuple[list[str], str]]:
-        """Per view (by identity): the base model's answers, and its description of what is visible."""
-        return {id(p): (b, r) for p, b, r in zip(self.views, self.before, self.references)}
 
 
 @dataclass
@@ -76,21 +53,6 @@ def examples(photos: list[Photo], questions, answers: list[list[str]]) -> list[E
         Example(p.image, q, a[qi], key=f"{p.sha256[:16]}:{qi}:0")
         for p, a in zip(photos, answers) for qi, q in enumerate(questions)
     ]
-
-
-@contextmanager
-def atomic_directory(final: Path):
-    """Yield a temporary sibling directory that becomes `final` only if the block succeeds."""
-    if final.exists():
-        raise InputError(f"{final} already exists; choose another output directory")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:6]}"
-    try:
-        yield partial
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
 
 
 # --- the stages ---------------------------------------------------------------------------
@@ -352,30 +314,3 @@ def without_people(spec: EraseSpec, harvested: Harvest, names: set[str]) -> tupl
         retain=[e for e in harvested.retain if e.key.split(":")[0] not in keys],
     )
     return replace(spec, people=tuple(p for p in spec.people if p.name not in names)), narrowed
-
-
-def write_release(result: EraseResult, start: Path, out: Path, stored: str | None) -> str:
-    """The release: `start` plus the run's adapter, in the parent's dtype; returns the device it
-    was merged on. A sharded model's weights are spread over processes that have finished, so it
-    is merged from the files, on CPU, as `forgetctl lineage rebuild` would."""
-    if not sharding.is_sharded(result.loaded.model):
-        merge_adapter(result.loaded, out, stored)
-        return result.loaded.device.type
-    from forgetctl.engine.rebuild import rebuild
-
-    return rebuild(start, [(result.run_dir / "adapter", stored)], str(result.loaded.dtype).removeprefix("torch."), out,
-                   device="cpu")
-
-
-def merge_adapter(loaded: LoadedModel, out: Path, stored: str | None = None) -> None:
-    """Write base + adapter as one plain transformers model directory (with its processor), its
-    weights in `stored` (the parent's dtype: an fp16 base gives fp16 releases, not the fp32 a CPU
-    merges in). The model stays in memory as written: rounded to `stored`, in the compute dtype."""
-    with atomic_directory(out) as partial:
-        merged = loaded.model.merge_and_unload()
-        if stored:
-            merged.to(DTYPES[stored])
-        merged.save_pretrained(partial)
-        merged.to(loaded.dtype)
-        loaded.processor.save_pretrained(partial)
-        loaded.model = merged

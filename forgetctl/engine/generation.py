@@ -73,6 +73,6 @@ def ask(loaded, photos: list[Photo], questions, advance=None) -> list[list[str]]
     def answer(chunk):
         return generate_answers(loaded, [p.image for p, _ in chunk], [q for _, q in chunk], on_batch=on_batch)
 
-    answers = distributed.shard_map(answer, jobs)
+    answers = distributed.shard_map(answer, jobs, lockstep=sharding.requested())
     n = len(questions)
     return [answers[i * n : (i + 1) * n] for i in range(len(photos))]

@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from forgetctl.engine.generation import ask
 from forgetctl.engine.images import Photo
-from forgetctl.evaluation.evaluate import ASKED
-from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText
+from forgetctl.evaluation.grounding import ASKED, Grounding, LeakDetector, PersonText
 from forgetctl.evaluation.identification import Identification, identification
 from forgetctl.prompts import IDENTITY_QUESTIONS
-from forgetctl.types import EraseSpec
-
-if TYPE_CHECKING:
-    from forgetctl.engine.erase import Harvest
+from forgetctl.types import EraseSpec, Harvest
 
 NOISE_PHOTOS = 2
 

@@ -78,6 +78,18 @@ def photo_files(folder: Path) -> list[Path]:
     return files
 
 
+def retain_folders(retain_dir: Path | None) -> list[Path]:
+    """Other people's photo folders (--retain, canaries), one per person."""
+    if retain_dir is None:
+        return []
+    if not retain_dir.is_dir():
+        raise InputError(f"retain folder {retain_dir} does not exist")
+    folders = sorted(sub for sub in retain_dir.iterdir() if sub.is_dir() and not sub.is_symlink())
+    if not folders:
+        raise InputError(f"retain folder {retain_dir} has no sub-folders; put each person's photos in their own")
+    return folders
+
+
 def survey(folders: list[Path]) -> None:
     """Every photo of a request against the request's limits, from file sizes and image headers
     only: refused before any photo is decoded."""

@@ -5,7 +5,6 @@ here is of exactly what the model is trained on and asked."""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,10 +12,7 @@ from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.identify import detectors
 from forgetctl.evaluation.grounding import name_parts
 from forgetctl.evaluation.knowledge import Question, Scored, knowledge, knowledge_items
-from forgetctl.types import EraseSpec
-
-if TYPE_CHECKING:
-    from forgetctl.engine.erase import Harvest
+from forgetctl.types import EraseSpec, Harvest
 
 @torch.no_grad()
 def score(loaded, model, triples: list[tuple], batch_size: int = 8) -> list[Scored]:

@@ -27,7 +27,7 @@ import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from forgetctl.engine.distributed import process_count
+from forgetctl.engine.distributed import accelerator, process_count
 
 if TYPE_CHECKING:
     import torch
@@ -105,3 +105,23 @@ def full_adapter(model) -> dict[str, torch.Tensor] | None:
     if not is_sharded(model):
         return None
     return {name: full(p.detach()).cpu() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def check_in_sync(tensors: list[torch.Tensor]) -> None:
+    """Fail loudly if the processes' copies differ: DDP keeps them identical, and a run whose
+    main process saved one of several diverged adapters must not be recorded as an erasure. A
+    shard (FSDP2) is compared whole, as it will be saved."""
+    acc = accelerator()
+    if acc.num_processes == 1:
+        return
+    import hashlib
+
+    import torch
+    from accelerate.utils import gather_object
+
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        digest.update(full(tensor.detach()).cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    digests = gather_object([digest.hexdigest()])
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"the {acc.num_processes} processes ended training with different adapters")

@@ -12,11 +12,11 @@ from contextlib import contextmanager, nullcontext
 import torch
 
 from forgetctl.engine import distributed, sharding
+from forgetctl.engine.families import FAMILIES, lora_target
 from forgetctl.engine.losses import mean_token_nll
 from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.engine.watch import score as watch_score
 from forgetctl.methods import UnlearningMethod
-from forgetctl.engine.families import FAMILIES, lora_target
 from forgetctl.types import Example, TrainingConfig
 
 
@@ -204,6 +204,6 @@ def train_adapter(
         if best.step != log[-1]["step"]:
             best.restore()
         log[best.step]["kept"] = True
-    distributed.check_in_sync(params)
+    sharding.check_in_sync(params)
     model.eval()
     return log

@@ -12,7 +12,7 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from forgetctl.engine import distributed
+from forgetctl.engine import distributed, sharding
 from forgetctl.engine.chat import encode_examples
 from forgetctl.engine.generation import generate_answers
 from forgetctl.engine.loading import LoadedModel
@@ -72,6 +72,6 @@ class UnlearningContext:
             return [answers[i * samples : (i + 1) * samples] for i in range(len(pairs))]
 
         with self.reference():
-            result = distributed.shard_map(sample, list(zip(images, questions)))
+            result = distributed.shard_map(sample, list(zip(images, questions)), lockstep=sharding.requested())
         model.train(was_training)
         return result

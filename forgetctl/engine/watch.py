@@ -11,17 +11,13 @@ verdict will: leaks first, then degenerate answers, then how far the retain answ
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import detectors
 from forgetctl.evaluation.detectors import is_degenerate
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.prompts import IDENTITY_QUESTIONS
-from forgetctl.types import EraseSpec
-
-if TYPE_CHECKING:
-    from forgetctl.engine.erase import Harvest
+from forgetctl.types import EraseSpec, Harvest
 
 PHOTOS_PER_PERSON = 2
 QUESTIONS = IDENTITY_QUESTIONS[:3]

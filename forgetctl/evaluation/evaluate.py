@@ -18,17 +18,15 @@ from pathlib import Path
 from forgetctl.engine.reporting import no_progress
 from forgetctl.errors import InputError
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal
-from forgetctl.evaluation.grounding import Grounding, LeakDetector, PersonText, same_name, term_set
+from forgetctl.evaluation.grounding import ASKED, Grounding, LeakDetector, PersonText, same_name
 from forgetctl.evaluation.judging import GradeRequest, Judge
 from forgetctl.evaluation.metrics import measure_site, site_metrics
 from forgetctl.evaluation.results import Collateral, Coverage, Evaluation, Metrics
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
-from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, IN_CONTEXT_PROMPT
+from forgetctl.prompts import IDENTITY_QUESTIONS
 
 JUDGED_QUESTION = IDENTITY_QUESTIONS.index("Tell me the information of this person.")
-# The words of every question the run asks: an answer that echoes them reveals nothing.
-ASKED = frozenset(term_set([*IDENTITY_QUESTIONS, *DESCRIBE_QUESTIONS, IN_CONTEXT_PROMPT]))
 RUBRICS = ("privacy", "informativeness", "hallucination")
 
 

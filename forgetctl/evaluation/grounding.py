@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from forgetctl.evaluation.text import WORD, terms
+from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, IN_CONTEXT_PROMPT
 
 # Below this weight a term is too common across people to count as theirs alone.
 DISTINCTIVE = 0.5
@@ -29,6 +30,10 @@ DISTINCTIVE = 0.5
 
 def term_set(texts) -> set[str]:
     return {t for text in texts for t in terms(text)}
+
+
+# The words of every question the run asks: an answer that echoes them reveals nothing.
+ASKED = frozenset(term_set([*IDENTITY_QUESTIONS, *DESCRIBE_QUESTIONS, IN_CONTEXT_PROMPT]))
 
 
 def name_parts(name: str | None) -> set[str]:
