@@ -177,6 +177,14 @@ def knowledge_words(metrics):
     return ("In the weights: " + "; ".join(parts) + ".") if parts else None
 
 
+def knowledge_unmeasured(metrics):
+    """What an erasure's record says when no knowledge test ran: never silence, which would read
+    as nothing left to find."""
+    why = next((m["knowledge_note"] for m in (metrics or {}).values() if m.get("knowledge_note")), None)
+    return ("What the weights still know (likelihoods, membership inference) was not measured"
+            + (f": {why}." if why else "."))
+
+
 def knowledge_extremes(splits):
     """Over measured splits: the most a membership test still tells (the highest Min-K%++ AUC) and
     the strongest preference for the true facts (the lowest truth ratio); None if none measured."""
@@ -227,8 +235,7 @@ def residual_risk(runs, verifications, holding=(), closed=None):
         for split, m in (run["metrics"] or {}).items():
             if m.get("leak_rate"):
                 notes.append(f"Run {run['run']}: the person still leaks in {m['leak_rate']:.0%} of {split}-view answers.")
-        if knowledge_words(run["metrics"]):
-            notes.append(f"Run {run['run']}: {knowledge_words(run['metrics'])}")
+        notes.append(f"Run {run['run']}: {knowledge_words(run['metrics']) or knowledge_unmeasured(run['metrics'])}")
         notes += [f"Run {run['run']}: {note}." for note in (run["verdict"] or {}).get("notes", [])]
     real = findings(verifications)
     if real and not real[-1]["still_forgotten"]:

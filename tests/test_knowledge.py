@@ -147,6 +147,12 @@ def test_the_report_states_what_the_weights_know_in_its_checked_residual_risk():
             "perturbed ones.") in notes
     (latest,) = [n for n in notes if n.startswith("The latest re-probe (verification #9)")]
     assert "AUC 0.71 (95% 0.55-0.87; 0.5 would mean it cannot)" in latest and "before" not in latest
+    # Not measured is said, with why; never left out, which would read as nothing left to find.
+    unmeasured = {"seen": {"knowledge_measured": False, "knowledge_note": "the base model revealed nothing"}, "unseen": {}}
+    assert ("Run r1: What the weights still know (likelihoods, membership inference) was not measured: the base "
+            "model revealed nothing.") in residual_risk([{**run, "metrics": unmeasured}], [])
+    assert "Run r1: What the weights still know (likelihoods, membership inference) was not measured." in residual_risk(
+        [{**run, "metrics": {"seen": {"leak_rate": 0.0}}}], [])  # a record from before the tests existed
 
 
 def test_a_seen_photo_is_held_only_when_none_of_its_erased_answers_leaks():

@@ -162,6 +162,10 @@ def render_measured(result, evaluation: Evaluation, method: str) -> None:
         console.print(table)
     if all(m["clipscore"] is None for splits in evaluation.forget.values() for m in splits.values()):
         console.print("CLIPScore not measured: pass --clip-model ARCH --clip-pretrained FILE for this model.")
+    unmeasured = {m.get("knowledge_note") for splits in evaluation.forget.values() for m in splits.values()
+                  if m.get("knowledge_measured") is False}
+    for note in sorted(n for n in unmeasured if n):  # n/a in the tables above: say why
+        console.print(f"What the weights know (MIA AUC, truth ratio) not measured: {escape(note)}.")
     retain = evaluation.retain
     console.print("Retain answers: " + ", ".join(
         f"{m.label} {m.format(retain.get(m.key))}" for m in in_scope("retain")

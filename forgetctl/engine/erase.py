@@ -160,9 +160,9 @@ def train(trainer: Trainer, spec: EraseSpec, harvested: Harvest, report: Reporte
     training = spec.training
     advance = report.phase(f"Training ({trainer.method.name})", training.steps)
 
-    def step_done(entry):
-        advance(1)
+    def step_done(entry):  # the step's line first: the last advance closes the phase
         report.step(entry)
+        advance(1)
 
     watch = watcher(trainer.ctx.loaded, spec, harvested) if training.watch_every else None
     log = train_adapter(
