@@ -196,3 +196,17 @@ def test_hook_register_metrics_refuses_two_site_metrics_under_one_key(install_pl
     install_plugin("twice", "forgetctl_twice_metric", "1.0", source)
     with pytest.raises(PluginError, match="'twice' registered metric 'retold', but its key 'mean_words' is declared already"):
         create_host().metrics()
+
+
+def test_a_site_metrics_answer_is_kept_only_as_a_finite_number():
+    import numpy as np
+
+    from forgetctl.evaluation.metrics import site_value
+
+    assert site_value(None) == (None, None) and site_value(3) == (3.0, None)
+    value, why = site_value(np.int64(2))
+    assert (value, why) == (2.0, None) and type(value) is float  # numpy's numbers, as plain floats for the record
+    assert site_value(True) == (None, "answered bool, not a number")
+    assert site_value("calm") == (None, "answered str, not a number")
+    assert site_value(float("nan")) == (None, "answered nan, not a finite number")
+    assert site_value(float("inf"))[0] is None

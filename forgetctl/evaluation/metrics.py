@@ -13,6 +13,8 @@ bounded by any policy that names its check.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from functools import cache
 
@@ -204,6 +206,18 @@ def remedies() -> dict[str, str]:
     return {**REMEDIES, **{m.metric.check: m.remedy for m, _ in site_metrics().values() if m.metric.check}}
 
 
+def site_value(value) -> tuple[float | None, str | None]:
+    """A site metric's answer as a record holds it (a plain float: numpy's are numbers too), or
+    why it is not one (text, a bool, NaN or infinity)."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None, f"answered {type(value).__name__}, not a number"
+    if not math.isfinite(value):
+        return None, f"answered {value}, not a finite number"
+    return float(value), None
+
+
 def measure_site(scope: str, after: list[str], before: list[str], failures: dict[str, str]) -> dict:
     """Every site metric of this scope over these answers, under its key. One that raises, or
     answers something other than a number, is not measured (None, which fails a check that
@@ -218,8 +232,7 @@ def measure_site(scope: str, after: list[str], before: list[str], failures: dict
         except Exception as exc:  # a third party's code: its message may quote the answers, so the class only
             value, why = None, f"raised {type(exc).__name__}"
         else:
-            number = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-            value, why = (value, None) if number else (None, f"answered {type(value).__name__}, not a number")
+            value, why = site_value(value)
         if why:
             failures[key] = f"{plugin} {why}"
         values[key] = value
