@@ -186,6 +186,18 @@ def test_the_auditors_script_runs_its_own_statements_beside_it(log, tmp_path):
     assert alone.returncode != 0 and "report_statements.py is not beside this script" in alone.stderr
 
 
+def test_a_report_of_another_format_is_sent_to_the_script_it_carries(log, tmp_path):
+    """Derivations change between versions: an older report is never failed as if edited."""
+    from forgetctl_audit.report_statements import FORMAT
+
+    request_id = erased_request(log)
+    report, path = exported(log, request_id, tmp_path)
+    path.write_text(json.dumps({**report, "format": FORMAT - 1}))
+    older = standalone(path, "--pin", log.root_fingerprint())
+    assert older.returncode != 0
+    assert f"this script checks reports of format {FORMAT}; use the script embedded in the report itself" in older.stderr
+
+
 def drop_from_bundle(report, kind):
     """Leave a record out of both the report's records and its bundle (proofs and all)."""
     seq = next(r["seq"] for r in report["records"] if r["kind"] == kind)
