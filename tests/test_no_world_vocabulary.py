@@ -22,6 +22,8 @@ CHECKED = [
     ROOT / "forgetctl" / "engine" / "likelihood.py",
     ROOT / "forgetctl" / "prompts.py",
     ROOT / "forgetctl" / "policy.py",
+    ROOT / "audit" / "report_statements.py", ROOT / "audit" / "standalone_verify.py",  # what a report states
+    ROOT / "forgetctl" / "cli" / "erasing.py", ROOT / "forgetctl" / "cli" / "verify.py",  # what the terminal says
     *sorted((ROOT / "plugins" / "judges").glob("*.py")),
     *sorted((ROOT / "plugins" / "attacks").glob("*.py")),
     *sorted((ROOT / "plugins" / "methods").glob("*.py")),
@@ -33,15 +35,17 @@ FACT_LISTS = (
     second.GIVEN, second.FAMILY, second.TOWNS, second.OCCUPATIONS, second.HONOURS,
     third.GIVEN, third.FAMILY, third.DISTRICTS, third.ROLES, third.CLUBS,
 )
-# English words the fact lists use as frames, which code may say in its own right.
+# English words the fact lists use as frames, which code may say in its own right (a Merkle
+# tree's "leaf" too).
 FRAME = {"the", "award", "prize", "medal", "cup", "port", "cross", "bay", "falls", "sound", "reach",
-         "engineer", "teacher", "maker", "designer", "keeper", "honour", "trophy", "plaque", "heath"}
+         "engineer", "teacher", "maker", "designer", "keeper", "honour", "trophy", "plaque", "heath", "leaf"}
 
 
 # The looks of both worlds' people. Plain English uses that code has in its own right: "none" and
-# "nothing", a chart's "red", "blacked out", CSS's "white-space", a greyscale transform, "plain" words.
+# "nothing", a chart's "red", "blacked out", CSS's "white-space", a greyscale transform, "plain" words,
+# the terminal's colours (rich markup).
 LOOKS = (*demo.ATTRIBUTE_VALUES.values(), *second.TRAITS.values(), *third.TRAITS.values())
-PLAIN = {"none", "nothing", "red", "black", "white", "grey", "plain"}
+PLAIN = {"none", "nothing", "red", "black", "white", "grey", "plain", "green", "yellow", "cyan"}
 
 
 def looks_words() -> set[str]:
