@@ -59,6 +59,12 @@ class AuditLog:
     def close(self) -> None:
         self.db.conn.close()
 
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self):
         """Several appends that land together or not at all, under one write lock (checks made

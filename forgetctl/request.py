@@ -189,11 +189,8 @@ def trail_to_read(home: Path | None):
         return
     from forgetctl_audit.store import AuditLog
 
-    log = AuditLog(home, readonly=True)
-    try:
+    with AuditLog(home, readonly=True) as log:
         yield log
-    finally:
-        log.close()
 
 
 def validate_request_id(form: RequestForm, log, home: Path | None) -> None:

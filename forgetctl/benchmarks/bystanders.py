@@ -76,9 +76,8 @@ def one_run(world, root: Path, choice: str, person, attack, learning_rate: float
     from forgetctl.verification import attack_inputs
 
     home = root / choice
-    log = open_log(home)
-    register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
-    log.close()
+    with open_log(home) as log:
+        register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
     # Recorded under a permissive policy (the attacker needs an erasure's evidence); judged by the default.
     form = RequestForm(people=[PersonForm(person.name, root / "forget")], model=world.model_dir,
                        retain=root / f"retain-{choice}", policy=str(permissive_policy(root)), release=False,
@@ -97,9 +96,8 @@ def one_run(world, root: Path, choice: str, person, attack, learning_rate: float
         # Per canary, in the order registered; None: the base names the person on their photo.
         "canary_drops": [evaluation.bystanders.get(b.label, {}).get("rouge_l_drop") for b in request.spec.bystanders],
     }
-    log = AuditLog(home, readonly=True)
-    targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
-    log.close()
+    with AuditLog(home, readonly=True) as log:
+        targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
     erased = ModelSource(world.model_dir, outcome.result.run_dir / "adapter")
     row["relearned"] = {v: relearned(attack, v, erased, targets, data) for v in attack.variants()}
     return row

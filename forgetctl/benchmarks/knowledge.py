@@ -70,9 +70,8 @@ def measure(world, methods=None, on_row=None, earlier: dict | None = None) -> di
                 split: {k: m.get(k) for k in [c[0] for c in COLUMNS] + ["members", "non_members", "mia_auc_min_k_plus_plus_interval"]}
                 for split, m in splits.items()
             }
-            log = AuditLog(root / method, readonly=True)
-            targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
-            log.close()
+            with AuditLog(root / method, readonly=True) as log:
+                targets, data = attack_inputs(log, [outcome.request_ids[person.name]])
             erased = ModelSource(world.model_dir, outcome.result.run_dir / "adapter")
             row["relearned"] = {v: relearned(attack, v, erased, targets, data) for v in attack.variants()}
             if not results["base_relearned"]:  # the same attack on the base: the same for every method

@@ -36,11 +36,8 @@ def attack_one(world, method: str, options: dict, training: TrainingConfig, suit
     (request_id,) = outcome.request_ids.values()
     from forgetctl_audit.store import AuditLog
 
-    log = AuditLog(home, readonly=True)
-    try:
+    with AuditLog(home, readonly=True) as log:
         people, data = attack_inputs(log, [request_id])
-    finally:
-        log.close()
     _, attacks = load_suite(suite, create_host().attacks())
     adapter = outcome.result.run_dir / "adapter"
     results = run_attacks(attacks, people, ModelSource(world.model_dir, adapter), ModelSource(world.model_dir), data)

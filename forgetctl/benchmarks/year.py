@@ -26,12 +26,9 @@ def prune_to_head(home: Path) -> None:
     from forgetctl.lineage import Lineage
     from forgetctl.trail import open_log
 
-    log = open_log(home)
-    try:
+    with open_log(home) as log:
         lineage = Lineage.from_log(log)
         carry_out(log, lineage, [plan_prune(lineage, root, 1, home) for root in lineage.roots], 1)
-    finally:
-        log.close()
 
 
 def everyone_earlier(home: Path, release: Path) -> dict:
@@ -40,12 +37,9 @@ def everyone_earlier(home: Path, release: Path) -> dict:
     from forgetctl.trail import open_log
     from forgetctl.verification import reprobe, select_targets
 
-    log = open_log(home)
-    try:
+    with open_log(home) as log:
         targets = select_targets(log, release, None, None, False)
         results = reprobe(log, release, None, targets, no_progress)
-    finally:
-        log.close()
     return {split: max((r["metrics"][split]["leak_rate"] for r in results if split in r["metrics"]), default=None)
             for split in ("seen", "unseen")}
 
@@ -74,9 +68,8 @@ def measure(world, releases: int = 30, canaries: int = 6, reprobe_every: int = 5
             first = Path(world.write_views(person, root / "views" / person.id)[0])
             (root / "canaries" / person.id).mkdir(parents=True)
             first.rename(root / "canaries" / person.id / first.name)
-        log = open_log(home)
-        register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
-        log.close()
+        with open_log(home) as log:
+            register(log, world.model_dir, read_canaries(root / "canaries"), QUIET)
         anyway, model = permissive_policy(root), world.model_dir
         for index, person in enumerate(forget, 1):
             form = RequestForm(people=[PersonForm(person.name, root / "photos" / person.id)], model=model,

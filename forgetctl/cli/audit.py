@@ -91,14 +91,11 @@ def list_requests(
     overdue: bool = typer.Option(False, "--overdue", help="Only requests past their deadline and not erased."),
 ):
     """Every request with its dates, days left to the Art. 12(3) deadline, and its runs."""
-    log = open_existing_log(readonly=True)
-    try:
+    with open_existing_log(readonly=True) as log:
         rows = request_rows(log, dt.date.today())
         if requester_ref:
             wanted = log.keyed_hash("requester-ref", requester_ref)
             rows = [r for r in rows if r["requester_ref_hash"] == wanted]
-    finally:
-        log.close()
     if overdue:
         rows = [r for r in rows if r["state"] == "overdue"]
     if as_json:
@@ -136,8 +133,7 @@ def show(
     from forgetctl_audit.report_statements import facts
 
     check_request_id(request_id)
-    log = open_existing_log(readonly=True)
-    try:
+    with open_existing_log(readonly=True) as log:
         records = log.records(request_id)
         if not records:
             raise AuditError(f"no request {request_id} in the audit log")
@@ -156,8 +152,6 @@ def show(
             evidence = {item["id"]: log.evidence(request_id, item["id"]) for item in record["evidence"]}
             typer.echo(json.dumps({**record, "decrypted_evidence": {
                 k: "shredded" if v is None else without_photos(v) for k, v in evidence.items()}}, indent=2, ensure_ascii=False))
-    finally:
-        log.close()
 
 
 def without_photos(value):
@@ -175,11 +169,8 @@ def shred_confirmed(key_id: str, question: str, yes: bool) -> tuple[int, bool]:
     (the shred record's seq, whether it was shredded already)."""
     if not yes and not typer.confirm(question):
         raise typer.Exit(1)
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         return log.shred(key_id)
-    finally:
-        log.close()
 
 
 @app.command("shred")
@@ -209,11 +200,8 @@ def close(
     check_request_id(request_id)
     if reason not in CLOSE_REASONS:
         raise unknown_name("reason", reason, CLOSE_REASONS)
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         seq, already = close_request(log, request_id, reason, killed)
-    finally:
-        log.close()
     if already:
         console.print(f"{request_id} was already closed (record #{seq}); nothing to do")
     else:
@@ -229,13 +217,10 @@ def annotate(
     """Add a signed note to a record, such as a verification made by mistake. Records are never
     edited: the note is a new record, and reports show it beside the one it is about."""
     check_request_id(request_id)
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         if not any(r["seq"] == seq for r in log.records(request_id)):
             raise AuditError(f"request {request_id} has no record #{seq}")
         new = log.append("annotation", request_id, {"about": seq, "note": note})
-    finally:
-        log.close()
     console.print(f"Annotated #{seq} of {request_id}; recorded as #{new}")
 
 
@@ -243,12 +228,9 @@ def annotate(
 def head(out: Path = typer.Option(..., "--out", help="Where to write the signed tree head (JSON).")):
     """Verify the log, then sign and export its tree head. Keep it outside this machine:
     `verify --against` it later, and give it to auditors."""
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         envelope = log.sign_tree_head()
         size = len(log.leaves())
-    finally:
-        log.close()
     write_atomically(out, json.dumps(envelope, indent=2) + "\n")
     console.print(f"Wrote the signed tree head over {size} records to {escape(str(out))}")
 
@@ -268,10 +250,7 @@ def export(
     if format not in ("html", "json", "pdf"):
         raise InputError(f"--format must be html, json or pdf, not {format!r}")
     old_head = read_head(since) if since else None
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         report = build_report(log, request_id, old_head)
-    finally:
-        log.close()
     write_atomically(out, render_pdf(report) if format == "pdf" else render(report, format))
     console.print(f"Wrote the {format} report for {request_id} to {escape(str(out))}")

@@ -33,12 +33,9 @@ def add(
     # Bad photos or an unsupported model folder are refused before the log is touched.
     people = read_canaries(photos)
     inspect_model_dir(model_dir)
-    log = open_log(forgetctl_home(), announce=lambda m: err_console.print(escape(m)))
-    try:
+    with open_log(forgetctl_home(), announce=lambda m: err_console.print(escape(m))) as log:
         with phase_progress() as phase:
             found = register(log, model_dir, people, Reporter(phase=phase))
-    finally:
-        log.close()
     console.print(f"Registered canary set [bold]{found['id']}[/]: {found['people']} people, {found['photos']} photos, "
                   f"for the lineage of {escape(str(model_dir))}. Every erasure on it now asks them again.")
 
@@ -48,11 +45,8 @@ def list_sets():
     """The canary sets, the lineage root each belongs to, and whether it was removed."""
     from forgetctl.canaries import canary_sets
 
-    log = open_existing_log(readonly=True)
-    try:
+    with open_existing_log(readonly=True) as log:
         sets = canary_sets(log)
-    finally:
-        log.close()
     if not sets:
         console.print("No canaries registered: `forgetctl canaries add PHOTOS/ --model BASE`.")
         return

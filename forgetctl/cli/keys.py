@@ -35,10 +35,9 @@ def init(use_passphrase: bool = typer.Option(False, "--passphrase", help=PASSPHR
 
     ring = keyring()
     kid = ring.init(passphrase(use_passphrase))
-    log = AuditLog(forgetctl_home())
-    log.append("key", None, log.key_body(kid, None))  # the root: every later key chains from it
-    fp = log.root_fingerprint()
-    log.close()
+    with AuditLog(forgetctl_home()) as log:
+        log.append("key", None, log.key_body(kid, None))  # the root: every later key chains from it
+        fp = log.root_fingerprint()
     console.print(f"Created signing key [bold]{kid}[/] in {escape(str(ring.root))}")
     console.print(f"Root fingerprint (give it to your auditors, out of band):\n  [bold]{fp}[/]")
 
@@ -49,12 +48,9 @@ def rotate(use_passphrase: bool = typer.Option(False, "--passphrase", help=PASSP
     key is then destroyed, so nothing can sign as it again."""
     from forgetctl.cli.audit import open_existing_log
 
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         kid = log.rotate_key(passphrase(use_passphrase))
         root = log.root_fingerprint()
-    finally:
-        log.close()
     console.print(f"Now signing with [bold]{kid}[/]; the previous private key was destroyed. The root fingerprint "
                   f"auditors pin is unchanged:\n  [bold]{root}[/]")
 
@@ -64,9 +60,8 @@ def show():
     """The log's key chain: the root (its fingerprint is what auditors pin) and each rotation."""
     from forgetctl.cli.audit import open_existing_log
 
-    log = open_existing_log(readonly=True)
-    records = log.key_records()
-    log.close()
+    with open_existing_log(readonly=True) as log:
+        records = log.key_records()
     table = Table(title="Audit signing keys, as the log announces them")
     for column in ("record", "key id", "status", "announced"):
         table.add_column(column)

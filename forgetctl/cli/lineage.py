@@ -23,11 +23,8 @@ app = typer.Typer(help="The model versions erasures produced, and the one to dep
 def lineage():
     from forgetctl.lineage import Lineage
 
-    log = open_existing_log(readonly=True)
-    try:
+    with open_existing_log(readonly=True) as log:
         return Lineage.from_log(log)
-    finally:
-        log.close()
 
 
 def head_problem(head) -> str | None:
@@ -127,8 +124,7 @@ def prune(
     from forgetctl.lineage import Lineage
 
     home = forgetctl_home()
-    log = open_existing_log()
-    try:
+    with open_existing_log() as log:
         found = Lineage.from_log(log)
         plans = [plan_prune(found, root, keep, home) for root in found.roots]
         for plan in plans:
@@ -143,8 +139,6 @@ def prune(
         if not yes and not typer.confirm(f"Delete {len(doomed)} merged version(s), {freed / 2**20:.1f} MiB?"):
             raise typer.Exit(ExitCode.ERROR)
         seqs = carry_out(log, found, plans, keep)
-    finally:
-        log.close()
     console.print(f"Pruned {len(doomed)} version{'s' if len(doomed) != 1 else ''} ({freed / 2**20:.1f} MiB freed); "
                   f"recorded as #{', #'.join(map(str, seqs))}. Rebuild one with `forgetctl lineage rebuild VERSION`.")
 

@@ -38,8 +38,7 @@ def verify_command(
         raise InputError("--attacks needs --model: the model to attack")
     suite = load_attack_suite(attacks) if attacks else None
     chosen_policy = load_policy(policy)
-    log = open_existing_log(readonly=model is None)
-    try:
+    with open_existing_log(readonly=model is None) as log:
         head = read_head(against) if against is not None else None
         report = log.verify(against=head, pin=pin)
         if report.ok:
@@ -62,8 +61,6 @@ def verify_command(
                       "files elsewhere and verify against one.")
         if model is not None:
             reprobe_model(log, model, adapter, request, allow_unerased, suite, chosen_policy, as_json)
-    finally:
-        log.close()
 
 
 def load_attack_suite(name: str):
