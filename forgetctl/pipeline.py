@@ -13,6 +13,7 @@ import base64
 import shutil
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -186,8 +187,7 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
     people = request.spec.people
     if request.grading.clip is not None and distributed.is_main_process():
         request.grading.clip.load()  # a CLIP that cannot load is refused before any record
-    log = open_log(home, announce=report.notice) if distributed.is_main_process() else None
-    try:
+    with open_log(home, announce=report.notice) if distributed.is_main_process() else nullcontext() as log:
         opened = open_requests(log, request, report) if log is not None else []
         request_ids = [o.request_id for o in opened]
         if log is not None:
@@ -230,6 +230,3 @@ def run_request(request: EraseRequest, home: Path, report: Reporter = QUIET) -> 
             raise
         held_back = {p.name: decision for group, decision in groups[1:] for p in group}
         return RunOutcome(result, evaluation, groups[0][1], by_request, merged, held_back)
-    finally:
-        if log is not None:
-            log.close()
