@@ -389,7 +389,7 @@ def test_12_pdf_export_carries_the_verifiable_report(forgetctl_home, tmp_path):
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and b"forgetctl-report.json" in data
-    assert b"standalone_verify.py" in data  # the auditor's script travels with the PDF too
+    assert b"standalone_verify.py" in data and b"report_statements.py" in data  # the auditor's two files travel too
 
 
 # 13. Codes and next steps, legal defaults out loud, tables that fit (the operator and the DPO).
