@@ -178,7 +178,18 @@ def attack_summary(results: dict, request_id: str) -> dict:
     return out
 
 
-def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: Targets, phase, attacks: dict | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class Reprobed:
+    """One request's re-probe, as its verification record signs it: per split a metric table
+    (leaks, drift from the erased answers, the knowledge tests), and whether nothing leaked."""
+
+    request_id: str
+    metrics: dict[str, dict]
+    forgotten: bool
+
+
+def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: Targets, phase,
+            attacks: dict | None = None) -> list[Reprobed]:
     """Ask every target's photos again on the model (with the adapter), judge leaks as their
     erasure did, score what the weights still know (the knowledge tests), and sign one
     verification record per request saying exactly what was tested (with its share of
@@ -216,5 +227,5 @@ def reprobe(log: AuditLog, model_dir: Path, adapter_dir: Path | None, targets: T
         if attacks is not None:
             body["attacks"] = attack_summary(attacks, request_id)
         log.append("verification", request_id, body, evidence={"answers": answers})
-        results.append({"request_id": request_id, "metrics": metrics, "forgotten": forgotten})
+        results.append(Reprobed(request_id, metrics, forgotten))
     return results

@@ -40,7 +40,7 @@ def everyone_earlier(home: Path, release: Path) -> dict:
     with open_log(home) as log:
         targets = select_targets(log, release, None, None, False)
         results = reprobe(log, release, None, targets, no_progress)
-    return {split: max((r["metrics"][split]["leak_rate"] for r in results if split in r["metrics"]), default=None)
+    return {split: max((r.metrics[split]["leak_rate"] for r in results if split in r.metrics), default=None)
             for split in ("seen", "unseen")}
 
 

@@ -73,9 +73,9 @@ def load_attack_suite(name: str):
 def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, allow_unerased: bool,
                   suite, policy, as_json: bool) -> None:
     from forgetctl_audit.report_statements import describe_tested
-    from forgetctl.verification import reprobe, select_targets
 
     from forgetctl.lineage import Lineage
+    from forgetctl.verification import reprobe, select_targets
 
     # The log verified a moment ago (verify_command): its lineage needs no second verification.
     targets = select_targets(log, model, adapter, request, allow_unerased, Lineage.from_records(log.records()))
@@ -88,8 +88,9 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
         results = reprobe(log, model, adapter, targets, phase, attack_results)
     if as_json:
         import json
+        from dataclasses import asdict
 
-        typer.echo(json.dumps({"tested": targets.tested, "results": results, "attacks": attack_results,
+        typer.echo(json.dumps({"tested": targets.tested, "results": [asdict(r) for r in results], "attacks": attack_results,
                                "unverifiable": targets.unverifiable, "failed_checks": failed_checks}, indent=2))
     else:
         render_reprobe(describe_tested(targets.tested), results, targets.unverifiable)
@@ -99,7 +100,7 @@ def reprobe_model(log, model: Path, adapter: Path | None, request: str | None, a
             render_unbounded(attack_results, policy)
         if not targets.tested["carries_erasure"]:
             console.print("This model carries no erasure (--allow-unerased): leaks here are expected and prove nothing.")
-    if targets.tested["carries_erasure"] and (not all(r["forgotten"] for r in results) or failed_checks):
+    if targets.tested["carries_erasure"] and (not all(r.forgotten for r in results) or failed_checks):
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
@@ -131,17 +132,17 @@ def attack_checks(policy, results: dict) -> list[str]:
     return failed
 
 
-def render_reprobe(tested: str, results: list[dict], unverifiable: dict) -> None:
+def render_reprobe(tested: str, results: list, unverifiable: dict) -> None:
     table = Table(title=f"Re-probe of {tested}")
     for column in ("request", "views", "asked", "leaks", "AUC", "TR", "forgotten"):
         table.add_column(column, no_wrap=True)
     for r in results:
-        for split, m in r["metrics"].items():
+        for split, m in r.metrics.items():
             known = m.get("knowledge_measured")
-            table.add_row(r["request_id"], split, str(m["answers"]), f"{m['leak_rate']:.0%}",
+            table.add_row(r.request_id, split, str(m["answers"]), f"{m['leak_rate']:.0%}",
                           f"{m['mia_auc_min_k_plus_plus']:.2f}" if known else "n/a",
                           f"{m['truth_ratio']:.2f}" if known else "n/a",
-                          "[green]yes[/]" if r["forgotten"] else "[red]NO[/]")
+                          "[green]yes[/]" if r.forgotten else "[red]NO[/]")
     console.print(table)
     console.print("In the weights: AUC, how well a membership test (Min-K%++) tells the person's answers from "
                   "never-seen ones (0.5: it cannot); TR, the truth ratio: how likely false facts are against the true "
