@@ -14,10 +14,10 @@ from forgetctl.errors import InputError
 
 if TYPE_CHECKING:
     from PIL import Image
+    from pydantic import BaseModel
 
     from forgetctl.engine.images import Photo
     from forgetctl.engine.loading import LoadedModel
-    from forgetctl.methods import MethodOptions
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class EraseSpec:
     people: tuple[Person, ...]
     model_dir: Path
     method: object  # forgetctl.host.manager.Registered: the method class and its plugin stamp
-    method_options: MethodOptions
+    method_options: BaseModel  # the method's validated Options (forgetctl.methods.MethodOptions)
     training: TrainingConfig
     retain: tuple[Photo, ...] = ()  # other people's photos; empty: the people's own descriptions
     # How a photo is named in the manifest, from its SHA-256; the pipeline passes a keyed hash so
