@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 from PIL import Image
 from pydantic import Field
 
-from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import InputError, unknown_name
 from forgetctl.methods import Configurable, MethodOptions
+from forgetctl.reporting import QUIET, Reporter
 from forgetctl.types import Example
 
 if TYPE_CHECKING:

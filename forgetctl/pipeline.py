@@ -21,13 +21,13 @@ from forgetctl.engine import distributed
 from forgetctl.engine.erase import erase
 from forgetctl.engine.loading import stored_dtype
 from forgetctl.engine.release import write_release
-from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.errors import AuditError, RunInterrupted, short_reason
 from forgetctl.evaluation.evaluate import evaluate_run
-from forgetctl.lineage import RELEASE, Lineage, moved_since, release_body
 from forgetctl.evaluation.results import Evaluation
+from forgetctl.lineage import RELEASE, Lineage, moved_since, release_body
 from forgetctl.policy import Verdict, split_batch, verdict
 from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.reporting import QUIET, Reporter
 from forgetctl.request import EraseRequest
 from forgetctl.trail import Outcome, open_log, record_outcome, record_request, record_started
 from forgetctl.types import EraseResult, Person

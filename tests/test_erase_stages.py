@@ -9,10 +9,10 @@ from conftest import fewer_photos
 from forgetctl.benchmarks import demo_request
 from forgetctl.demo.world import load_world
 from forgetctl.engine.erase import erase
-from forgetctl.engine.release import merge_adapter
 from forgetctl.engine.loading import load_model
-from forgetctl.engine.reporting import Reporter
+from forgetctl.engine.release import merge_adapter
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS
+from forgetctl.reporting import Reporter
 from forgetctl.types import TrainingConfig
 
 WORLD = load_world()

@@ -254,7 +254,7 @@ def test_8_a_retain_photo_answered_as_the_erased_person_is_warned_about(tmp_path
     from forgetctl.benchmarks import demo_request
     from forgetctl.engine.erase import harvest, load_for_run
     from forgetctl.engine.images import read_photos
-    from forgetctl.engine.reporting import Reporter
+    from forgetctl.reporting import Reporter
     from forgetctl.types import TrainingConfig
 
     request = fewer_photos(demo_request(tmp_path, [PERSON], [load_world().known[9]], training=TrainingConfig(steps=1)), retain=1)

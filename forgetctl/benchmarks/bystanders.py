@@ -67,7 +67,7 @@ def one_run(world, root: Path, choice: str, person, attack, learning_rate: float
     from forgetctl.benchmarks import permissive_policy
     from forgetctl.benchmarks.knowledge import relearned
     from forgetctl.canaries import read_canaries, register
-    from forgetctl.engine.reporting import QUIET
+    from forgetctl.reporting import QUIET
     from forgetctl.pipeline import run_request
     from forgetctl.policy import load_policy, verdict
     from forgetctl.request import PersonForm, RequestForm, validate

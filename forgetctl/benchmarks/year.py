@@ -33,7 +33,7 @@ def prune_to_head(home: Path) -> None:
 
 def everyone_earlier(home: Path, release: Path) -> dict:
     """Every person the release carries, re-probed as `verify --model` does: worst leak per split."""
-    from forgetctl.engine.reporting import no_progress
+    from forgetctl.reporting import no_progress
     from forgetctl.trail import open_log
     from forgetctl.verification import reprobe, select_targets
 
@@ -48,7 +48,7 @@ def measure(world, releases: int = 30, canaries: int = 6, reprobe_every: int = 5
             on_release=None) -> dict:
     from forgetctl.benchmarks import permissive_policy
     from forgetctl.canaries import read_canaries, register
-    from forgetctl.engine.reporting import QUIET
+    from forgetctl.reporting import QUIET
     from forgetctl.pipeline import run_request
     from forgetctl.policy import load_policy, verdict
     from forgetctl.request import PersonForm, RequestForm, validate

@@ -26,7 +26,7 @@ def add(
     from forgetctl.config import forgetctl_home
     from forgetctl.demo import demo_model_dir
     from forgetctl.engine.families import inspect_model_dir
-    from forgetctl.engine.reporting import Reporter
+    from forgetctl.reporting import Reporter
     from forgetctl.trail import open_log
 
     model_dir = Path(model or demo_model_dir()).expanduser().resolve()

@@ -26,7 +26,7 @@ def run_with_progress(request: EraseRequest) -> RunOutcome | None:
     """Run the request with a progress bar per phase and a loss line per step. Under
     `accelerate launch` the other processes only help erase, quietly, and return None."""
     from forgetctl.engine.distributed import is_main_process
-    from forgetctl.engine.reporting import Reporter
+    from forgetctl.reporting import Reporter
     from forgetctl.pipeline import run_request
 
     home = forgetctl_home()

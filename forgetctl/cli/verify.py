@@ -108,7 +108,7 @@ def run_suite(log, model: Path, adapter: Path | None, targets, attacks, phase) -
     """The suite on the model under test and on its base (the lineage's original base, or the
     model the adapter was trained on)."""
     from forgetctl.attacks import ModelSource, run_attacks
-    from forgetctl.engine.reporting import Reporter
+    from forgetctl.reporting import Reporter
     from forgetctl.verification import attack_inputs
 
     people, data = attack_inputs(log, targets.requests)

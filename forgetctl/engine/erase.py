@@ -21,12 +21,11 @@ import torch
 from forgetctl.engine import distributed, sharding
 from forgetctl.engine.generation import ask
 from forgetctl.engine.identify import NOISE_PHOTOS, identify
-from forgetctl.engine.likelihood import measure_knowledge
 from forgetctl.engine.images import Photo
+from forgetctl.engine.likelihood import measure_knowledge
 from forgetctl.engine.loading import LoadedModel, default_dtype, load_model, model_family
 from forgetctl.engine.regression import heard_now, names_a_person, probe_bystanders, probe_earlier
 from forgetctl.engine.release import atomic_directory
-from forgetctl.engine.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.engine.training import train_adapter, wrap_with_lora
 from forgetctl.engine.unlearning import UnlearningContext
 from forgetctl.engine.watch import watcher
@@ -34,6 +33,7 @@ from forgetctl.errors import InputError
 from forgetctl.fingerprint import directory_hashes
 from forgetctl.methods import UnlearningMethod
 from forgetctl.prompts import DESCRIBE_QUESTIONS, IDENTITY_QUESTIONS, RETAIN_QUESTIONS, with_in_context_prompt
+from forgetctl.reporting import QUIET, Reporter, Stopwatch
 from forgetctl.types import EraseResult, EraseSpec, Example, Harvest, Person, Probe
 
 # Asked under PUBG's in-context prompt, the base model says what is visible in a photo and nothing

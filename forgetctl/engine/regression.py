@@ -7,8 +7,8 @@ from __future__ import annotations
 from forgetctl.engine.generation import ask
 from forgetctl.engine.images import Photo
 from forgetctl.engine.loading import LoadedModel
-from forgetctl.engine.reporting import QUIET, Reporter
 from forgetctl.prompts import IDENTITY_QUESTIONS, RETAIN_QUESTIONS
+from forgetctl.reporting import QUIET, Reporter
 from forgetctl.types import EraseSpec, Probe
 
 

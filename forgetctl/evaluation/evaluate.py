@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from forgetctl.engine.reporting import no_progress
 from forgetctl.errors import InputError
 from forgetctl.evaluation.detectors import is_degenerate, is_refusal
 from forgetctl.evaluation.grounding import ASKED, Grounding, LeakDetector, PersonText, same_name
@@ -25,6 +24,7 @@ from forgetctl.evaluation.results import Collateral, Coverage, Evaluation, Metri
 from forgetctl.evaluation.rouge import mean_rouge_l
 from forgetctl.evaluation.usr import unlearning_success
 from forgetctl.prompts import IDENTITY_QUESTIONS
+from forgetctl.reporting import no_progress
 
 JUDGED_QUESTION = IDENTITY_QUESTIONS.index("Tell me the information of this person.")
 RUBRICS = ("privacy", "informativeness", "hallucination")
