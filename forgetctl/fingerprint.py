@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 # The fingerprint of a set of file hashes (the format of signed release records, kept as is so
-# that every version in an audit log keeps its identity) is defined in the auditor's script:
+# that every version in an audit log keeps its identity) is defined in the auditor's code:
 # the version a report names is the one the auditor computes.
 from forgetctl_audit.report_statements import files_digest
 

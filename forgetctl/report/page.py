@@ -1,5 +1,5 @@
 """The report as JSON or as one self-contained HTML page: the report's blocks (sections.py)
-through a Jinja2 template, the charts inline, the auditor's script and the signed records in an
+through a Jinja2 template, the charts inline, the auditor's two files and the signed records in an
 appendix, the machine-readable report embedded for standalone_verify.py."""
 
 from __future__ import annotations

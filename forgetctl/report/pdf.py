@@ -73,8 +73,8 @@ def appendix(pdf, report: dict) -> None:
     pdf.add_page()
     draw(pdf, Heading("Appendix: verify this report yourself"), {})
     for text in (
-        "The machine-readable report is attached to this PDF as forgetctl-report.json, and the auditor's script as "
-        "standalone_verify.py with report_statements.py, which it runs. Save the three in one folder, get the log's "
+        "The machine-readable report is attached to this PDF as forgetctl-report.json, and the auditor's script, "
+        "standalone_verify.py, with report_statements.py, which it runs. Save the three in one folder, get the log's "
         "root fingerprint from the controller out of band, and run: "
         "python standalone_verify.py forgetctl-report.json --pin FINGERPRINT. The script needs only the "
         "cryptography package; what it prints is authoritative, these pages are not checked by it.",
