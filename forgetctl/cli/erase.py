@@ -18,7 +18,7 @@ from forgetctl.errors import ExitCode, InputError
 from forgetctl.trail import GROUNDS
 
 if TYPE_CHECKING:  # the request module (validation, plugins) loads only when erase runs, not for --help
-    from forgetctl.request import PersonForm
+    from forgetctl.request import PersonForm, RequestForm
 
 
 def parse_options(pairs: list[str], flag: str = "--method-option") -> dict:
@@ -170,7 +170,7 @@ class EraseFlags:
     dry_run: bool = flag(False, "--dry-run", help="Check every input and print the plan; load, train and record nothing.")
 
 
-def request_form(f: EraseFlags):
+def request_form(f: EraseFlags) -> RequestForm:
     """The flags as the request form every erase is validated from (forgetctl.request.validate)."""
     from forgetctl.request import RequestForm
     from forgetctl.types import TrainingConfig
