@@ -138,3 +138,21 @@ def test_a_command_taking_flags_gets_one_typed_object_and_each_call_its_own_list
     refused = runner.invoke(tiny, ["command", "--steps", "0"])
     assert refused.exit_code == 2 and "--steps" in refused.output
     assert "Says what it got." in runner.invoke(tiny, ["command", "--help"]).output
+
+
+def test_the_terminal_says_why_the_knowledge_tests_did_not_run_as_the_report_will(monkeypatch):
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from forgetctl.cli import erasing
+    from forgetctl.evaluation.results import Evaluation
+    from forgetctl_audit.report_statements import knowledge_unmeasured
+
+    monkeypatch.setattr(erasing, "console", Console(width=80))
+    splits = {"seen": {"clipscore": None, "knowledge_measured": False, "knowledge_note": "nothing to test"}}
+    evaluation = Evaluation(forget={"Ann Lee": splits}, retain={}, judge={"label": "grounded"})
+    with erasing.console.capture() as captured:
+        erasing.render_measured(SimpleNamespace(identified={}, forget={}), evaluation, "pubg")
+    said = " ".join(captured.get().split())
+    assert f"Ann Lee: {knowledge_unmeasured(splits)}" in said and "measured: nothing to test." in said

@@ -13,7 +13,7 @@ from rich.table import Table
 from forgetctl.cli.ui import console, err_console, phase_progress
 from forgetctl.config import forgetctl_home
 from forgetctl.errors import ExitCode
-from forgetctl_audit.report_statements import CLOSE_REASONS
+from forgetctl_audit.report_statements import CLOSE_REASONS, knowledge_unmeasured, knowledge_words
 
 if TYPE_CHECKING:
     from forgetctl.evaluation.results import Evaluation
@@ -162,10 +162,9 @@ def render_measured(result, evaluation: Evaluation, method: str) -> None:
         console.print(table)
     if all(m["clipscore"] is None for splits in evaluation.forget.values() for m in splits.values()):
         console.print("CLIPScore not measured: pass --clip-model ARCH --clip-pretrained FILE for this model.")
-    unmeasured = {m.get("knowledge_note") for splits in evaluation.forget.values() for m in splits.values()
-                  if m.get("knowledge_measured") is False}
-    for note in sorted(n for n in unmeasured if n):  # n/a in the tables above: say why
-        console.print(f"What the weights know (MIA AUC, truth ratio) not measured: {escape(note)}.")
+    for name, splits in evaluation.forget.items():  # n/a in the tables above: say why, as the report will
+        if not knowledge_words(splits):
+            console.print(f"{escape(name)}: {escape(knowledge_unmeasured(splits))}")
     retain = evaluation.retain
     console.print("Retain answers: " + ", ".join(
         f"{m.label} {m.format(retain.get(m.key))}" for m in in_scope("retain")
@@ -229,9 +228,9 @@ def render_checks(decision: Verdict) -> None:
     table.add_column("bound", no_wrap=True)
     table.add_column("result", no_wrap=True)
     for check in decision.checks:
-        unmeasured = check.measured is None
-        table.add_row(escape(check.name), f"n/a ({escape(check.note)})" if unmeasured and check.note else
-                      "n/a" if unmeasured else f"{check.measured:.3f}",
+        missing = check.measured is None
+        table.add_row(escape(check.name), f"n/a ({escape(check.note)})" if missing and check.note else
+                      "n/a" if missing else f"{check.measured:.3f}",
                       f"{check.comparison} {check.threshold}",
                       "[dim]n/a[/]" if check.unmeasured else "[green]pass[/]" if check.passed else "[red]FAIL[/]")
     console.print(table)
